@@ -1,0 +1,116 @@
+"""People, organisations and ministries."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+
+class Ministry(models.TextChoices):
+    DEFENSE = "defense", "Defense"
+    ECONOMY = "economy", "Economy"
+    FOREIGN = "foreign", "Foreign Affairs"
+
+
+class RegisterStatus(models.TextChoices):
+    REGISTERED = "registered", "Registered"
+    PENDING = "pending", "Pending"
+    NONE = "none", "Not registered"
+
+
+class Organisation(models.Model):
+    """An exporter company."""
+
+    name = models.CharField(max_length=200, unique=True)
+    register_number = models.CharField("defense export register number", max_length=50, blank=True)
+    register_status = models.CharField(
+        "defense export register status",
+        max_length=20,
+        choices=RegisterStatus.choices,
+        default=RegisterStatus.NONE,
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def may_export_munitions(self) -> bool:
+        return self.register_status == RegisterStatus.REGISTERED
+
+
+class Role(models.TextChoices):
+    EXPORTER = "exporter", "Exporter"
+    REVIEWER = "reviewer", "Ministry reviewer"
+    SUPERVISOR = "supervisor", "Ministry supervisor"
+    COMMITTEE = "committee", "Committee member"
+    ADMINISTRATOR = "administrator", "Administrator"
+
+
+class User(AbstractUser):
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.EXPORTER)
+    organisation = models.ForeignKey(
+        Organisation,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="members",
+        help_text="Exporters only: the company the user acts for.",
+    )
+    ministry = models.CharField(
+        max_length=20,
+        choices=Ministry.choices,
+        blank=True,
+        help_text="Reviewers and supervisors only.",
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                name="exporter_has_organisation",
+                condition=~models.Q(role="exporter") | models.Q(organisation__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="ministry_staff_have_ministry",
+                condition=~models.Q(role__in=["reviewer", "supervisor"]) | ~models.Q(ministry=""),
+            ),
+        ]
+
+    def clean(self) -> None:
+        super().clean()
+        errors = {}
+        if self.role == Role.EXPORTER and not self.organisation_id:
+            errors["organisation"] = "An exporter must belong to an organisation."
+        if self.role != Role.EXPORTER and self.organisation_id:
+            errors["organisation"] = "Only exporters belong to an organisation."
+        if self.role in (Role.REVIEWER, Role.SUPERVISOR) and not self.ministry:
+            errors["ministry"] = "Reviewers and supervisors belong to a ministry."
+        if self.role not in (Role.REVIEWER, Role.SUPERVISOR) and self.ministry:
+            errors["ministry"] = "Only reviewers and supervisors belong to a ministry."
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def is_exporter(self) -> bool:
+        return self.role == Role.EXPORTER
+
+    @property
+    def is_ministry_staff(self) -> bool:
+        return self.role in (Role.REVIEWER, Role.SUPERVISOR)
+
+    @property
+    def is_supervisor(self) -> bool:
+        return self.role == Role.SUPERVISOR
+
+    @property
+    def is_committee(self) -> bool:
+        return self.role == Role.COMMITTEE
+
+    @property
+    def is_administrator(self) -> bool:
+        return self.role == Role.ADMINISTRATOR or self.is_superuser

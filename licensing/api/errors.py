@@ -1,0 +1,32 @@
+"""One mapping from service errors to status codes, for every API view."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ObjectDoesNotExist
+from rest_framework import status
+from rest_framework.exceptions import APIException
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from licensing.exceptions import InvalidInput, NotPermitted, TransitionConflict
+
+
+def exception_handler(exc: Exception, context: dict) -> Response | None:
+    if isinstance(exc, TransitionConflict):
+        return Response(
+            {"detail": exc.message, "current_state": exc.current_state},
+            status=status.HTTP_409_CONFLICT,
+        )
+    if isinstance(exc, InvalidInput):
+        return Response({**exc.errors, "code": exc.code}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, NotPermitted):
+        return Response({"detail": exc.message}, status=status.HTTP_403_FORBIDDEN)
+    if isinstance(exc, ObjectDoesNotExist):
+        return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
+    return drf_exception_handler(exc, context)
+
+
+class PayloadTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The file is larger than the limit."
+    default_code = "too_large"

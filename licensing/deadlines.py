@@ -1,0 +1,190 @@
+"""The deadline sweep: reminders and each escalation step, applied exactly once.
+
+Safe to run as often and as concurrently as you like: a reminder is claimed
+with a conditional UPDATE, and an escalation step is claimed by locking the
+application with SKIP LOCKED and re-checking the review's step counter under
+the lock. Its cost grows with the work due: each query reads only open
+reviews past (or near) their due date, through a partial index.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db import transaction
+
+from licensing.audit import audit_record
+from licensing.clock import WorkingCalendar, local_today
+from licensing.models import (
+    Application,
+    DeadlinePolicy,
+    EscalationAction,
+    EscalationStep,
+    NotificationEvent,
+    Review,
+)
+from licensing.models.reviews import ACTIVE_STATES
+from licensing.notifications import notify
+from licensing.selectors import committee_members, ministry_staff, ministry_supervisors
+from licensing.services.reviews import application_refer_to_committee, review_deem_no_objection
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SweepReport:
+    today: date
+    reminders: int = 0
+    steps: dict[str, int] = field(default_factory=dict)
+
+    def count(self, action: str) -> None:
+        self.steps[action] = self.steps.get(action, 0) + 1
+
+    def __str__(self) -> str:
+        steps = ", ".join(f"{k}: {v}" for k, v in sorted(self.steps.items())) or "none"
+        return f"{self.today}: {self.reminders} reminders; escalation steps: {steps}"
+
+
+def sweep_deadlines(*, today: date | None = None) -> SweepReport:
+    today = today or local_today()
+    calendar = WorkingCalendar.load()
+    report = SweepReport(today=today)
+    for policy in DeadlinePolicy.objects.prefetch_related("steps"):
+        _send_reminders(policy, today, calendar, report)
+        steps = list(policy.steps.all())
+        for level, step in enumerate(steps):
+            _apply_step(policy, level, step, today, calendar, report)
+    log.info("deadline sweep %s", report)
+    return report
+
+
+def _send_reminders(
+    policy: DeadlinePolicy, today: date, calendar: WorkingCalendar, report: SweepReport
+) -> None:
+    if not policy.reminder_days_before:
+        return
+    horizon = calendar.add_working_days(today, policy.reminder_days_before)
+    candidates = Review.objects.filter(
+        ministry=policy.ministry,
+        status__in=ACTIVE_STATES,
+        reminder_sent=False,
+        due_date__gte=today,
+        due_date__lte=horizon,
+    ).select_related("application", "assigned_to")
+    for review in candidates:
+        if calendar.subtract_working_days(review.due_date, policy.reminder_days_before) > today:
+            continue
+        with transaction.atomic():
+            # The conditional update is the claim: one sweep gets 1, the others 0.
+            claimed = Review.objects.filter(pk=review.pk, reminder_sent=False).update(
+                reminder_sent=True
+            )
+            if not claimed:
+                continue
+            notify(
+                event=NotificationEvent.REVIEW_DUE_SOON,
+                recipients=[review.assigned_to]
+                if review.assigned_to
+                else ministry_staff(review.ministry),
+                key=f"due-soon:{review.pk}",
+                subject=f"{review.application.reference}: {review.get_ministry_display()} "
+                f"review due {review.due_date:%d %b %Y}",
+                application=review.application,
+                context={"ministry": review.ministry, "due_date": review.due_date.isoformat()},
+            )
+            report.reminders += 1
+
+
+def _apply_step(
+    policy: DeadlinePolicy,
+    level: int,
+    step: EscalationStep,
+    today: date,
+    calendar: WorkingCalendar,
+    report: SweepReport,
+) -> None:
+    candidates = Review.objects.filter(
+        ministry=policy.ministry,
+        status__in=ACTIVE_STATES,
+        escalation_level=level,
+        due_date__lt=today,
+    ).values_list("pk", "application_id", "due_date")
+    for review_id, application_id, due_date in candidates:
+        # Step (k, action) applies on the first sweep whose date is later than due + k working days.
+        if not today > calendar.add_working_days(due_date, step.days_after_due):
+            continue
+        with transaction.atomic():
+            # Lock order as in the services: application, then review. SKIP LOCKED lets
+            # a concurrent sweep (or a person acting on the case) keep it; the next sweep
+            # sees the step counter and applies what is still due.
+            if (
+                not Application.objects.select_for_update(skip_locked=True)
+                .filter(pk=application_id)
+                .exists()
+            ):
+                continue
+            review = (
+                Review.objects.select_for_update()
+                .select_related("application")
+                .filter(pk=review_id, escalation_level=level, status__in=ACTIVE_STATES)
+                .first()
+            )
+            if review is None:
+                continue
+            _run_step(review, step, level)
+            # Only the counter changes here; the status field is left alone.
+            Review.objects.filter(pk=review.pk).update(escalation_level=level + 1)
+            report.count(step.action)
+
+
+def _run_step(review: Review, step: EscalationStep, level: int) -> None:
+    application = review.application
+    ministry = review.get_ministry_display()
+    why = (
+        f"The {ministry} review was due on {review.due_date:%d %b %Y}; "
+        f"escalation step due+{step.days_after_due}: {step.get_action_display().lower()}."
+    )
+    audit_record(
+        application=application,
+        actor=None,
+        action="escalation_step",
+        from_state=application.status,
+        to_state=application.status,
+        reason=why,
+        data={
+            "review": review.pk,
+            "ministry": review.ministry,
+            "level": level + 1,
+            "days_after_due": step.days_after_due,
+            "step": step.action,
+        },
+    )
+    context = {"ministry": review.ministry, "due_date": review.due_date.isoformat(), "reason": why}
+    key = f"escalation:{review.pk}:{level}"
+    if step.action == EscalationAction.NOTIFY_SUPERVISOR:
+        notify(
+            event=NotificationEvent.REVIEW_OVERDUE,
+            recipients=[
+                *ministry_supervisors(review.ministry),
+                *filter(None, [review.assigned_to]),
+            ],
+            key=key,
+            subject=f"{application.reference}: {ministry} review overdue",
+            application=application,
+            context=context,
+        )
+    elif step.action == EscalationAction.NOTIFY_COMMITTEE:
+        notify(
+            event=NotificationEvent.REVIEW_ESCALATED,
+            recipients=committee_members(),
+            key=key,
+            subject=f"{application.reference}: {ministry} review escalated to the committee",
+            application=application,
+            context=context,
+        )
+    elif step.action == EscalationAction.DEEM_NO_OBJECTION:
+        review_deem_no_objection(review=review, reason=why)
+    elif step.action == EscalationAction.REFER_TO_COMMITTEE:
+        application_refer_to_committee(review=review, reason=why)

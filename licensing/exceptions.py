@@ -1,0 +1,38 @@
+"""Typed errors the services raise; the API maps each to one status code."""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    """Base class: a message a user can act on."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotPermitted(ServiceError):
+    """The caller may see the object but may not do this to it (403)."""
+
+
+class TransitionConflict(ServiceError):
+    """Not allowed from the current state, or lost to a concurrent change (409)."""
+
+    def __init__(self, message: str, *, current_state: str) -> None:
+        super().__init__(message)
+        self.current_state = current_state
+
+
+class InvalidInput(ServiceError):
+    """Bad or incomplete input, with a message per field (400)."""
+
+    def __init__(self, errors: dict[str, list[str]] | str, *, code: str = "invalid") -> None:
+        if isinstance(errors, str):
+            errors = {"non_field_errors": [errors]}
+        super().__init__("; ".join(msg for msgs in errors.values() for msg in msgs))
+        self.errors = errors
+        self.code = code
+
+
+class SubmissionRefused(InvalidInput):
+    """A rule refuses submission: embargoed destination, unregistered exporter, incomplete."""

@@ -1,0 +1,71 @@
+from licensing.models.applications import (
+    Application,
+    ApplicationStatus,
+    Decision,
+    Document,
+    DocumentKind,
+    EndUserType,
+    Good,
+    InformationRequest,
+    ReferenceCounter,
+    RoutingDecision,
+)
+from licensing.models.audit import SYSTEM, AppendOnlyError, AuditChainHead, AuditEvent
+from licensing.models.licenses import License, LicenseStatus
+from licensing.models.notifications import DeliveryStatus, Notification, NotificationEvent
+from licensing.models.reference import (
+    ControlListEntry,
+    Country,
+    CountryList,
+    LicenseType,
+    LicenseValidity,
+    NonWorkingDay,
+    Regime,
+)
+from licensing.models.reviews import Recommendation, Review, ReviewStatus
+from licensing.models.rules import (
+    DeadlinePolicy,
+    EscalationAction,
+    EscalationStep,
+    RoutingRule,
+    RuleAction,
+    TechnologyGeneration,
+)
+
+__all__ = [
+    "SYSTEM",
+    "AppendOnlyError",
+    "Application",
+    "ApplicationStatus",
+    "AuditChainHead",
+    "AuditEvent",
+    "ControlListEntry",
+    "Country",
+    "CountryList",
+    "DeadlinePolicy",
+    "Decision",
+    "DeliveryStatus",
+    "Document",
+    "DocumentKind",
+    "EndUserType",
+    "EscalationAction",
+    "EscalationStep",
+    "Good",
+    "InformationRequest",
+    "License",
+    "LicenseStatus",
+    "LicenseType",
+    "LicenseValidity",
+    "NonWorkingDay",
+    "Notification",
+    "NotificationEvent",
+    "Recommendation",
+    "ReferenceCounter",
+    "Regime",
+    "Review",
+    "ReviewStatus",
+    "RoutingDecision",
+    "RoutingRule",
+    "RuleAction",
+    "TechnologyGeneration",
+]

@@ -1,0 +1,317 @@
+"""License applications, their goods, documents, questions and routing record.
+
+Transition bodies change only the application's own fields; the services in
+`licensing.services` are the only callers, and do the locking, permission
+checks, audit events and notifications around them.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from accounts.models import Ministry, Organisation
+from licensing.models.reference import ControlListEntry, Country, LicenseType, Regime
+from licensing.models.rules import RoutingRule, RuleAction, TechnologyGeneration
+
+
+class ApplicationStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    UNDER_REVIEW = "under_review", "Under review"
+    INFORMATION_REQUESTED = "information_requested", "Information requested"
+    APPROVED = "approved", "Approved"
+    DENIED = "denied", "Denied"
+    DISPUTED = "disputed", "Disputed"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class EndUserType(models.TextChoices):
+    GOVERNMENT = "government", "Government"
+    MILITARY = "military", "Military"
+    COMMERCIAL = "commercial", "Commercial"
+    RESEARCH = "research", "Research"
+    INDIVIDUAL = "individual", "Individual"
+
+
+class Decision(models.TextChoices):
+    APPROVE = "approve", "Approve"
+    DENY = "deny", "Deny"
+
+
+class ReferenceCounter(models.Model):
+    """The last reference number issued in a year, locked while the next is taken."""
+
+    prefix = models.CharField(max_length=10)
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["prefix", "year"], name="unique_reference_counter")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}-{self.year}: {self.last}"
+
+
+S = ApplicationStatus
+OPEN_STATES = [S.DRAFT, S.UNDER_REVIEW, S.INFORMATION_REQUESTED]
+
+
+class Application(ConcurrentTransitionMixin, models.Model):
+    reference = models.CharField(max_length=20, unique=True, editable=False)
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="applications"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    license_type = models.CharField(max_length=20, choices=LicenseType.choices)
+    destination = models.ForeignKey(Country, on_delete=models.PROTECT, related_name="+")
+
+    end_user_name = models.CharField(max_length=200, blank=True)
+    end_user_address = models.TextField(max_length=1000, blank=True)
+    end_user_country = models.ForeignKey(
+        Country, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    end_user_type = models.CharField(max_length=20, choices=EndUserType.choices, blank=True)
+
+    consignee_name = models.CharField(max_length=200, blank=True)
+    consignee_address = models.TextField(max_length=1000, blank=True)
+    consignee_country = models.ForeignKey(
+        Country, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    consignee_type = models.CharField(max_length=20, choices=EndUserType.choices, blank=True)
+
+    end_use = models.TextField(max_length=5000, blank=True)
+    military_end_use = models.BooleanField(default=False)
+    marketing_license = models.ForeignKey(
+        "licensing.License",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="For an export license with munitions items: the active marketing license.",
+    )
+    currency = models.CharField(max_length=3, default="USD")
+
+    status = FSMField(
+        max_length=30, choices=ApplicationStatus.choices, default=S.DRAFT, protected=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    disputed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the application went to the committee."
+    )
+    decision = models.CharField(max_length=10, choices=Decision.choices, blank=True)
+    decision_reason = models.TextField(blank=True)
+    clock_stopped_on = models.DateField(
+        null=True, blank=True, help_text="Local date the review clocks stopped for a question."
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "submitted_at"])]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def has_end_user(self) -> bool:
+        return bool(
+            self.end_user_name
+            and self.end_user_address
+            and self.end_user_country_id
+            and self.end_user_type
+        )
+
+    @property
+    def has_consignee(self) -> bool:
+        return bool(self.consignee_name)
+
+    # Transitions: own fields only.
+
+    @transition(field=status, source=S.DRAFT, target=S.UNDER_REVIEW)
+    def submit(self) -> None:
+        self.submitted_at = timezone.now()
+
+    @transition(field=status, source=S.UNDER_REVIEW, target=S.INFORMATION_REQUESTED)
+    def request_information(self, *, on) -> None:
+        self.clock_stopped_on = on
+
+    @transition(field=status, source=S.INFORMATION_REQUESTED, target=S.UNDER_REVIEW)
+    def respond(self) -> None:
+        self.clock_stopped_on = None
+
+    @transition(field=status, source=S.UNDER_REVIEW, target=S.APPROVED)
+    def approve(self) -> None:
+        self._decide(Decision.APPROVE, "")
+
+    @transition(field=status, source=S.UNDER_REVIEW, target=S.DENIED)
+    def deny(self) -> None:
+        self._decide(Decision.DENY, "")
+
+    @transition(field=status, source=S.UNDER_REVIEW, target=S.DISPUTED)
+    def dispute(self) -> None:
+        """The reviews disagree."""
+        self.disputed_at = timezone.now()
+
+    @transition(field=status, source=S.UNDER_REVIEW, target=S.DISPUTED)
+    def refer_to_committee(self) -> None:
+        """An escalation step sent the application to the committee."""
+        self.disputed_at = timezone.now()
+
+    @transition(field=status, source=S.DISPUTED, target=S.APPROVED)
+    def committee_approve(self, *, reason: str) -> None:
+        self._decide(Decision.APPROVE, reason)
+
+    @transition(field=status, source=S.DISPUTED, target=S.DENIED)
+    def committee_deny(self, *, reason: str) -> None:
+        self._decide(Decision.DENY, reason)
+
+    @transition(field=status, source=OPEN_STATES, target=S.WITHDRAWN)
+    def withdraw(self) -> None:
+        self.clock_stopped_on = None
+
+    def _decide(self, decision: str, reason: str) -> None:
+        self.decision = decision
+        self.decision_reason = reason
+        self.decided_at = timezone.now()
+
+
+class Good(models.Model):
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="goods")
+    description = models.CharField(max_length=500)
+    control_list_entry = models.ForeignKey(
+        ControlListEntry, on_delete=models.PROTECT, related_name="+"
+    )
+    quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    unit_value = models.DecimalField(
+        max_digits=18, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
+    )
+    currency = models.CharField(max_length=3, default="USD")
+    technology_generation = models.CharField(
+        max_length=20, choices=TechnologyGeneration.choices, default=TechnologyGeneration.CURRENT
+    )
+    us_origin_content = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                name="good_quantity_positive", condition=models.Q(quantity__gt=0)
+            ),
+            models.CheckConstraint(
+                name="good_unit_value_not_negative", condition=models.Q(unit_value__gte=0)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.description}"
+
+    @property
+    def value(self) -> Decimal:
+        return self.unit_value * self.quantity
+
+    @property
+    def regime(self) -> str:
+        return self.control_list_entry.regime
+
+
+def total_value(goods) -> Decimal:
+    return sum((good.value for good in goods), Decimal("0"))
+
+
+def has_munitions(goods) -> bool:
+    return any(good.control_list_entry.regime == Regime.MUNITIONS for good in goods)
+
+
+class DocumentKind(models.TextChoices):
+    END_USER_CERTIFICATE = "end_user_certificate", "End-user certificate"
+    TECHNICAL_SPECIFICATION = "technical_specification", "Technical specification"
+    OTHER = "other", "Other"
+
+
+def document_path(instance: Document, filename: str) -> str:
+    return f"documents/{instance.application.reference}/{filename}"
+
+
+class Document(models.Model):
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField(max_length=30, choices=DocumentKind.choices)
+    file = models.FileField(upload_to=document_path)
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=50)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class InformationRequest(models.Model):
+    """A reviewer's question and the exporter's answer; one open at a time per application."""
+
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="information_requests"
+    )
+    review = models.ForeignKey("licensing.Review", on_delete=models.CASCADE, related_name="+")
+    question = models.TextField(max_length=5000)
+    asked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    asked_at = models.DateTimeField(auto_now_add=True)
+    answer = models.TextField(max_length=5000, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["asked_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application"],
+                condition=models.Q(answered_at__isnull=True),
+                name="one_open_information_request",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application}: {self.question[:50]}"
+
+
+class RoutingDecision(models.Model):
+    """Which rule, in which version, routed or refused an application at submission."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="routing")
+    rule = models.ForeignKey(
+        RoutingRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    rule_history_id = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The rule's version (its history record) that applied."
+    )
+    rule_name = models.CharField(max_length=200)
+    action = models.CharField(max_length=20, choices=RuleAction.choices)
+    ministry = models.CharField(max_length=20, choices=Ministry.choices, blank=True)
+    explanation = models.TextField()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.application}: {self.rule_name}"

@@ -1,0 +1,1 @@
+"""Services: the only door to every change. Import from the concern's module."""

@@ -1,0 +1,486 @@
+"""Exporters' services: drafts, submission, answers, withdrawal; and the committee's decision."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import transaction
+
+from accounts.models import Role, User
+from licensing.audit import audit_record
+from licensing.clock import WorkingCalendar, local_today
+from licensing.exceptions import InvalidInput, NotPermitted, SubmissionRefused, TransitionConflict
+from licensing.models import (
+    Application,
+    ApplicationStatus,
+    DeadlinePolicy,
+    Decision,
+    Good,
+    InformationRequest,
+    License,
+    LicenseStatus,
+    LicenseType,
+    NotificationEvent,
+    Review,
+    ReviewStatus,
+    RoutingDecision,
+)
+from licensing.models.applications import has_munitions
+from licensing.models.reviews import OPEN_STATES as OPEN_REVIEW_STATES
+from licensing.notifications import notify
+from licensing.routing import route
+from licensing.selectors import ministry_staff, organisation_exporters
+from licensing.services.common import lock, next_number, run_transition
+from licensing.services.licenses import license_issue
+
+S = ApplicationStatus
+
+APPLICATION_FIELDS = {
+    "license_type",
+    "destination",
+    "end_user_name",
+    "end_user_address",
+    "end_user_country",
+    "end_user_type",
+    "consignee_name",
+    "consignee_address",
+    "consignee_country",
+    "consignee_type",
+    "end_use",
+    "military_end_use",
+    "marketing_license",
+    "currency",
+}
+GOOD_FIELDS = {
+    "description",
+    "control_list_entry",
+    "quantity",
+    "unit_value",
+    "currency",
+    "technology_generation",
+    "us_origin_content",
+}
+
+
+def _model_fields(fields: dict[str, Any], allowed: set[str]) -> dict[str, Any]:
+    """Keep the fields a caller may set, by name or by `<name>_id`."""
+    return {k: v for k, v in fields.items() if k in allowed or k.removesuffix("_id") in allowed}
+
+
+def _require_exporter_of(user: User, application: Application, action: str) -> None:
+    if not (user.role == Role.EXPORTER and user.organisation_id == application.organisation_id):
+        raise NotPermitted(f"Only an exporter of {application.organisation} may {action} it.")
+
+
+def _check_goods_currency(currency: str, goods: Sequence[dict[str, Any]]) -> None:
+    errors = [
+        f"Good {i + 1} is priced in {good['currency']}, the application in {currency}."
+        for i, good in enumerate(goods)
+        if good.get("currency", currency) != currency
+    ]
+    if errors:
+        raise InvalidInput({"goods": errors})
+
+
+def _replace_goods(application: Application, goods: Sequence[dict[str, Any]]) -> None:
+    application.goods.all().delete()
+    Good.objects.bulk_create(
+        [Good(application=application, **_model_fields(good, GOOD_FIELDS)) for good in goods]
+    )
+
+
+def application_create_draft(
+    *, user: User, fields: dict[str, Any], goods: Sequence[dict[str, Any]] = ()
+) -> Application:
+    if user.role != Role.EXPORTER or user.organisation_id is None:
+        raise NotPermitted("Only an exporter can create an application.")
+    fields = _model_fields(fields, APPLICATION_FIELDS)
+    goods = [{"currency": fields.get("currency", "USD"), **good} for good in goods]
+    _check_goods_currency(fields.get("currency", "USD"), goods)
+    with transaction.atomic():
+        application = Application.objects.create(
+            reference=next_number("EXP", local_today().year),
+            organisation_id=user.organisation_id,
+            created_by=user,
+            **fields,
+        )
+        _replace_goods(application, goods)
+    return application
+
+
+def application_update_draft(
+    *,
+    application: Application,
+    user: User,
+    fields: dict[str, Any],
+    goods: Sequence[dict[str, Any]] | None = None,
+) -> Application:
+    """Edit a draft; `goods`, when given, replaces the goods wholesale."""
+    _require_exporter_of(user, application, "edit")
+    with transaction.atomic():
+        application = lock(Application, application.pk)
+        if application.status != S.DRAFT:
+            raise TransitionConflict(
+                "Only a draft can be edited.", current_state=application.status
+            )
+        for name, value in _model_fields(fields, APPLICATION_FIELDS).items():
+            setattr(application, name, value)
+        currency = application.currency
+        if goods is not None:
+            goods = [{"currency": currency, **good} for good in goods]
+            _check_goods_currency(currency, goods)
+            _replace_goods(application, goods)
+        else:
+            _check_goods_currency(currency, list(application.goods.values("currency")))
+        application.save()
+    return application
+
+
+def application_delete_draft(*, application: Application, user: User) -> None:
+    _require_exporter_of(user, application, "delete")
+    with transaction.atomic():
+        application = lock(Application, application.pk)
+        if application.status != S.DRAFT:
+            raise TransitionConflict(
+                "Only a draft can be deleted; withdraw a submitted application instead.",
+                current_state=application.status,
+            )
+        # A draft has no audit events of its own (the trail starts at submission),
+        # so it can go; the deletion itself is recorded, without the row.
+        reference = application.reference
+        for document in application.documents.all():
+            transaction.on_commit(lambda f=document.file: f.delete(save=False))
+        application.delete()
+        audit_record(
+            application=None,
+            actor=user,
+            action="draft_deleted",
+            from_state=S.DRAFT,
+            data={"reference": reference},
+        )
+
+
+def _completeness_errors(application: Application, goods: Sequence[Good]) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if not goods:
+        errors["goods"] = ["Add at least one good."]
+    if not application.has_end_user:
+        errors["end_user"] = ["Give the end user's name, address, country and type."]
+    if not application.end_use.strip():
+        errors["end_use"] = ["Describe the end use."]
+    if not application.destination_id:
+        errors["destination"] = ["Choose the destination country."]
+    return errors
+
+
+def _check_marketing_license(application: Application) -> None:
+    marketing = application.marketing_license
+    if marketing is None:
+        raise SubmissionRefused(
+            {
+                "marketing_license": [
+                    "An export license for munitions items needs the number of your "
+                    f"active marketing license for {application.destination.name}."
+                ]
+            },
+            code="marketing_license_required",
+        )
+    valid = (
+        marketing.organisation_id == application.organisation_id
+        and marketing.license_type == LicenseType.MARKETING
+        and marketing.status == LicenseStatus.ACTIVE
+        and marketing.destination_id == application.destination_id
+        and marketing.valid_until >= local_today()
+    )
+    if not valid:
+        raise SubmissionRefused(
+            {
+                "marketing_license": [
+                    f"{marketing.number} is not an active marketing license of your "
+                    f"organisation for {application.destination.name}."
+                ]
+            },
+            code="marketing_license_invalid",
+        )
+
+
+def application_submit(*, application: Application, user: User) -> Application:
+    """Check completeness and the rules, route to ministries, start their clocks."""
+    _require_exporter_of(user, application, "submit")
+    with transaction.atomic():
+        application = lock(Application, application.pk)
+        if application.status != S.DRAFT:
+            run_transition(application, "submit", application.submit)  # raises the conflict
+        goods = list(application.goods.select_related("control_list_entry"))
+        errors = _completeness_errors(application, goods)
+        if errors:
+            raise SubmissionRefused(errors, code="incomplete")
+        munitions = has_munitions(goods)
+        if munitions and not application.organisation.may_export_munitions:
+            raise SubmissionRefused(
+                {
+                    "non_field_errors": [
+                        f"{application.organisation} is not registered in the defense export "
+                        "register, so it cannot apply for munitions items. Register first, "
+                        "or remove the munitions items."
+                    ]
+                },
+                code="not_registered",
+            )
+        if munitions and application.license_type == LicenseType.EXPORT:
+            _check_marketing_license(application)
+
+        today = local_today()
+        result = route(application=application, goods=goods, on=today)
+        if result.refusal:
+            raise SubmissionRefused(
+                {"non_field_errors": [result.refusal.rule.message]}, code="refused_by_rule"
+            )
+
+        from_state = run_transition(application, "submit", application.submit)
+        calendar = WorkingCalendar.load()
+        policies = {p.ministry: p for p in DeadlinePolicy.objects.all()}
+        reviews = Review.objects.bulk_create(
+            [
+                Review(
+                    application=application,
+                    ministry=ministry,
+                    received_on=today,
+                    due_date=calendar.due_date(today, policies[ministry].review_days),
+                )
+                for ministry in result.ministries
+            ]
+        )
+        RoutingDecision.objects.bulk_create(
+            [
+                RoutingDecision(
+                    application=application,
+                    rule=match.rule,
+                    rule_history_id=_rule_version(match.rule),
+                    rule_name=match.rule.name,
+                    action=match.rule.action,
+                    ministry=match.rule.ministry,
+                    explanation=match.explanation,
+                )
+                for match in result.matches
+            ]
+        )
+        audit_record(
+            application=application,
+            actor=user,
+            action="application_submitted",
+            from_state=from_state,
+            to_state=application.status,
+            data={
+                "reviews": {r.ministry: r.due_date.isoformat() for r in reviews},
+                "rules": [
+                    {"rule": m.rule.pk, "version": _rule_version(m.rule), "why": m.explanation}
+                    for m in result.matches
+                ],
+            },
+        )
+        notify(
+            event=NotificationEvent.APPLICATION_SUBMITTED,
+            recipients=organisation_exporters(application.organisation_id),
+            key=f"submitted:{application.pk}",
+            subject=f"{application.reference} submitted",
+            application=application,
+            context={"ministries": result.ministries},
+        )
+        for review in reviews:
+            notify(
+                event=NotificationEvent.REVIEW_ASSIGNED,
+                recipients=ministry_staff(review.ministry),
+                key=f"queued:{review.pk}",
+                subject=f"{application.reference}: new {review.get_ministry_display()} review, "
+                f"due {review.due_date:%d %b %Y}",
+                application=application,
+                context={"ministry": review.ministry, "due_date": review.due_date.isoformat()},
+            )
+    return application
+
+
+def _rule_version(rule) -> int | None:
+    latest = (
+        rule.history.order_by("-history_date", "-history_id")
+        .values_list("history_id", flat=True)
+        .first()
+    )
+    return latest
+
+
+def application_withdraw(*, application: Application, user: User, reason: str = "") -> Application:
+    _require_exporter_of(user, application, "withdraw")
+    with transaction.atomic():
+        application = lock(Application, application.pk)
+        from_state = run_transition(application, "withdraw", application.withdraw)
+        open_reviews = list(
+            Review.objects.select_for_update().filter(
+                application=application, status__in=OPEN_REVIEW_STATES
+            )
+        )
+        for review in open_reviews:
+            run_transition(review, "cancel", review.cancel)
+        InformationRequest.objects.filter(
+            application=application, answered_at__isnull=True
+        ).delete()
+        audit_record(
+            application=application,
+            actor=user,
+            action="application_withdrawn",
+            from_state=from_state,
+            to_state=application.status,
+            reason=reason,
+            data={"cancelled_reviews": [r.ministry for r in open_reviews]},
+        )
+    return application
+
+
+def application_respond(*, application: Application, user: User, answer: str) -> Application:
+    """Answer the open question; every stopped review clock restarts, its due date moved later."""
+    from django.utils import timezone
+
+    _require_exporter_of(user, application, "answer questions on")
+    if not answer or not answer.strip():
+        raise InvalidInput({"answer": ["Write an answer."]})
+    with transaction.atomic():
+        application = lock(Application, application.pk)
+        stopped_on = application.clock_stopped_on
+        from_state = run_transition(application, "respond", application.respond)
+        request = InformationRequest.objects.select_for_update().get(
+            application=application, answered_at__isnull=True
+        )
+        request.answer = answer.strip()
+        request.answered_by = user
+        request.answered_at = timezone.now()
+        request.save()
+
+        today = local_today()
+        calendar = WorkingCalendar.load()
+        paused = calendar.working_days_between(stopped_on, today) if stopped_on else 0
+        moved = {}
+        reviews = list(
+            Review.objects.select_for_update().filter(
+                application=application, status=ReviewStatus.AWAITING_APPLICANT
+            )
+        )
+        for review in reviews:
+            new_due = calendar.add_working_days(review.due_date, paused)
+            moved[review.ministry] = [review.due_date.isoformat(), new_due.isoformat()]
+            run_transition(
+                review,
+                "restart the clock of",
+                lambda r=review, d=new_due: r.restart_clock(due_date=d),
+            )
+        audit_record(
+            application=application,
+            actor=user,
+            action="information_provided",
+            from_state=from_state,
+            to_state=application.status,
+            data={"request": request.pk, "working_days_stopped": paused, "due_dates": moved},
+        )
+        recipients = [request.asked_by] + [r.assigned_to for r in reviews if r.assigned_to]
+        notify(
+            event=NotificationEvent.INFORMATION_PROVIDED,
+            recipients=recipients,
+            key=f"answered:{request.pk}",
+            subject=f"{application.reference}: the exporter answered your question",
+            application=application,
+            context={"question": request.question, "answer": request.answer},
+        )
+    return application
+
+
+def application_decide(
+    *, application: Application, user: User, decision: str, reason: str
+) -> Application:
+    """The committee settles a disputed application."""
+    if not user.is_committee:
+        raise NotPermitted("Only a committee member can decide a disputed application.")
+    if decision not in Decision.values:
+        raise InvalidInput({"decision": ["Decide 'approve' or 'deny'."]})
+    if not reason or not reason.strip():
+        raise InvalidInput({"reason": ["Give the committee's reasons."]})
+    with transaction.atomic():
+        application = lock(Application, application.pk)
+        method = (
+            application.committee_approve
+            if decision == Decision.APPROVE
+            else application.committee_deny
+        )
+        from_state = run_transition(application, "decide", lambda: method(reason=reason.strip()))
+        for review in Review.objects.select_for_update().filter(
+            application=application, status__in=OPEN_REVIEW_STATES
+        ):
+            run_transition(review, "cancel", review.cancel)
+        audit_record(
+            application=application,
+            actor=user,
+            action="committee_decided",
+            from_state=from_state,
+            to_state=application.status,
+            reason=reason.strip(),
+            data={"decision": decision},
+        )
+        _after_decision(application)
+    return application
+
+
+def _after_decision(application: Application) -> License | None:
+    license = license_issue(application=application) if application.status == S.APPROVED else None
+    notify(
+        event=NotificationEvent.APPLICATION_DECIDED,
+        recipients=organisation_exporters(application.organisation_id),
+        key=f"decided:{application.pk}",
+        subject=f"{application.reference} {application.get_status_display().lower()}",
+        application=application,
+        context={
+            "decision": application.decision,
+            "reason": application.decision_reason,
+            "license": license.number if license else None,
+        },
+    )
+    return license
+
+
+def application_conclude_if_reviewed(*, application: Application, actor: User | None) -> None:
+    """Once every review is complete: all approve -> approved, all deny -> denied, else disputed.
+
+    Call with the application locked, inside the transaction that completed
+    the last review.
+    """
+    reviews = list(application.reviews.exclude(status=ReviewStatus.CANCELLED))
+    if not reviews or any(r.status != ReviewStatus.COMPLETED for r in reviews):
+        return
+    denies = sum(1 for r in reviews if r.recommendation == "deny")
+    if denies == 0:
+        action, method = "application_approved", application.approve
+    elif denies == len(reviews):
+        action, method = "application_denied", application.deny
+    else:
+        action, method = "application_disputed", application.dispute
+    from_state = run_transition(application, action, method)
+    audit_record(
+        application=application,
+        actor=None,
+        action=action,
+        from_state=from_state,
+        to_state=application.status,
+        reason="Every review is complete.",
+        data={"recommendations": {r.ministry: r.recommendation for r in reviews}},
+    )
+    if application.status == S.DISPUTED:
+        from licensing.selectors import committee_members
+
+        notify(
+            event=NotificationEvent.REVIEW_ESCALATED,
+            recipients=committee_members(),
+            key=f"disputed:{application.pk}",
+            subject=f"{application.reference}: the ministries disagree",
+            application=application,
+            context={"recommendations": {r.ministry: r.recommendation for r in reviews}},
+        )
+    else:
+        _after_decision(application)

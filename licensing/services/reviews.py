@@ -1,0 +1,270 @@
+"""Ministry services: claim, recommend, ask, reassign; and the system's deemed consent and referral.
+
+Locks are always taken application first, then review, so two services never
+deadlock on the same case.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from accounts.models import User
+from licensing.audit import audit_record
+from licensing.clock import local_today
+from licensing.exceptions import InvalidInput, NotPermitted, TransitionConflict
+from licensing.models import (
+    Application,
+    ApplicationStatus,
+    InformationRequest,
+    NotificationEvent,
+    Recommendation,
+    Review,
+    ReviewStatus,
+)
+from licensing.models.reviews import ACTIVE_STATES
+from licensing.notifications import notify
+from licensing.selectors import organisation_exporters
+from licensing.services.applications import application_conclude_if_reviewed
+from licensing.services.common import lock, run_transition
+
+MAX_TEXT = 5000
+
+
+def _lock_review(review: Review) -> tuple[Application, Review]:
+    application = lock(Application, review.application_id)
+    return application, lock(Review, review.pk)
+
+
+def _require_ministry_staff(user: User, review: Review, action: str) -> None:
+    if not (user.is_ministry_staff and user.ministry == review.ministry):
+        raise NotPermitted(f"Only {review.get_ministry_display()} staff may {action} this review.")
+
+
+def _require_application_under_review(application: Application, action: str) -> None:
+    if application.status != ApplicationStatus.UNDER_REVIEW:
+        raise TransitionConflict(
+            f"Cannot {action} while the application is {application.get_status_display().lower()}.",
+            current_state=application.status,
+        )
+
+
+def review_claim(*, review: Review, user: User) -> Review:
+    _require_ministry_staff(user, review, "claim")
+    with transaction.atomic():
+        application, review = _lock_review(review)
+        from_state = run_transition(review, "claim", lambda: review.claim(user=user))
+        audit_record(
+            application=application,
+            actor=user,
+            action="review_claimed",
+            from_state=from_state,
+            to_state=review.status,
+            data={"review": review.pk, "ministry": review.ministry},
+        )
+    return review
+
+
+def review_reassign(*, review: Review, user: User, assignee: User) -> Review:
+    if not (user.is_supervisor and user.ministry == review.ministry):
+        raise NotPermitted(
+            f"Only a {review.get_ministry_display()} supervisor may reassign this review."
+        )
+    if not (
+        assignee.is_active and assignee.is_ministry_staff and assignee.ministry == review.ministry
+    ):
+        raise InvalidInput(
+            {"user": [f"{assignee} is not a {review.get_ministry_display()} reviewer."]}
+        )
+    with transaction.atomic():
+        application, review = _lock_review(review)
+        previous = review.assigned_to_id
+        from_state = run_transition(review, "reassign", lambda: review.reassign(user=assignee))
+        event = audit_record(
+            application=application,
+            actor=user,
+            action="review_reassigned",
+            from_state=from_state,
+            to_state=review.status,
+            data={"review": review.pk, "from_user": previous, "to_user": assignee.pk},
+        )
+        notify(
+            event=NotificationEvent.REVIEW_ASSIGNED,
+            recipients=[assignee],
+            key=f"assigned:{review.pk}:{event.pk}",
+            subject=f"{application.reference}: the {review.get_ministry_display()} review "
+            "is assigned to you",
+            application=application,
+            context={"ministry": review.ministry, "due_date": review.due_date.isoformat()},
+        )
+    return review
+
+
+def review_recommend(
+    *, review: Review, user: User, recommendation: str, reason: str = "", conditions: str = ""
+) -> Review:
+    _require_ministry_staff(user, review, "recommend on")
+    errors: dict[str, list[str]] = {}
+    if recommendation not in Recommendation.values:
+        errors["recommendation"] = [f"Choose one of {', '.join(Recommendation.values)}."]
+    if recommendation == Recommendation.DENY and not reason.strip():
+        errors["reason"] = ["Give the reasons for denying."]
+    if recommendation == Recommendation.APPROVE_WITH_CONDITIONS and not conditions.strip():
+        errors["conditions"] = ["State the conditions."]
+    if errors:
+        raise InvalidInput(errors)
+    with transaction.atomic():
+        application, review = _lock_review(review)
+        if review.status == ReviewStatus.IN_PROGRESS and review.assigned_to_id != user.pk:
+            raise NotPermitted("Only the reviewer the review is assigned to may recommend.")
+        _require_application_under_review(application, "recommend")
+        from_state = run_transition(
+            review,
+            "recommend on",
+            lambda: review.recommend(
+                recommendation=recommendation,
+                reason=reason.strip(),
+                conditions=conditions.strip()
+                if recommendation == Recommendation.APPROVE_WITH_CONDITIONS
+                else "",
+            ),
+        )
+        audit_record(
+            application=application,
+            actor=user,
+            action="review_completed",
+            from_state=from_state,
+            to_state=review.status,
+            reason=reason.strip(),
+            data={
+                "review": review.pk,
+                "ministry": review.ministry,
+                "recommendation": recommendation,
+                "conditions": review.conditions,
+            },
+        )
+        application_conclude_if_reviewed(application=application, actor=user)
+    return review
+
+
+def review_request_information(*, review: Review, user: User, question: str) -> Review:
+    """Ask the exporter; every open review's clock stops until the answer."""
+    _require_ministry_staff(user, review, "ask questions on")
+    if not question or not question.strip():
+        raise InvalidInput({"question": ["Write the question."]})
+    with transaction.atomic():
+        application, review = _lock_review(review)
+        if review.status not in ACTIVE_STATES:
+            raise TransitionConflict(
+                f"Cannot ask while the review is {review.get_status_display().lower()}.",
+                current_state=review.status,
+            )
+        today = local_today()
+        from_state = run_transition(
+            application,
+            "request information on",
+            lambda: application.request_information(on=today),
+        )
+        stopped = []
+        for other in Review.objects.select_for_update().filter(
+            application=application, status__in=ACTIVE_STATES
+        ):
+            run_transition(other, "stop the clock of", other.stop_clock)
+            stopped.append(other.ministry)
+        request = InformationRequest.objects.create(
+            application=application, review=review, question=question.strip(), asked_by=user
+        )
+        audit_record(
+            application=application,
+            actor=user,
+            action="information_requested",
+            from_state=from_state,
+            to_state=application.status,
+            reason=request.question,
+            data={"request": request.pk, "review": review.pk, "clocks_stopped": stopped},
+        )
+        notify(
+            event=NotificationEvent.INFORMATION_REQUESTED,
+            recipients=organisation_exporters(application.organisation_id),
+            key=f"asked:{request.pk}",
+            subject=f"{application.reference}: the {review.get_ministry_display()} ministry "
+            "asks a question",
+            application=application,
+            context={"question": request.question},
+        )
+    review.refresh_from_db()
+    return review
+
+
+def review_deem_no_objection(*, review: Review, reason: str) -> Review | None:
+    """Silence is consent: complete an overdue review as an approval marked deemed.
+
+    Returns None when the review is no longer open (another sweep, or a human, got there first).
+    """
+    with transaction.atomic():
+        application, review = _lock_review(review)
+        if (
+            review.status not in ACTIVE_STATES
+            or application.status != ApplicationStatus.UNDER_REVIEW
+        ):
+            return None
+        from_state = run_transition(review, "deem", lambda: review.deem_no_objection(reason=reason))
+        audit_record(
+            application=application,
+            actor=None,
+            action="review_deemed",
+            from_state=from_state,
+            to_state=review.status,
+            reason=reason,
+            data={
+                "review": review.pk,
+                "ministry": review.ministry,
+                "due_date": str(review.due_date),
+            },
+        )
+        from licensing.selectors import ministry_supervisors
+
+        notify(
+            event=NotificationEvent.REVIEW_DEEMED,
+            recipients=[
+                *ministry_supervisors(review.ministry),
+                *filter(None, [review.assigned_to]),
+            ],
+            key=f"deemed:{review.pk}",
+            subject=f"{application.reference}: {review.get_ministry_display()} review deemed "
+            "no objection",
+            application=application,
+            context={"ministry": review.ministry, "reason": reason},
+        )
+        application_conclude_if_reviewed(application=application, actor=None)
+    return review
+
+
+def application_refer_to_committee(*, review: Review, reason: str) -> Application | None:
+    """An escalation step: the overdue review sends the application to the committee."""
+    with transaction.atomic():
+        application, review = _lock_review(review)
+        if application.status != ApplicationStatus.UNDER_REVIEW:
+            return None
+        from_state = run_transition(
+            application, "refer to the committee", application.refer_to_committee
+        )
+        audit_record(
+            application=application,
+            actor=None,
+            action="referred_to_committee",
+            from_state=from_state,
+            to_state=application.status,
+            reason=reason,
+            data={"review": review.pk, "ministry": review.ministry},
+        )
+        from licensing.selectors import committee_members
+
+        notify(
+            event=NotificationEvent.REVIEW_ESCALATED,
+            recipients=committee_members(),
+            key=f"referred:{application.pk}",
+            subject=f"{application.reference} referred to the committee",
+            application=application,
+            context={"ministry": review.ministry, "reason": reason},
+        )
+    return application
