@@ -1,0 +1,68 @@
+"""Shared fixtures: named personas and the seeded reference data."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from accounts.models import Ministry
+from tests import factories
+
+
+def pytest_collection_modifyitems(config, items):  # noqa: ANN001
+    """Tests marked `postgres` need row locks; on SQLite they cannot say anything true."""
+    if connection.vendor == "postgresql":
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (row locks); CI runs it with DATABASE_URL")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def organisation():
+    return factories.OrganisationFactory(name="Ricor Test Ltd")
+
+
+@pytest.fixture
+def exporter(organisation):
+    return factories.ExporterFactory(username="alice", organisation=organisation)
+
+
+@pytest.fixture
+def teammate(organisation):
+    return factories.ExporterFactory(username="bob", organisation=organisation)
+
+
+@pytest.fixture
+def outsider():
+    """An exporter of another company, who should have no access."""
+    return factories.ExporterFactory(
+        username="mallory", organisation=factories.OrganisationFactory(name="Other Co Ltd")
+    )
+
+
+@pytest.fixture
+def reviewers():
+    return {
+        ministry: factories.ReviewerFactory(username=f"{ministry}-reviewer", ministry=ministry)
+        for ministry in Ministry.values
+    }
+
+
+@pytest.fixture
+def supervisors():
+    return {
+        ministry: factories.SupervisorFactory(username=f"{ministry}-boss", ministry=ministry)
+        for ministry in Ministry.values
+    }
+
+
+@pytest.fixture
+def committee_member():
+    return factories.CommitteeFactory(username="carol")
+
+
+@pytest.fixture
+def administrator():
+    return factories.AdministratorFactory(username="root")

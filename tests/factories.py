@@ -1,0 +1,119 @@
+"""Factories for the people and cases the tests talk about."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import factory
+from django.conf import settings
+
+from accounts.models import Ministry, Organisation, RegisterStatus, Role, User
+from licensing.models import Application, ControlListEntry, Country, Good
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organisation
+        django_get_or_create = ["name"]
+
+    name = factory.Sequence(lambda n: f"Exporter {n} Ltd")
+    register_number = factory.Sequence(lambda n: f"DER-{n:04d}")
+    register_status = RegisterStatus.REGISTERED
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ["username"]
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    password = factory.PostGenerationMethodCall("set_password", settings.DEMO_PASSWORD)
+    role = Role.EXPORTER
+
+    @factory.post_generation
+    def _save(obj, create, extracted, **kwargs):  # noqa: N805
+        if create:
+            obj.save()
+
+
+class ExporterFactory(UserFactory):
+    role = Role.EXPORTER
+    organisation = factory.SubFactory(OrganisationFactory)
+
+
+class ReviewerFactory(UserFactory):
+    role = Role.REVIEWER
+    ministry = Ministry.ECONOMY
+
+
+class SupervisorFactory(UserFactory):
+    role = Role.SUPERVISOR
+    ministry = Ministry.ECONOMY
+
+
+class CommitteeFactory(UserFactory):
+    role = Role.COMMITTEE
+
+
+class AdministratorFactory(UserFactory):
+    role = Role.ADMINISTRATOR
+    is_staff = True
+    is_superuser = True
+
+
+class ApplicationFactory(factory.django.DjangoModelFactory):
+    """A complete draft: one dual-use good to Germany, ready to submit."""
+
+    class Meta:
+        model = Application
+
+    reference = factory.Sequence(lambda n: f"EXP-2026-{n + 900000:06d}")
+    created_by = factory.SubFactory(ExporterFactory)
+    organisation = factory.LazyAttribute(lambda a: a.created_by.organisation)
+    license_type = "dual_use_export"
+    destination = factory.LazyFunction(lambda: Country.objects.get(code="DE"))
+    end_user_name = "Fraunhofer Demo Institute"
+    end_user_address = "Hansastrasse 27c, Munich"
+    end_user_country = factory.LazyFunction(lambda: Country.objects.get(code="DE"))
+    end_user_type = "research"
+    end_use = "Thermal imaging research on civilian infrastructure."
+    military_end_use = False
+
+
+class GoodFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Good
+
+    application = factory.SubFactory(ApplicationFactory)
+    description = "Miniature cryogenic cooler"
+    control_list_entry = factory.LazyFunction(lambda: ControlListEntry.objects.get(code="6A003"))
+    quantity = 10
+    unit_value = Decimal("1500.00")
+    currency = "USD"
+    technology_generation = "previous"
+    us_origin_content = False
+
+
+def draft(
+    *,
+    code: str = "6A003",
+    destination: str = "DE",
+    goods: int = 1,
+    technology_generation: str = "previous",
+    us_origin_content: bool = False,
+    **kwargs,
+) -> Application:
+    """A complete draft with `goods` goods of control entry `code`."""
+    kwargs.setdefault("destination", Country.objects.get(code=destination))
+    application = ApplicationFactory(**kwargs)
+    entry = ControlListEntry.objects.get(code=code)
+    for _ in range(goods):
+        GoodFactory(
+            application=application,
+            control_list_entry=entry,
+            technology_generation=technology_generation,
+            us_origin_content=us_origin_content,
+        )
+    return application
