@@ -9,7 +9,7 @@ from accounts.models import Ministry
 from tests import factories
 
 
-def pytest_collection_modifyitems(config, items):  # noqa: ANN001
+def pytest_collection_modifyitems(config, items):
     """Tests marked `postgres` need row locks; on SQLite they cannot say anything true."""
     if connection.vendor == "postgresql":
         return

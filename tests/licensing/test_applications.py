@@ -42,7 +42,7 @@ def _reviews(application: Application) -> dict[str, Review]:
     return {r.ministry: r for r in Review.objects.filter(application=application)}
 
 
-def _complete(review: Review, user, recommendation: str = "approve", **kwargs) -> Review:  # noqa: ANN001
+def _complete(review: Review, user, recommendation: str = "approve", **kwargs) -> Review:
     review_claim(review=review, user=user)
     return review_recommend(review=review, user=user, recommendation=recommendation, **kwargs)
 
@@ -237,7 +237,7 @@ class TestSubmit:
         assert marketing.number in error.value.message
 
 
-def _approved_marketing_license(exporter, reviewers) -> License:  # noqa: ANN001
+def _approved_marketing_license(exporter, reviewers) -> License:
     application = application_submit(
         application=draft(created_by=exporter, code="ML10", license_type="marketing"),
         user=exporter,
