@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from django.apps import apps as django_apps
 from django.db import connection
 
 from accounts.models import Ministry
+from licensing import reference_data
 from tests import factories
 
 
@@ -17,6 +19,18 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request):
+    """Transactional tests flush every table, the migrated reference data included: reload it."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or any(
+        name in request.fixturenames for name in ("transactional_db", "live_server")
+    )
+    if transactional:
+        request.getfixturevalue("transactional_db")
+        reference_data.load(django_apps)
 
 
 @pytest.fixture(autouse=True)

@@ -35,8 +35,9 @@ def test_a_defense_supervisor_suspends_and_reinstates(license, supervisors):
     assert (suspended.status, suspended.status_reason) == ("suspended", "Inquiry")
     reinstated = license_reinstate(license=license, user=supervisors["defense"], reason="Cleared")
     assert reinstated.status == "active"
-    actions = list(AuditEvent.objects.filter(application=license.application)
-                   .values_list("action", flat=True))
+    actions = list(
+        AuditEvent.objects.filter(application=license.application).values_list("action", flat=True)
+    )
     assert actions[-2:] == ["license_suspended", "license_reinstated"]
 
 
@@ -49,8 +50,11 @@ def test_the_committee_revokes_and_revoked_is_final(license, committee_member):
 
 @pytest.mark.parametrize("persona", ["exporter", "economy_supervisor", "defense_reviewer"])
 def test_others_cannot_change_a_license(license, exporter, supervisors, reviewers, persona):
-    user = {"exporter": exporter, "economy_supervisor": supervisors["economy"],
-            "defense_reviewer": reviewers["defense"]}[persona]
+    user = {
+        "exporter": exporter,
+        "economy_supervisor": supervisors["economy"],
+        "defense_reviewer": reviewers["defense"],
+    }[persona]
     with pytest.raises(NotPermitted):
         license_suspend(license=license, user=user, reason="x")
     license.refresh_from_db()

@@ -29,11 +29,15 @@ def test_a_reviewer_of_the_ministry_claims_a_pending_review(review, reviewers):
     assert (claimed.status, claimed.assigned_to) == ("in_progress", reviewers["economy"])
     event = AuditEvent.objects.get(action="review_claimed")
     assert (event.from_state, event.to_state, event.actor) == (
-        "pending", "in_progress", reviewers["economy"],
+        "pending",
+        "in_progress",
+        reviewers["economy"],
     )
 
 
-@pytest.mark.parametrize("persona", ["defense_reviewer", "exporter", "committee", "supervisor_other"])
+@pytest.mark.parametrize(
+    "persona", ["defense_reviewer", "exporter", "committee", "supervisor_other"]
+)
 def test_others_cannot_claim(review, reviewers, supervisors, exporter, committee_member, persona):
     user = {
         "defense_reviewer": reviewers["defense"],
@@ -88,15 +92,17 @@ def test_a_supervisor_reassigns_within_the_ministry(review, reviewers, superviso
 
 
 def test_a_supervisor_assigns_a_pending_review(review, reviewers, supervisors):
-    reassigned = review_reassign(review=review, user=supervisors["economy"],
-                                 assignee=reviewers["economy"])
+    reassigned = review_reassign(
+        review=review, user=supervisors["economy"], assignee=reviewers["economy"]
+    )
     assert reassigned.status == "in_progress"
 
 
 def test_reassigning_keeps_a_stopped_clock_stopped(review, reviewers, supervisors):
     review_request_information(review=review, user=reviewers["economy"], question="?")
-    reassigned = review_reassign(review=review, user=supervisors["economy"],
-                                 assignee=reviewers["economy"])
+    reassigned = review_reassign(
+        review=review, user=supervisors["economy"], assignee=reviewers["economy"]
+    )
     assert reassigned.status == "awaiting_applicant"
 
 

@@ -53,19 +53,22 @@ def test_rule_4_adds_defense_for_dual_use_with_a_military_end_use(exporter):
 
 
 def test_rule_5_adds_foreign_for_a_sensitive_destination(exporter):
-    result = _route(draft(created_by=exporter, code="6A003", destination="CN",
-                          technology_generation="legacy"))
+    result = _route(
+        draft(created_by=exporter, code="6A003", destination="CN", technology_generation="legacy")
+    )
     assert result.ministries == ["economy", "foreign"]
     assert _rules(result) == [30, 50]
 
 
 def test_rule_7_keeps_current_technology_from_sensitive_destinations(exporter):
-    result = _route(draft(created_by=exporter, code="9A012", destination="IN",
-                          technology_generation="current"))
+    result = _route(
+        draft(created_by=exporter, code="9A012", destination="IN", technology_generation="current")
+    )
     assert result.ministries == ["economy", "foreign", "defense"]
     assert _rules(result) == [30, 50, 70]
-    previous = _route(draft(created_by=exporter, code="9A012", destination="IN",
-                            technology_generation="previous"))
+    previous = _route(
+        draft(created_by=exporter, code="9A012", destination="IN", technology_generation="previous")
+    )
     assert 70 not in _rules(previous)
 
 
@@ -99,8 +102,13 @@ def test_every_optional_condition_must_hold(exporter):
         min_total_value=Decimal("100000"),
     )
     application = draft(created_by=exporter, goods=0, destination="US")
-    GoodFactory(application=application, control_list_entry=ControlListEntry.objects.get(code="5A002"),
-                quantity=100, unit_value=Decimal("999.99"), us_origin_content=True)
+    GoodFactory(
+        application=application,
+        control_list_entry=ControlListEntry.objects.get(code="5A002"),
+        quantity=100,
+        unit_value=Decimal("999.99"),
+        us_origin_content=True,
+    )
     assert rule not in [m.rule for m in _route(application).matches]  # 99,999 < 100,000
     application.goods.update(unit_value=Decimal("1000"))
     match = next(m for m in _route(application).matches if m.rule == rule)
