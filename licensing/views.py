@@ -34,10 +34,12 @@ def _check_database() -> bool:
 
 
 def _check_broker() -> bool:
+    from django.conf import settings
+
     from licensing.celery import app
 
     try:
-        with app.connection_for_write() as conn:
+        with app.connection_for_write(settings.CELERY_BROKER_URL) as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
         return True
     except Exception:
