@@ -130,3 +130,40 @@ def test_a_review_cannot_ask_while_the_clock_is_stopped(review, reviewers):
     with pytest.raises(TransitionConflict) as error:
         review_request_information(review=review, user=reviewers["economy"], question="Second?")
     assert error.value.current_state == "awaiting_applicant"
+
+
+def test_silence_deemed_as_consent_completes_the_review_as_system(review, reviewers):
+    from licensing.services.reviews import review_deem_no_objection
+
+    deemed = review_deem_no_objection(review=review, reason="Silence is consent.")
+    assert (deemed.status, deemed.recommendation, deemed.deemed) == ("completed", "approve", True)
+    event = AuditEvent.objects.get(action="review_deemed")
+    assert (event.actor, event.actor_name, event.reason) == (None, "system", "Silence is consent.")
+    review.application.refresh_from_db()
+    assert review.application.status == "approved"  # it was the only review
+    assert review_deem_no_objection(review=review, reason="again") is None
+
+
+def test_a_stopped_clock_is_never_deemed(review, reviewers):
+    from licensing.services.reviews import review_deem_no_objection
+
+    review_request_information(review=review, user=reviewers["economy"], question="?")
+    assert review_deem_no_objection(review=review, reason="Silence") is None
+    review.refresh_from_db()
+    assert review.status == "awaiting_applicant"
+
+
+def test_referral_sends_the_application_to_the_committee_once(review):
+    from licensing.services.reviews import application_refer_to_committee
+
+    application = application_refer_to_committee(review=review, reason="Economy overdue.")
+    assert application.status == "disputed"
+    assert application.disputed_at is not None
+    event = AuditEvent.objects.get(action="referred_to_committee")
+    assert (event.actor_name, event.from_state, event.to_state) == (
+        "system",
+        "under_review",
+        "disputed",
+    )
+    assert application_refer_to_committee(review=review, reason="again") is None
+    assert AuditEvent.objects.filter(action="referred_to_committee").count() == 1
