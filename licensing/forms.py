@@ -1,0 +1,115 @@
+"""Forms for the web pages; the services still decide what is allowed."""
+
+from __future__ import annotations
+
+from django import forms
+from django.forms import inlineformset_factory
+
+from accounts.models import User
+from licensing.models import Application, Good, License, Recommendation
+
+
+class ApplicationForm(forms.ModelForm):
+    marketing_license = forms.ModelChoiceField(
+        queryset=License.objects.none(),
+        required=False,
+        to_field_name="number",
+        help_text="For an export license with munitions items.",
+    )
+
+    class Meta:
+        model = Application
+        fields = [
+            "license_type",
+            "destination",
+            "currency",
+            "end_user_name",
+            "end_user_address",
+            "end_user_country",
+            "end_user_type",
+            "consignee_name",
+            "consignee_address",
+            "consignee_country",
+            "consignee_type",
+            "end_use",
+            "military_end_use",
+            "marketing_license",
+        ]
+        widgets = {
+            "end_user_address": forms.Textarea(attrs={"rows": 2}),
+            "consignee_address": forms.Textarea(attrs={"rows": 2}),
+            "end_use": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, organisation_id: int, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["marketing_license"].queryset = License.objects.filter(
+            organisation_id=organisation_id, license_type="marketing", status="active"
+        )
+
+    def clean_currency(self) -> str:
+        currency = self.cleaned_data["currency"].upper()
+        import pycountry
+
+        if pycountry.currencies.get(alpha_3=currency) is None:
+            raise forms.ValidationError("Use an ISO 4217 currency code, such as USD or ILS.")
+        return currency
+
+
+GoodFormSet = inlineformset_factory(
+    Application,
+    Good,
+    fields=[
+        "description",
+        "control_list_entry",
+        "quantity",
+        "unit_value",
+        "technology_generation",
+        "us_origin_content",
+    ],
+    extra=1,
+    can_delete=True,
+)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=5000)
+
+
+class OptionalReasonForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), max_length=5000, required=False
+    )
+
+
+class AnswerForm(forms.Form):
+    answer = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)
+
+
+class QuestionForm(forms.Form):
+    question = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)
+
+
+class RecommendForm(forms.Form):
+    recommendation = forms.ChoiceField(choices=Recommendation.choices)
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), max_length=5000, required=False
+    )
+    conditions = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), max_length=5000, required=False
+    )
+
+
+class DecideForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("approve", "Approve"), ("deny", "Deny")])
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=5000)
+
+
+class ReassignForm(forms.Form):
+    user = forms.ModelChoiceField(queryset=User.objects.none(), label="Assign to")
+
+    def __init__(self, *args, ministry: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = User.objects.filter(
+            is_active=True, ministry=ministry, role__in=["reviewer", "supervisor"]
+        ).order_by("username")
