@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from django.db import transaction
 
@@ -19,6 +19,7 @@ from licensing.audit import audit_record
 from licensing.clock import WorkingCalendar, local_today
 from licensing.models import (
     Application,
+    ApplicationStatus,
     DeadlinePolicy,
     EscalationAction,
     EscalationStep,
@@ -66,12 +67,16 @@ def _send_reminders(
     if not policy.reminder_days_before:
         return
     horizon = calendar.add_working_days(today, policy.reminder_days_before)
+    # A review still at level 0 has never been overdue: its reminder may be due.
+    # The filter matches the partial index review_open_due_idx column for column.
     candidates = Review.objects.filter(
         ministry=policy.ministry,
         status__in=ACTIVE_STATES,
-        reminder_sent=False,
+        escalation_level=0,
         due_date__gte=today,
         due_date__lte=horizon,
+        reminder_sent=False,
+        application__status=ApplicationStatus.UNDER_REVIEW,
     ).select_related("application", "assigned_to")
     for review in candidates:
         if calendar.subtract_working_days(review.due_date, policy.reminder_days_before) > today:
@@ -105,11 +110,14 @@ def _apply_step(
     calendar: WorkingCalendar,
     report: SweepReport,
 ) -> None:
+    # Only reviews whose step is due now: the index range scan reads no others.
     candidates = Review.objects.filter(
         ministry=policy.ministry,
         status__in=ACTIVE_STATES,
         escalation_level=level,
-        due_date__lt=today,
+        due_date__lte=latest_due_date_for_step(today, step.days_after_due, calendar),
+        # Reviews frozen on a disputed application wait for the committee, not the ladder.
+        application__status=ApplicationStatus.UNDER_REVIEW,
     ).values_list("pk", "application_id", "due_date")
     for review_id, application_id, due_date in candidates:
         # Step (k, action) applies on the first sweep whose date is later than due + k working days.
@@ -128,7 +136,12 @@ def _apply_step(
             review = (
                 Review.objects.select_for_update()
                 .select_related("application")
-                .filter(pk=review_id, escalation_level=level, status__in=ACTIVE_STATES)
+                .filter(
+                    pk=review_id,
+                    escalation_level=level,
+                    status__in=ACTIVE_STATES,
+                    application__status=ApplicationStatus.UNDER_REVIEW,
+                )
                 .first()
             )
             if review is None:
@@ -137,6 +150,21 @@ def _apply_step(
             # Only the counter changes here; the status field is left alone.
             Review.objects.filter(pk=review.pk).update(escalation_level=level + 1)
             report.count(step.action)
+
+
+def latest_due_date_for_step(today: date, days_after_due: int, calendar: WorkingCalendar) -> date:
+    """The latest due date d for which step (k, action) is due today: today > d + k working days.
+
+    d + k working days < today  <=>  at least k working days lie in (d, yesterday],
+    so walk back from yesterday over k working days.
+    """
+    day = today - timedelta(days=1)
+    counted = 0
+    while counted < days_after_due:
+        if calendar.is_working_day(day):
+            counted += 1
+        day -= timedelta(days=1)
+    return day
 
 
 def _run_step(review: Review, step: EscalationStep, level: int) -> None:

@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -166,16 +167,25 @@ EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "licensing@localhost")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 
-# Background work. One REDIS_URL for broker and results; without it, kombu's
+# Background work. One REDIS_URL for the broker; without it, kombu's
 # filesystem transport, which needs no server, so a laptop still runs a real
-# worker and beat.
+# worker and beat. Task results are not kept: the outbox and the audit trail
+# are the record of what happened.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {
+        # A message a dead worker had taken comes back after this long; the
+        # outbox relay usually gets there first.
+        "visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", "3600"),
+        # Fail fast when Redis is down, so a request that enqueues on commit
+        # answers at once and leaves the row to the relay.
+        "socket_connect_timeout": 2,
+        "socket_timeout": 10,
+    }
 else:
     CELERY_BROKER_URL = "filesystem://"
-    _broker_dir = VAR_DIR / "broker"
+    _broker_dir = Path(os.environ.get("CELERY_BROKER_DIR", VAR_DIR / "broker"))
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "out"),
         "data_folder_out": str(_broker_dir / "out"),
@@ -183,6 +193,50 @@ else:
         "store_processed": False,
     }
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", "false")
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TIMEZONE = TIME_ZONE
+# Acknowledge after the work is done, and give the message back if the
+# process running it dies, so nothing is lost; every task is idempotent, so
+# a redelivery repeats nothing.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_TIME_LIMIT = envint("CELERY_TASK_TIME_LIMIT", "300")
+CELERY_TASK_SOFT_TIME_LIMIT = envint("CELERY_TASK_SOFT_TIME_LIMIT", "270")
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_SEND_TASK_EVENTS = False
+# The static beat schedule: the relay every minute, the deadline sweep every
+# few minutes (it is idempotent, so a frequent sweep only shortens the delay),
+# license expiry daily just after midnight, local time.
+CELERY_BEAT_SCHEDULE = {
+    "notifications-relay": {
+        "task": "licensing.tasks.relay_notifications",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    "deadline-sweep": {
+        "task": "licensing.tasks.sweep_deadlines",
+        "schedule": float(envint("DEADLINE_SWEEP_SECONDS", "300")),
+        "options": {"expires": 240},
+    },
+    "license-expiry": {
+        "task": "licensing.tasks.expire_licenses",
+        "schedule": crontab(hour=0, minute=15),
+    },
+}
+
+# The outbox. A row claimed longer ago than NOTIFICATION_CLAIM_TIMEOUT seconds
+# by a worker that died is claimed again (keep it well above the task time
+# limit); pending rows older than NOTIFICATION_RELAY_AFTER seconds are
+# re-enqueued by the relay; a row that failed NOTIFICATION_MAX_ATTEMPTS times
+# is marked failed and left for an operator.
+NOTIFICATION_CLAIM_TIMEOUT = envint("NOTIFICATION_CLAIM_TIMEOUT", "900")
+NOTIFICATION_RELAY_AFTER = envint("NOTIFICATION_RELAY_AFTER", "60")
+NOTIFICATION_MAX_ATTEMPTS = envint("NOTIFICATION_MAX_ATTEMPTS", "10")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
