@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.db import transaction
+from django.db.models import QuerySet
 
 from licensing.audit import audit_record
 from licensing.clock import WorkingCalendar, local_today
@@ -61,26 +62,55 @@ def sweep_deadlines(*, today: date | None = None) -> SweepReport:
     return report
 
 
-def _send_reminders(
-    policy: DeadlinePolicy, today: date, calendar: WorkingCalendar, report: SweepReport
-) -> None:
-    if not policy.reminder_days_before:
-        return
+def reviews_due_a_reminder(
+    *, policy: DeadlinePolicy, today: date, calendar: WorkingCalendar
+) -> QuerySet[Review]:
+    """Open reviews whose due date is within the reminder window and not yet reminded.
+
+    A review still at level 0 has never been overdue, so its reminder may be
+    due; the filter matches the partial index review_open_due_idx (ministry,
+    escalation_level, due_date WHERE status is pending or in progress), so the
+    cost is the rows in the window, not every open review.
+    """
     horizon = calendar.add_working_days(today, policy.reminder_days_before)
-    # A review still at level 0 has never been overdue: its reminder may be due.
-    # The filter matches the partial index review_open_due_idx column for column.
-    candidates = Review.objects.filter(
+    return Review.objects.filter(
         ministry=policy.ministry,
         status__in=ACTIVE_STATES,
         escalation_level=0,
         due_date__gte=today,
         due_date__lte=horizon,
         reminder_sent=False,
-        application__status=ApplicationStatus.UNDER_REVIEW,
-    ).select_related("application", "assigned_to")
-    for review in candidates:
+    ).order_by("due_date", "pk")
+
+
+def reviews_due_a_step(
+    *,
+    policy: DeadlinePolicy,
+    level: int,
+    step: EscalationStep,
+    today: date,
+    calendar: WorkingCalendar,
+) -> QuerySet[Review]:
+    """Open reviews at ladder level `level` whose step `step` is due today (same index)."""
+    return Review.objects.filter(
+        ministry=policy.ministry,
+        status__in=ACTIVE_STATES,
+        escalation_level=level,
+        due_date__lte=latest_due_date_for_step(today, step.days_after_due, calendar),
+    ).order_by("due_date", "pk")
+
+
+def _send_reminders(
+    policy: DeadlinePolicy, today: date, calendar: WorkingCalendar, report: SweepReport
+) -> None:
+    if not policy.reminder_days_before:
+        return
+    candidates = reviews_due_a_reminder(policy=policy, today=today, calendar=calendar)
+    for review in candidates.select_related("assigned_to"):
         if calendar.subtract_working_days(review.due_date, policy.reminder_days_before) > today:
             continue
+        if review.application.status != ApplicationStatus.UNDER_REVIEW:
+            continue  # frozen on a referred application: the committee has it
         with transaction.atomic():
             # The conditional update is the claim: one sweep gets 1, the others 0.
             claimed = Review.objects.filter(pk=review.pk, reminder_sent=False).update(
@@ -110,17 +140,15 @@ def _apply_step(
     calendar: WorkingCalendar,
     report: SweepReport,
 ) -> None:
-    # Only reviews whose step is due now: the index range scan reads no others.
-    candidates = Review.objects.filter(
-        ministry=policy.ministry,
-        status__in=ACTIVE_STATES,
-        escalation_level=level,
-        due_date__lte=latest_due_date_for_step(today, step.days_after_due, calendar),
-        # Reviews frozen on a disputed application wait for the committee, not the ladder.
-        application__status=ApplicationStatus.UNDER_REVIEW,
-    ).values_list("pk", "application_id", "due_date")
-    for review_id, application_id, due_date in candidates:
-        # Step (k, action) applies on the first sweep whose date is later than due + k working days.
+    candidates = reviews_due_a_step(
+        policy=policy, level=level, step=step, today=today, calendar=calendar
+    )
+    for review_id, application_id, due_date in candidates.values_list(
+        "pk", "application_id", "due_date"
+    ):
+        # Step (k, action) applies on the first sweep whose date is later than due + k working
+        # days. Reviews left open on an application referred to the committee are read
+        # here but skipped under the lock below: the committee has the case, not the ladder.
         if not today > calendar.add_working_days(due_date, step.days_after_due):
             continue
         with transaction.atomic():
