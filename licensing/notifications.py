@@ -10,7 +10,8 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import F, Q
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template, render_to_string
 from django.utils import timezone
 
 from accounts.models import User
@@ -37,7 +38,7 @@ def notify(
     if application is not None:
         context.setdefault("reference", application.reference)
         context.setdefault("application_id", application.pk)
-    body = render_to_string(f"emails/{event}.txt", {"subject": subject, **context}).strip()
+    body = _render_text(f"emails/{event}.txt", {"subject": subject, **context})
     rows = [
         Notification(
             key=f"{key}:{user.pk}",
@@ -63,6 +64,12 @@ def notify(
     if ids:
         transaction.on_commit(lambda: enqueue_delivery(ids))
     return ids
+
+
+def _render_text(name: str, context: dict) -> str:
+    """Plain text is not HTML: an exporter's `<` stays `<` in the email and the in-app list."""
+    template = get_template(name).template
+    return template.render(Context(context, autoescape=False)).strip()
 
 
 def enqueue_delivery(ids: list[int]) -> None:

@@ -1,0 +1,213 @@
+"""The outbox: written with the change, delivered once, relayed when the broker missed it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from licensing.celery import app
+from licensing.models import Application, DeliveryStatus, Notification, NotificationEvent
+from licensing.notifications import notification_deliver, notifications_relay, notify
+from licensing.services.applications import application_submit
+from tests.factories import draft
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def enqueued(monkeypatch) -> list[int]:
+    """Ids handed to the broker, captured instead of published."""
+    sent: list[int] = []
+    from licensing import tasks
+
+    monkeypatch.setattr(
+        tasks.deliver_notification,
+        "apply_async",
+        lambda args, **kwargs: sent.append(args[0]),
+    )
+    return sent
+
+
+def _age(notification: Notification, **kwargs) -> None:
+    Notification.objects.filter(pk=notification.pk).update(
+        created_at=timezone.now() - timedelta(**kwargs)
+    )
+
+
+class TestWriting:
+    def test_a_submission_writes_its_rows_and_enqueues_them_only_on_commit(
+        self,
+        exporter,
+        teammate,
+        reviewers,
+        supervisors,
+        django_capture_on_commit_callbacks,
+        enqueued,
+    ):
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            application = application_submit(application=draft(created_by=exporter), user=exporter)
+            assert enqueued == []  # nothing leaves the process inside the transaction
+        rows = Notification.objects.filter(application=application)
+        assert {(n.event, n.recipient.username) for n in rows} == {
+            ("application_submitted", "alice"),
+            ("application_submitted", "bob"),
+            ("review_assigned", "economy-reviewer"),
+            ("review_assigned", "economy-boss"),
+        }
+        assert all(n.delivery_status == DeliveryStatus.PENDING for n in rows)
+        for callback in callbacks:
+            callback()
+        assert sorted(enqueued) == sorted(rows.values_list("id", flat=True))
+
+    def test_a_key_written_twice_is_one_row(self, exporter, enqueued):
+        application = draft(created_by=exporter)
+        for _ in range(2):
+            notify(
+                event=NotificationEvent.APPLICATION_SUBMITTED,
+                recipients=[exporter, exporter],
+                key=f"submitted:{application.pk}",
+                subject="Submitted",
+                application=application,
+                context={"ministries": ["economy"]},
+            )
+        assert Notification.objects.filter(recipient=exporter).count() == 1
+
+    @pytest.mark.parametrize("event", NotificationEvent.values)
+    def test_every_event_has_a_text_and_an_html_email(self, event):
+        context = {
+            "subject": "EXP-2026-000001: something happened",
+            "reference": "EXP-2026-000001",
+            "body": "Body text",
+            "site_url": "http://licensing.test",
+        }
+        text = render_to_string(f"emails/{event}.txt", context)
+        html = render_to_string(f"emails/{event}.html", context)
+        assert "EXP-2026-000001" in text
+        assert "EXP-2026-000001" in html
+        assert html.lstrip().startswith("<!doctype html>")
+
+
+class TestDelivery:
+    @pytest.fixture
+    def notification(self, exporter) -> Notification:
+        application: Application = draft(created_by=exporter)
+        notify(
+            event=NotificationEvent.INFORMATION_REQUESTED,
+            recipients=[exporter],
+            key=f"asked:{application.pk}",
+            subject=f"{application.reference}: the Economy ministry asks a question",
+            application=application,
+            context={"question": "Who pays <b>for</b> it?"},
+        )
+        return Notification.objects.get(recipient=exporter)
+
+    def test_it_sends_a_text_and_html_email_with_the_unique_key(self, notification, exporter):
+        assert notification_deliver(notification_id=notification.pk) == "sent"
+        [email] = mail.outbox
+        assert email.to == [exporter.email]
+        assert email.subject == notification.subject
+        assert "Who pays <b>for</b> it?" in email.body
+        html, mimetype = email.alternatives[0]
+        assert mimetype == "text/html"
+        assert "Who pays &lt;b&gt;for&lt;/b&gt; it?" in html  # escaped in HTML
+        assert email.extra_headers["X-Notification-Key"] == notification.key
+        notification.refresh_from_db()
+        assert (notification.delivery_status, notification.attempts) == ("sent", 1)
+        assert notification.sent_at is not None
+
+    def test_a_repeated_task_never_sends_twice(self, notification):
+        results = [notification_deliver(notification_id=notification.pk) for _ in range(3)]
+        assert results == ["sent", "not claimable", "not claimable"]
+        assert len(mail.outbox) == 1
+
+    def test_a_row_claimed_by_a_live_worker_is_left_alone(self, notification):
+        Notification.objects.filter(pk=notification.pk).update(
+            delivery_status="sending", claimed_at=timezone.now()
+        )
+        assert notification_deliver(notification_id=notification.pk) == "not claimable"
+        assert mail.outbox == []
+
+    def test_a_row_whose_worker_died_is_claimed_again_after_the_timeout(
+        self, notification, settings
+    ):
+        Notification.objects.filter(pk=notification.pk).update(
+            delivery_status="sending",
+            claimed_at=timezone.now() - timedelta(seconds=settings.NOTIFICATION_CLAIM_TIMEOUT + 1),
+        )
+        assert notification_deliver(notification_id=notification.pk) == "sent"
+        assert len(mail.outbox) == 1
+
+    def test_a_failed_send_goes_back_to_pending_and_then_gives_up(
+        self, notification, settings, monkeypatch
+    ):
+        settings.NOTIFICATION_MAX_ATTEMPTS = 2
+
+        def refuse(*args, **kwargs):
+            raise ConnectionRefusedError("SMTP server down")
+
+        monkeypatch.setattr("django.core.mail.EmailMultiAlternatives.send", refuse)
+        with pytest.raises(ConnectionRefusedError):
+            notification_deliver(notification_id=notification.pk)
+        notification.refresh_from_db()
+        assert (notification.delivery_status, notification.attempts) == ("pending", 1)
+        assert "SMTP server down" in notification.last_error
+        assert notification_deliver(notification_id=notification.pk) == "failed"
+        notification.refresh_from_db()
+        assert (notification.delivery_status, notification.attempts) == ("failed", 2)
+
+    def test_a_user_without_an_email_address_still_gets_the_in_app_row(self, notification):
+        notification.recipient.email = ""
+        notification.recipient.save()
+        assert notification_deliver(notification_id=notification.pk) == "sent"
+        assert mail.outbox == []
+
+
+class TestRelay:
+    def test_it_re_enqueues_old_pending_and_stuck_sending_rows_only(
+        self, exporter, settings, enqueued
+    ):
+        application = draft(created_by=exporter)
+        for name in ("fresh", "old", "stuck", "busy", "sent"):
+            notify(
+                event=NotificationEvent.APPLICATION_SUBMITTED,
+                recipients=[exporter],
+                key=name,
+                subject=name,
+                application=application,
+                context={"ministries": []},
+            )
+        rows = {n.subject: n for n in Notification.objects.all()}
+        for name in ("old", "stuck", "busy", "sent"):
+            _age(rows[name], minutes=30)
+        long_ago = timezone.now() - timedelta(seconds=settings.NOTIFICATION_CLAIM_TIMEOUT + 5)
+        Notification.objects.filter(pk=rows["stuck"].pk).update(
+            delivery_status="sending", claimed_at=long_ago
+        )
+        Notification.objects.filter(pk=rows["busy"].pk).update(
+            delivery_status="sending", claimed_at=timezone.now()
+        )
+        Notification.objects.filter(pk=rows["sent"].pk).update(delivery_status="sent")
+
+        assert notifications_relay() == 2
+        assert sorted(enqueued) == sorted([rows["old"].pk, rows["stuck"].pk])
+
+
+def test_the_beat_schedule_relays_every_minute_sweeps_often_and_expires_daily():
+    schedule = app.conf.beat_schedule
+    by_task = {entry["task"]: entry["schedule"] for entry in schedule.values()}
+    assert by_task["licensing.tasks.relay_notifications"] == 60.0
+    assert by_task["licensing.tasks.sweep_deadlines"] <= 600
+    expiry = by_task["licensing.tasks.expire_licenses"]
+    assert (expiry.hour, expiry.minute) == ({0}, {15})
+    assert set(by_task) <= set(app.tasks)
+
+
+def test_the_celery_app_is_json_only_and_acknowledges_late():
+    conf = app.conf
+    assert (conf.task_serializer, conf.accept_content) == ("json", ["json"])
+    assert conf.task_acks_late and conf.task_reject_on_worker_lost
+    assert conf.task_time_limit and conf.task_soft_time_limit < conf.task_time_limit
