@@ -2,23 +2,75 @@
 
 from __future__ import annotations
 
+import shutil
+from contextlib import contextmanager
+
 import pytest
 from django.apps import apps as django_apps
+from django.conf import settings
 from django.db import connection
 
 from accounts.models import Ministry
 from licensing import reference_data
 from tests import factories
+from tests.harness import SmtpSink
 
 
 def pytest_collection_modifyitems(config, items):
-    """Tests marked `postgres` need row locks; on SQLite they cannot say anything true."""
-    if connection.vendor == "postgresql":
-        return
-    skip = pytest.mark.skip(reason="needs PostgreSQL (row locks); CI runs it with DATABASE_URL")
+    """Skip what the services at hand cannot test truthfully; CI sets both URLs, so skips nothing.
+
+    `postgres`: row locks and concurrent transactions (SQLite ignores row locks).
+    `redis`: a real worker on a real broker, with throwaway redis-servers for faults.
+    """
+    skips = {}
+    if connection.vendor != "postgresql":
+        skips["postgres"] = pytest.mark.skip(reason="needs PostgreSQL; CI sets DATABASE_URL")
+    if not settings.REDIS_URL or not shutil.which("redis-server"):
+        skips["redis"] = pytest.mark.skip(reason="needs Redis; CI sets REDIS_URL")
     for item in items:
-        if "postgres" in item.keywords:
-            item.add_marker(skip)
+        for marker, skip in skips.items():
+            if marker in item.keywords:
+                item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _no_broker_unless_asked(request, monkeypatch):
+    """Outside tests of real background work, enqueue-on-commit publishes nowhere.
+
+    Tests that commit (transactional_db) would otherwise leave messages on the
+    developer's broker. Tests marked `redis` use a real one.
+    """
+    if request.node.get_closest_marker("redis"):
+        return
+    from licensing.tasks import deliver_notification
+
+    monkeypatch.setattr(deliver_notification, "apply_async", lambda *args, **kwargs: None)
+
+
+@contextmanager
+def celery_broker(url: str):
+    """Point this process's Celery app (what `notify` publishes through) at `url`."""
+    from licensing.celery import app
+
+    def switch(to: str) -> None:
+        app.conf.broker_url = to
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    previous = app.conf.broker_url
+    switch(url)
+    try:
+        yield app
+    finally:
+        switch(previous)
+
+
+@pytest.fixture
+def smtp_sink():
+    sink = SmtpSink()
+    sink.start()
+    yield sink
+    sink.stop()
 
 
 @pytest.fixture(autouse=True)
