@@ -50,14 +50,35 @@ class SweepReport:
 
 
 def sweep_deadlines(*, today: date | None = None) -> SweepReport:
+    """Send due reminders, then apply every due escalation step, oldest first.
+
+    Steps are applied in the order they fell due, across ministries, so a
+    sweep that catches up after an outage does what the missed sweeps would
+    have done: a Foreign review deemed on day 5 is deemed before an Economy
+    review of the same case refers it to the committee on day 25.
+    """
     today = today or local_today()
     calendar = WorkingCalendar.load()
     report = SweepReport(today=today)
-    for policy in DeadlinePolicy.objects.prefetch_related("steps"):
+    policies = list(DeadlinePolicy.objects.prefetch_related("steps"))
+    for policy in policies:
         _send_reminders(policy, today, calendar, report)
-        steps = list(policy.steps.all())
-        for level, step in enumerate(steps):
-            _apply_step(policy, level, step, today, calendar, report)
+    due: list[tuple[date, int, int, int, EscalationStep]] = []
+    for policy in policies:
+        for level, step in enumerate(policy.steps.all()):
+            candidates = reviews_due_a_step(
+                policy=policy, level=level, step=step, today=today, calendar=calendar
+            )
+            for review_id, application_id, due_date in candidates.values_list(
+                "pk", "application_id", "due_date"
+            ):
+                fell_due = calendar.add_working_days(due_date, step.days_after_due)
+                # Step (k, action) applies on the first sweep later than due + k working days.
+                if today > fell_due:
+                    due.append((fell_due, review_id, level, application_id, step))
+    for _, review_id, level, application_id, step in sorted(due, key=lambda w: w[:3]):
+        if _apply_step(review_id, application_id, level, step):
+            report.count(step.action)
     log.info("deadline sweep %s", report)
     return report
 
@@ -91,11 +112,13 @@ def reviews_due_a_step(
     today: date,
     calendar: WorkingCalendar,
 ) -> QuerySet[Review]:
-    """Open reviews at ladder level `level` whose step `step` is due today (same index)."""
+    """Open reviews owing step `step` (ladder level `level`) today; same index."""
     return Review.objects.filter(
         ministry=policy.ministry,
         status__in=ACTIVE_STATES,
-        escalation_level=level,
+        # At this level or below: a sweep catching up may owe a review several steps,
+        # applied in order below. Still index ranges: (ministry, level, due_date) per level.
+        escalation_level__in=range(level + 1),
         due_date__lte=latest_due_date_for_step(today, step.days_after_due, calendar),
     ).order_by("due_date", "pk")
 
@@ -132,52 +155,37 @@ def _send_reminders(
             report.reminders += 1
 
 
-def _apply_step(
-    policy: DeadlinePolicy,
-    level: int,
-    step: EscalationStep,
-    today: date,
-    calendar: WorkingCalendar,
-    report: SweepReport,
-) -> None:
-    candidates = reviews_due_a_step(
-        policy=policy, level=level, step=step, today=today, calendar=calendar
-    )
-    for review_id, application_id, due_date in candidates.values_list(
-        "pk", "application_id", "due_date"
-    ):
-        # Step (k, action) applies on the first sweep whose date is later than due + k working
-        # days. Reviews left open on an application referred to the committee are read
-        # here but skipped under the lock below: the committee has the case, not the ladder.
-        if not today > calendar.add_working_days(due_date, step.days_after_due):
-            continue
-        with transaction.atomic():
-            # Lock order as in the services: application, then review. SKIP LOCKED lets
-            # a concurrent sweep (or a person acting on the case) keep it; the next sweep
-            # sees the step counter and applies what is still due.
-            if (
-                not Application.objects.select_for_update(skip_locked=True)
-                .filter(pk=application_id)
-                .exists()
-            ):
-                continue
-            review = (
-                Review.objects.select_for_update()
-                .select_related("application")
-                .filter(
-                    pk=review_id,
-                    escalation_level=level,
-                    status__in=ACTIVE_STATES,
-                    application__status=ApplicationStatus.UNDER_REVIEW,
-                )
-                .first()
+def _apply_step(review_id: int, application_id: int, level: int, step: EscalationStep) -> bool:
+    """Apply one step to one review, once; False if another sweep or a person got there first."""
+    with transaction.atomic():
+        # Lock order as in the services: application, then review. SKIP LOCKED lets a
+        # concurrent sweep (or a person acting on the case) keep it; the next sweep sees
+        # the step counter and applies what is still due.
+        if (
+            not Application.objects.select_for_update(skip_locked=True)
+            .filter(pk=application_id)
+            .exists()
+        ):
+            return False
+        # Re-checked under the lock: the step counter is the claim. Reviews left open on an
+        # application referred to the committee stop here: the committee has the case.
+        review = (
+            Review.objects.select_for_update()
+            .select_related("application")
+            .filter(
+                pk=review_id,
+                escalation_level=level,
+                status__in=ACTIVE_STATES,
+                application__status=ApplicationStatus.UNDER_REVIEW,
             )
-            if review is None:
-                continue
-            _run_step(review, step, level)
-            # Only the counter changes here; the status field is left alone.
-            Review.objects.filter(pk=review.pk).update(escalation_level=level + 1)
-            report.count(step.action)
+            .first()
+        )
+        if review is None:
+            return False
+        _run_step(review, step, level)
+        # Only the counter changes here; the status field is left alone.
+        Review.objects.filter(pk=review.pk).update(escalation_level=level + 1)
+        return True
 
 
 def latest_due_date_for_step(today: date, days_after_due: int, calendar: WorkingCalendar) -> date:

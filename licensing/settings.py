@@ -182,6 +182,9 @@ if REDIS_URL:
         # answers at once and leaves the row to the relay.
         "socket_connect_timeout": 2,
         "socket_timeout": 10,
+        # ...and do not retry opening the channel: a worker reconnects through its
+        # own loop (broker_connection_retry), a publisher leaves the row to the relay.
+        "max_retries": 0,
     }
 else:
     CELERY_BROKER_URL = "filesystem://"
