@@ -24,7 +24,7 @@ from tests.conftest import celery_broker
 from tests.factories import draft
 from tests.harness import RedisServer, Worker, wait_for
 
-TRANSACTIONAL = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+TRANSACTIONAL = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
