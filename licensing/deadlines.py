@@ -129,7 +129,7 @@ def _send_reminders(
     if not policy.reminder_days_before:
         return
     candidates = reviews_due_a_reminder(policy=policy, today=today, calendar=calendar)
-    for review in candidates.select_related("assigned_to"):
+    for review in candidates.select_related("application", "assigned_to"):
         if calendar.subtract_working_days(review.due_date, policy.reminder_days_before) > today:
             continue
         if review.application.status != ApplicationStatus.UNDER_REVIEW:
