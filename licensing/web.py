@@ -69,7 +69,9 @@ def home(request: HttpRequest) -> HttpResponse:
             context["overdue"] = [r for r in queue if r.overdue]
             context["reassign_form"] = forms.ReassignForm(ministry=user.ministry)
         return render(request, "licensing/home_ministry.html", context)
-    applications = applications_visible_to(user).select_related("destination", "organisation")
+    applications = applications_visible_to(user).select_related(
+        "destination", "organisation", "license"
+    )
     if user.is_committee:
         context["disputed"] = applications.filter(status=S.DISPUTED).order_by("disputed_at")
         context["decided"] = applications.filter(status__in=[S.APPROVED, S.DENIED]).order_by(
