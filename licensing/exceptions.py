@@ -36,3 +36,7 @@ class InvalidInput(ServiceError):
 
 class SubmissionRefused(InvalidInput):
     """A rule refuses submission: embargoed destination, unregistered exporter, incomplete."""
+
+
+class TooLarge(ServiceError):
+    """An upload over the size limit (413)."""

@@ -244,9 +244,11 @@ NOTIFICATION_RELAY_AFTER = envint("NOTIFICATION_RELAY_AFTER", "60")
 NOTIFICATION_MAX_ATTEMPTS = envint("NOTIFICATION_MAX_ATTEMPTS", "10")
 
 REST_FRAMEWORK = {
+    # Token first: its WWW-Authenticate header makes an anonymous request a 401,
+    # where SessionAuthentication first would answer 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": [
@@ -255,7 +257,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "licensing.api.pagination.Pagination",
     "PAGE_SIZE": 25,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "licensing.api.schema.LicensingAutoSchema",
     "EXCEPTION_HANDLER": "licensing.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
@@ -266,6 +268,16 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ApplicationStatusEnum": "licensing.models.ApplicationStatus",
+        "ReviewStatusEnum": "licensing.models.ReviewStatus",
+        "LicenseStatusEnum": "licensing.models.LicenseStatus",
+        "ExporterAudienceEnum": ["exporter"],
+        "StaffAudienceEnum": ["staff"],
+        "ApplicationActionEnum": "licensing.api.serializers.APPLICATION_ACTIONS",
+        "ReviewActionEnum": "licensing.api.serializers.REVIEW_ACTIONS",
+        "LicenseActionEnum": "licensing.api.serializers.LICENSE_ACTIONS",
+    },
 }
 
 DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "demo-password")

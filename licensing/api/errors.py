@@ -8,7 +8,7 @@ from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from licensing.exceptions import InvalidInput, NotPermitted, TransitionConflict
+from licensing.exceptions import InvalidInput, NotPermitted, TooLarge, TransitionConflict
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
@@ -19,6 +19,8 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         )
     if isinstance(exc, InvalidInput):
         return Response({**exc.errors, "code": exc.code}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, TooLarge):
+        return Response({"detail": exc.message}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     if isinstance(exc, NotPermitted):
         return Response({"detail": exc.message}, status=status.HTTP_403_FORBIDDEN)
     if isinstance(exc, ObjectDoesNotExist):

@@ -1,6 +1,20 @@
 from django.urls import path
 from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework.routers import SimpleRouter
+
+from licensing.api import views
+
+router = SimpleRouter()
+router.register("countries", views.CountryViewSet, basename="country")
+router.register(
+    "control-list-entries", views.ControlListEntryViewSet, basename="control-list-entry"
+)
+router.register("applications", views.ApplicationViewSet, basename="application")
+router.register("reviews", views.ReviewViewSet, basename="review")
+router.register("licenses", views.LicenseViewSet, basename="license")
+router.register("notifications", views.NotificationViewSet, basename="notification")
 
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),
+    *router.urls,
 ]

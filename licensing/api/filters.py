@@ -1,0 +1,126 @@
+"""List filters. Dates are local (Asia/Jerusalem); `overdue` uses the working clock's today."""
+
+from __future__ import annotations
+
+import django_filters as filters
+from django.db.models import Q, QuerySet
+
+from licensing.clock import local_today
+from licensing.models import (
+    Application,
+    ApplicationStatus,
+    License,
+    LicenseStatus,
+    LicenseType,
+    Notification,
+    Regime,
+    Review,
+    ReviewStatus,
+)
+from licensing.models.reviews import ACTIVE_STATES
+
+ME = [("me", "me")]
+
+
+def _overdue_reviews() -> Q:
+    return Q(status__in=ACTIVE_STATES, due_date__lt=local_today())
+
+
+class ApplicationFilter(filters.FilterSet):
+    status = filters.MultipleChoiceFilter(choices=ApplicationStatus.choices)
+    license_type = filters.ChoiceFilter(choices=LicenseType.choices)
+    destination = filters.CharFilter(
+        field_name="destination_id",
+        method="filter_destination",
+        help_text="ISO 3166-1 alpha-2 code.",
+    )
+    submitted_after = filters.DateFilter(
+        field_name="submitted_at", lookup_expr="date__gte", help_text="Local date, inclusive."
+    )
+    submitted_before = filters.DateFilter(
+        field_name="submitted_at", lookup_expr="date__lte", help_text="Local date, inclusive."
+    )
+    overdue = filters.BooleanFilter(
+        method="filter_overdue", help_text="Has (true) or has no (false) overdue open review."
+    )
+    assigned_to = filters.ChoiceFilter(
+        choices=ME, method="filter_assigned_to", help_text="`me`: a review assigned to the caller."
+    )
+
+    class Meta:
+        model = Application
+        fields = ["status", "license_type"]
+
+    def filter_destination(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(destination_id=value.upper()[:2])
+
+    def filter_overdue(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
+        overdue = Review.objects.filter(_overdue_reviews()).values("application_id")
+        return queryset.filter(id__in=overdue) if value else queryset.exclude(id__in=overdue)
+
+    def filter_assigned_to(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        mine = Review.objects.filter(assigned_to=self.request.user).values("application_id")
+        return queryset.filter(id__in=mine)
+
+
+class ReviewFilter(filters.FilterSet):
+    status = filters.MultipleChoiceFilter(choices=ReviewStatus.choices)
+    ministry = filters.CharFilter(method="filter_ministry", help_text="Administrators only.")
+    overdue = filters.BooleanFilter(
+        method="filter_overdue", help_text="Open (pending or in progress) and past its due date."
+    )
+    assigned_to = filters.ChoiceFilter(choices=ME, method="filter_assigned_to")
+    application = filters.NumberFilter(field_name="application_id")
+
+    class Meta:
+        model = Review
+        fields = ["status"]
+
+    def filter_ministry(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(ministry=value[:20])
+
+    def filter_overdue(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
+        return (
+            queryset.filter(_overdue_reviews()) if value else queryset.exclude(_overdue_reviews())
+        )
+
+    def filter_assigned_to(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(assigned_to=self.request.user)
+
+
+class LicenseFilter(filters.FilterSet):
+    status = filters.MultipleChoiceFilter(choices=LicenseStatus.choices)
+    license_type = filters.ChoiceFilter(choices=LicenseType.choices)
+    destination = filters.CharFilter(method="filter_destination")
+
+    class Meta:
+        model = License
+        fields = ["status", "license_type"]
+
+    def filter_destination(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(destination_id=value.upper()[:2])
+
+
+class NotificationFilter(filters.FilterSet):
+    unread = filters.BooleanFilter(field_name="read_at", lookup_expr="isnull")
+
+    class Meta:
+        model = Notification
+        fields = ["unread"]
+
+
+class CountryFilter(filters.FilterSet):
+    search = filters.CharFilter(method="filter_search", help_text="Part of the name, or the code.")
+
+    def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(Q(name__icontains=value) | Q(code__iexact=value[:2]))
+
+
+class ControlListEntryFilter(filters.FilterSet):
+    regime = filters.ChoiceFilter(choices=Regime.choices)
+    search = filters.CharFilter(
+        method="filter_search", help_text="Part of the code or the description."
+    )
+
+    def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(Q(code__icontains=value) | Q(description__icontains=value))

@@ -1,0 +1,370 @@
+"""Thin API views: validate input, call one service, render for the caller's audience.
+
+Visibility lives in the querysets (`licensing.selectors`), so an object the
+caller may not see is a 404 before any service runs; a visible object the
+caller may not act on is the service's `NotPermitted`, a 403.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.models import Role
+from licensing.api import filters
+from licensing.api import serializers as s
+from licensing.clock import local_today
+from licensing.models import (
+    Application,
+    AuditEvent,
+    ControlListEntry,
+    Country,
+    Good,
+    InformationRequest,
+    License,
+    Notification,
+    Review,
+)
+from licensing.selectors import (
+    applications_visible_to,
+    licenses_visible_to,
+    reviews_visible_to,
+)
+from licensing.services.applications import (
+    application_create_draft,
+    application_decide,
+    application_delete_draft,
+    application_respond,
+    application_submit,
+    application_update_draft,
+    application_withdraw,
+)
+from licensing.services.documents import document_upload
+from licensing.services.licenses import license_reinstate, license_revoke, license_suspend
+from licensing.services.reviews import (
+    review_claim,
+    review_reassign,
+    review_recommend,
+    review_request_information,
+)
+
+ID = r"[0-9]+"
+
+
+def _is_exporter(request: Request) -> bool:
+    return request.user.role == Role.EXPORTER
+
+
+APPLICATION = PolymorphicProxySerializer(
+    component_name="Application",
+    serializers=[s.ExporterApplicationSerializer, s.StaffApplicationSerializer],
+    resource_type_field_name=None,
+)
+APPLICATIONS = PolymorphicProxySerializer(
+    component_name="Application",
+    serializers=[s.ExporterApplicationSerializer, s.StaffApplicationSerializer],
+    resource_type_field_name=None,
+    many=True,
+)
+EVENTS = PolymorphicProxySerializer(
+    component_name="Event",
+    serializers=[s.ExporterEventSerializer, s.StaffEventSerializer],
+    resource_type_field_name=None,
+    many=True,
+)
+
+
+# Reference data
+
+
+class CountryViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Country.objects.all()
+    serializer_class = s.CountrySerializer
+    filterset_class = filters.CountryFilter
+    ordering_fields = ["code", "name"]
+    lookup_field = "code"
+    lookup_value_regex = "[A-Za-z]{2}"
+
+
+class ControlListEntryViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = ControlListEntry.objects.all()
+    serializer_class = s.ControlListEntrySerializer
+    filterset_class = filters.ControlListEntryFilter
+    ordering_fields = ["code", "regime"]
+    lookup_field = "code"
+    lookup_value_regex = "[A-Za-z0-9]{1,20}"
+
+
+# Applications
+
+
+@extend_schema_view(
+    list=extend_schema(responses=APPLICATIONS),
+    retrieve=extend_schema(responses=APPLICATION),
+    create=extend_schema(request=s.ApplicationInputSerializer, responses={201: APPLICATION}),
+    partial_update=extend_schema(request=s.ApplicationInputSerializer, responses=APPLICATION),
+    destroy=extend_schema(responses={204: None}),
+)
+class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    filterset_class = filters.ApplicationFilter
+    ordering_fields = ["created_at", "submitted_at", "reference", "status"]
+    lookup_value_regex = ID
+
+    def get_queryset(self) -> QuerySet[Application]:
+        if getattr(self, "swagger_fake_view", False):
+            return Application.objects.none()
+        return (
+            applications_visible_to(self.request.user)
+            .select_related(
+                "organisation",
+                "marketing_license",
+                "license",
+            )
+            .prefetch_related(
+                Prefetch("goods", queryset=Good.objects.select_related("control_list_entry")),
+                Prefetch("reviews", queryset=Review.objects.select_related("assigned_to")),
+                Prefetch(
+                    "information_requests",
+                    queryset=InformationRequest.objects.select_related(
+                        "review", "asked_by", "answered_by"
+                    ),
+                ),
+                "routing",
+            )
+        )
+
+    def get_serializer_class(self):
+        if getattr(self, "swagger_fake_view", False) or _is_exporter(self.request):
+            return s.ExporterApplicationSerializer
+        return s.StaffApplicationSerializer
+
+    def _render(self, application: Application, code: int = status.HTTP_200_OK) -> Response:
+        fresh = self.get_queryset().get(pk=application.pk)
+        return Response(self.get_serializer(fresh).data, status=code)
+
+    def _input(self, serializer_class, **kwargs):
+        serializer = serializer_class(
+            data=self.request.data, context=self.get_serializer_context(), **kwargs
+        )
+        serializer.is_valid(raise_exception=True)
+        return serializer
+
+    def create(self, request: Request) -> Response:
+        fields, goods = self._input(s.ApplicationInputSerializer).service_arguments()
+        application = application_create_draft(user=request.user, fields=fields, goods=goods or ())
+        return self._render(application, status.HTTP_201_CREATED)
+
+    def partial_update(self, request: Request, pk: str) -> Response:
+        application = self.get_object()
+        fields, goods = self._input(s.ApplicationInputSerializer, partial=True).service_arguments()
+        application_update_draft(
+            application=application, user=request.user, fields=fields, goods=goods
+        )
+        return self._render(application)
+
+    def destroy(self, request: Request, pk: str) -> Response:
+        application_delete_draft(application=self.get_object(), user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=None, responses=APPLICATION)
+    @action(detail=True, methods=["post"])
+    def submit(self, request: Request, pk: str) -> Response:
+        application = application_submit(application=self.get_object(), user=request.user)
+        return self._render(application)
+
+    @extend_schema(request=s.WithdrawSerializer, responses=APPLICATION)
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request: Request, pk: str) -> Response:
+        application = self.get_object()
+        reason = self._input(s.WithdrawSerializer).validated_data.get("reason", "")
+        application_withdraw(application=application, user=request.user, reason=reason)
+        return self._render(application)
+
+    @extend_schema(request=s.AnswerSerializer, responses=APPLICATION)
+    @action(detail=True, methods=["post"])
+    def respond(self, request: Request, pk: str) -> Response:
+        application = self.get_object()
+        answer = self._input(s.AnswerSerializer).validated_data["answer"]
+        application_respond(application=application, user=request.user, answer=answer)
+        return self._render(application)
+
+    @extend_schema(request=s.DecideSerializer, responses=APPLICATION)
+    @action(detail=True, methods=["post"])
+    def decide(self, request: Request, pk: str) -> Response:
+        application = self.get_object()
+        data = self._input(s.DecideSerializer).validated_data
+        application_decide(
+            application=application,
+            user=request.user,
+            decision=data["decision"],
+            reason=data["reason"],
+        )
+        return self._render(application)
+
+    @extend_schema(methods=["GET"], request=None, responses=s.DocumentSerializer(many=True))
+    @extend_schema(
+        methods=["POST"],
+        request={"multipart/form-data": s.DocumentUploadSerializer},
+        responses={201: s.DocumentSerializer},
+    )
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        parser_classes=[MultiPartParser, FormParser],
+        filterset_class=None,
+        ordering_fields=[],
+    )
+    def documents(self, request: Request, pk: str) -> Response:
+        application = self.get_object()
+        if request.method == "POST":
+            data = self._input(s.DocumentUploadSerializer).validated_data
+            document = document_upload(
+                application=application, user=request.user, upload=data["file"], kind=data["kind"]
+            )
+            return Response(s.DocumentSerializer(document).data, status=status.HTTP_201_CREATED)
+        page = self.paginate_queryset(application.documents.select_related("uploaded_by"))
+        return self.get_paginated_response(s.DocumentSerializer(page, many=True).data)
+
+    @extend_schema(request=None, responses=EVENTS)
+    @action(detail=True, methods=["get"], filterset_class=None, ordering_fields=[])
+    def events(self, request: Request, pk: str) -> Response:
+        application = self.get_object()
+        serializer_class = (
+            s.ExporterEventSerializer if _is_exporter(request) else s.StaffEventSerializer
+        )
+        page = self.paginate_queryset(AuditEvent.objects.filter(application=application))
+        return self.get_paginated_response(serializer_class(page, many=True).data)
+
+
+# Reviews
+
+
+class ReviewViewSet(viewsets.ReadOnlyModelViewSet):
+    """The caller's ministry queue (administrators: every ministry's)."""
+
+    serializer_class = s.QueueReviewSerializer
+    filterset_class = filters.ReviewFilter
+    ordering_fields = ["due_date", "received_on", "id", "status"]
+    ordering = ["due_date", "id"]
+    lookup_value_regex = ID
+
+    def get_queryset(self) -> QuerySet[Review]:
+        if getattr(self, "swagger_fake_view", False):
+            return Review.objects.none()
+        return reviews_visible_to(self.request.user).select_related("application", "assigned_to")
+
+    def get_serializer_context(self) -> dict:
+        return {**super().get_serializer_context(), "today": local_today()}
+
+    def _render(self, review: Review) -> Response:
+        return Response(self.get_serializer(self.get_queryset().get(pk=review.pk)).data)
+
+    def _input(self, serializer_class):
+        serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"])
+    def claim(self, request: Request, pk: str) -> Response:
+        return self._render(review_claim(review=self.get_object(), user=request.user))
+
+    @extend_schema(request=s.RecommendSerializer)
+    @action(detail=True, methods=["post"])
+    def recommend(self, request: Request, pk: str) -> Response:
+        review = self.get_object()
+        data = self._input(s.RecommendSerializer)
+        review_recommend(review=review, user=request.user, **data)
+        return self._render(review)
+
+    @extend_schema(request=s.QuestionSerializer)
+    @action(detail=True, methods=["post"], url_path="request-information")
+    def request_information(self, request: Request, pk: str) -> Response:
+        review = self.get_object()
+        question = self._input(s.QuestionSerializer)["question"]
+        review_request_information(review=review, user=request.user, question=question)
+        return self._render(review)
+
+    @extend_schema(request=s.ReassignSerializer)
+    @action(detail=True, methods=["post"])
+    def reassign(self, request: Request, pk: str) -> Response:
+        review = self.get_object()
+        assignee = self._input(s.ReassignSerializer)["user"]
+        review_reassign(review=review, user=request.user, assignee=assignee)
+        return self._render(review)
+
+
+# Licenses
+
+
+class LicenseViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = s.LicenseSerializer
+    filterset_class = filters.LicenseFilter
+    ordering_fields = ["issued_at", "valid_until", "number"]
+    lookup_value_regex = ID
+
+    def get_queryset(self) -> QuerySet[License]:
+        if getattr(self, "swagger_fake_view", False):
+            return License.objects.none()
+        return licenses_visible_to(self.request.user).select_related("application", "organisation")
+
+    def _change(self, service) -> Response:
+        license = self.get_object()
+        serializer = s.ReasonSerializer(data=self.request.data)
+        serializer.is_valid(raise_exception=True)
+        service(license=license, user=self.request.user, reason=serializer.validated_data["reason"])
+        return Response(self.get_serializer(self.get_queryset().get(pk=license.pk)).data)
+
+    @extend_schema(request=s.ReasonSerializer)
+    @action(detail=True, methods=["post"])
+    def suspend(self, request: Request, pk: str) -> Response:
+        return self._change(license_suspend)
+
+    @extend_schema(request=s.ReasonSerializer)
+    @action(detail=True, methods=["post"])
+    def reinstate(self, request: Request, pk: str) -> Response:
+        return self._change(license_reinstate)
+
+    @extend_schema(request=s.ReasonSerializer)
+    @action(detail=True, methods=["post"])
+    def revoke(self, request: Request, pk: str) -> Response:
+        return self._change(license_revoke)
+
+
+# Notifications
+
+
+class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The caller's own in-app notifications, newest first."""
+
+    serializer_class = s.NotificationSerializer
+    filterset_class = filters.NotificationFilter
+    ordering_fields = ["created_at"]
+    lookup_value_regex = ID
+
+    def get_queryset(self) -> QuerySet[Notification]:
+        if getattr(self, "swagger_fake_view", False):
+            return Notification.objects.none()
+        return Notification.objects.filter(recipient=self.request.user).order_by(
+            "-created_at", "-id"
+        )
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"])
+    def read(self, request: Request, pk: str) -> Response:
+        """Mark as read (idempotent: the first reading time is kept)."""
+        notification = self.get_object()
+        if notification.read_at is None:
+            # Only the recipient's own row, and only its read mark: no service needed.
+            Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
+                read_at=timezone.now()
+            )
+            notification.refresh_from_db(fields=["read_at"])
+        return Response(self.get_serializer(notification).data)

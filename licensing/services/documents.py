@@ -1,0 +1,106 @@
+"""Exporters' supporting documents: PDF, PNG or JPEG, judged by content, never by name."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import PurePath
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils.text import get_valid_filename
+
+from accounts.models import Role, User
+from licensing.audit import audit_record
+from licensing.exceptions import InvalidInput, NotPermitted, TooLarge, TransitionConflict
+from licensing.models import Application, ApplicationStatus, Document, DocumentKind
+from licensing.services.common import lock
+
+S = ApplicationStatus
+UPLOAD_STATES = (S.DRAFT, S.UNDER_REVIEW, S.INFORMATION_REQUESTED)
+
+# (magic bytes at offset 0, content type, extension). A renamed .exe stays an .exe.
+SIGNATURES = (
+    (b"%PDF-", "application/pdf", ".pdf"),
+    (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
+    (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
+)
+
+
+def sniff_content_type(head: bytes) -> tuple[str, str] | None:
+    """The content type and extension the first bytes prove, or None."""
+    for magic, content_type, extension in SIGNATURES:
+        if head.startswith(magic):
+            return content_type, extension
+    return None
+
+
+def _display_name(name: str | None, extension: str) -> str:
+    cleaned = get_valid_filename(PurePath(name or "").name) if name else ""
+    return (cleaned or f"document{extension}")[-255:]
+
+
+def document_upload(
+    *, application: Application, user: User, upload: UploadedFile, kind: str
+) -> Document:
+    """Attach a document while the application is open; record its size, sha256 and type."""
+    if not (user.role == Role.EXPORTER and user.organisation_id == application.organisation_id):
+        raise NotPermitted(f"Only an exporter of {application.organisation} may add documents.")
+    if kind not in DocumentKind.values:
+        raise InvalidInput({"kind": [f"Choose one of {', '.join(DocumentKind.values)}."]})
+    with transaction.atomic():
+        application = lock(Application, application.pk)
+        if application.status not in UPLOAD_STATES:
+            raise TransitionConflict(
+                "Documents can be added only to a draft or an application under review, "
+                f"not while it is {application.get_status_display().lower()}.",
+                current_state=application.status,
+            )
+        if upload.size is None or upload.size > settings.DOCUMENT_MAX_BYTES:
+            limit_mb = settings.DOCUMENT_MAX_BYTES / (1024 * 1024)
+            raise TooLarge(f"The file is larger than the {limit_mb:g} MB limit.")
+        upload.seek(0)
+        content = upload.read()
+        sniffed = sniff_content_type(content[:16])
+        if sniffed is None:
+            raise InvalidInput(
+                {"file": ["Upload a PDF, PNG or JPEG file (checked by content, not by name)."]},
+                code="unsupported_type",
+            )
+        content_type, extension = sniffed
+        sha256 = hashlib.sha256(content).hexdigest()
+        document = Document(
+            application=application,
+            kind=kind,
+            filename=_display_name(upload.name, extension),
+            content_type=content_type,
+            size=len(content),
+            sha256=sha256,
+            uploaded_by=user,
+        )
+        # Stored under a name we choose; the client's name is only displayed.
+        document.file.save(f"{sha256[:32]}{extension}", ContentFile(content), save=False)
+        try:
+            document.save()
+            audit_record(
+                # A draft's trail starts at submission (a draft can be deleted, and the
+                # trail is append-only), so a draft's upload is recorded without the row.
+                application=None if application.status == S.DRAFT else application,
+                actor=user,
+                action="document_uploaded",
+                to_state=application.status,
+                data={
+                    "reference": application.reference,
+                    "document": document.pk,
+                    "kind": kind,
+                    "size": document.size,
+                    "sha256": sha256,
+                    "content_type": content_type,
+                },
+            )
+        except BaseException:
+            # The row did not make it, so neither does the file.
+            document.file.delete(save=False)
+            raise
+    return document

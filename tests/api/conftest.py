@@ -1,0 +1,55 @@
+"""API clients for the personas: token auth, as scripts use it."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def api():
+    """`api(user)`: a client sending `Authorization: Token ...`; `api(None)`: anonymous."""
+
+    def client_for(user) -> APIClient:
+        client = APIClient()
+        if user is not None:
+            token, _ = Token.objects.get_or_create(user=user)
+            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    return client_for
+
+
+def draft_payload(**overrides) -> dict:
+    """A complete dual-use draft to Germany, as an exporter's script would post it."""
+    payload = {
+        "license_type": "dual_use_export",
+        "destination": "DE",
+        "end_user": {
+            "name": "Fraunhofer Demo Institute",
+            "address": "Hansastrasse 27c, Munich",
+            "country": "DE",
+            "type": "research",
+        },
+        "consignee": None,
+        "end_use": "Thermal imaging research on civilian infrastructure.",
+        "military_end_use": False,
+        "currency": "USD",
+        "goods": [
+            {
+                "description": "Miniature cryogenic cooler",
+                "control_list_entry": "6A003",
+                "quantity": 10,
+                "unit_value": "1500.00",
+                "technology_generation": "previous",
+            }
+        ],
+    }
+    payload.update(overrides)
+    return payload
