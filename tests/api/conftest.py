@@ -12,6 +12,12 @@ def _media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Each persona's password is hashed on creation; PBKDF2 would cost seconds per test.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def api():
     """`api(user)`: a client sending `Authorization: Token ...`; `api(None)`: anonymous."""

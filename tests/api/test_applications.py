@@ -83,7 +83,9 @@ class TestACompleteCase:
 
             # Tuesday: Economy claims its review and asks a question; every clock stops.
             clock.move_to(TUESDAY)
-            assert economy.post(f"/api/v1/reviews/{review_ids['economy']}/claim/").status_code == 200
+            assert (
+                economy.post(f"/api/v1/reviews/{review_ids['economy']}/claim/").status_code == 200
+            )
             asked = economy.post(
                 f"/api/v1/reviews/{review_ids['economy']}/request-information/",
                 {"question": "Who operates the cameras?"},
@@ -140,17 +142,15 @@ class TestACompleteCase:
             assert license["valid_from"] == "2026-11-08"
             # Dual-use export licenses run one year.
             assert license["valid_until"] == "2027-11-07"
-            assert alice.get("/api/v1/licenses/").json()["results"][0]["number"] == license[
-                "number"
-            ]
+            assert (
+                alice.get("/api/v1/licenses/").json()["results"][0]["number"] == license["number"]
+            )
             events = alice.get(f"/api/v1/applications/{app}/events/").json()["results"]
             assert [e["action"] for e in events][-2:] == ["application_approved", "license_issued"]
             subjects = [n["event"] for n in alice.get("/api/v1/notifications/").json()["results"]]
             assert subjects[0] == "application_decided"
 
-    def test_the_exporter_never_receives_reviewers_internal_fields(
-        self, api, exporter, reviewers
-    ):
+    def test_the_exporter_never_receives_reviewers_internal_fields(self, api, exporter, reviewers):
         application = draft(created_by=exporter, destination="DE", military_end_use=True)
         alice = api(exporter)
         alice.post(f"/api/v1/applications/{application.pk}/submit/")
@@ -178,7 +178,9 @@ class TestACompleteCase:
         )
         events = alice.get(f"/api/v1/applications/{application.pk}/events/")
         assert "Secret" not in events.content.decode()
-        staff_events = api(reviewers["defense"]).get(f"/api/v1/applications/{application.pk}/events/")
+        staff_events = api(reviewers["defense"]).get(
+            f"/api/v1/applications/{application.pk}/events/"
+        )
         assert "Secret" in staff_events.content.decode()
 
 
@@ -200,9 +202,10 @@ class TestADisputedCase:
         seen = carol.get(f"/api/v1/applications/{application.pk}/").json()
         assert seen["status"] == "disputed"
         assert seen["available_transitions"] == ["decide"]
-        assert alice.get(f"/api/v1/applications/{application.pk}/").json()[
-            "available_transitions"
-        ] == []
+        assert (
+            alice.get(f"/api/v1/applications/{application.pk}/").json()["available_transitions"]
+            == []
+        )
         decided = carol.post(
             f"/api/v1/applications/{application.pk}/decide/",
             {"decision": "approve", "reason": "Civil use outweighs the risk."},
