@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from django.core.exceptions import ObjectDoesNotExist
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.exceptions import APIException
+from rest_framework.decorators import api_view
+from rest_framework.exceptions import APIException, NotFound
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -32,3 +34,10 @@ class PayloadTooLarge(APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_detail = "The file is larger than the limit."
     default_code = "too_large"
+
+
+@extend_schema(exclude=True)
+@api_view(["GET", "POST", "PUT", "PATCH", "DELETE"])
+def not_found(request, *args, **kwargs) -> Response:
+    """Any other path under the API: a JSON 404 (after authentication), never an HTML page."""
+    raise NotFound()

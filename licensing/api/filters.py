@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import django_filters as filters
+from django import forms
 from django.db.models import Q, QuerySet
 
 from licensing.clock import local_today
@@ -20,6 +21,16 @@ from licensing.models import (
 from licensing.models.reviews import ACTIVE_STATES
 
 ME = [("me", "me")]
+MAX_ID = 2**63 - 1
+
+
+class IdFilter(filters.NumberFilter):
+    """A whole number in the database's range: anything else is a 400, not an overflow."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, min_value=1, max_value=MAX_ID, **kwargs)
 
 
 def _overdue_reviews() -> Q:
@@ -70,7 +81,7 @@ class ReviewFilter(filters.FilterSet):
         method="filter_overdue", help_text="Open (pending or in progress) and past its due date."
     )
     assigned_to = filters.ChoiceFilter(choices=ME, method="filter_assigned_to")
-    application = filters.NumberFilter(field_name="application_id")
+    application = IdFilter(field_name="application_id")
 
     class Meta:
         model = Review

@@ -210,6 +210,9 @@ class GoodSerializer(serializers.Serializer):
 
 
 class RoutingSerializer(serializers.ModelSerializer):
+    ministry = serializers.ChoiceField(
+        choices=Ministry.choices, allow_blank=True, help_text="Blank for a refusing rule."
+    )
     rule_id = serializers.IntegerField(allow_null=True)
     version = serializers.IntegerField(
         source="rule_history_id", allow_null=True, help_text="The rule's history record id."
@@ -232,6 +235,10 @@ class UserSummarySerializer(serializers.Serializer):
 
 
 class ExporterReviewSerializer(serializers.ModelSerializer):
+    recommendation = serializers.ChoiceField(
+        choices=Recommendation.choices, allow_blank=True, help_text="Blank until completed."
+    )
+
     class Meta:
         model = Review
         fields = [
@@ -290,6 +297,9 @@ class _ApplicationSerializer(serializers.ModelSerializer):
     total_value = serializers.SerializerMethodField()
     routing = RoutingSerializer(many=True)
     license = serializers.SerializerMethodField()
+    decision = serializers.ChoiceField(
+        choices=Decision.choices, allow_blank=True, help_text="Blank until decided."
+    )
     available_transitions = serializers.SerializerMethodField()
 
     class Meta:

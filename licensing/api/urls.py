@@ -1,8 +1,9 @@
-from django.urls import path
+from django.urls import path, re_path
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import SimpleRouter
 
 from licensing.api import views
+from licensing.api.errors import not_found
 
 router = SimpleRouter()
 router.register("countries", views.CountryViewSet, basename="country")
@@ -17,4 +18,5 @@ router.register("notifications", views.NotificationViewSet, basename="notificati
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),
     *router.urls,
+    re_path(r"", not_found),
 ]

@@ -120,24 +120,23 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     def get_queryset(self) -> QuerySet[Application]:
         if getattr(self, "swagger_fake_view", False):
             return Application.objects.none()
-        return (
-            applications_visible_to(self.request.user)
-            .select_related(
-                "organisation",
-                "marketing_license",
-                "license",
-            )
-            .prefetch_related(
-                Prefetch("goods", queryset=Good.objects.select_related("control_list_entry")),
-                Prefetch("reviews", queryset=Review.objects.select_related("assigned_to")),
-                Prefetch(
-                    "information_requests",
-                    queryset=InformationRequest.objects.select_related(
-                        "review", "asked_by", "answered_by"
-                    ),
+        visible = applications_visible_to(self.request.user)
+        if self.action in ("documents", "events"):
+            return visible  # only to find the application; its parts are not rendered
+        return visible.select_related(
+            "organisation",
+            "marketing_license",
+            "license",
+        ).prefetch_related(
+            Prefetch("goods", queryset=Good.objects.select_related("control_list_entry")),
+            Prefetch("reviews", queryset=Review.objects.select_related("assigned_to")),
+            Prefetch(
+                "information_requests",
+                queryset=InformationRequest.objects.select_related(
+                    "review", "asked_by", "answered_by"
                 ),
-                "routing",
-            )
+            ),
+            "routing",
         )
 
     def get_serializer_class(self):

@@ -18,6 +18,11 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+def token_for(user) -> str:
+    token, _ = Token.objects.get_or_create(user=user)
+    return token.key
+
+
 @pytest.fixture
 def api():
     """`api(user)`: a client sending `Authorization: Token ...`; `api(None)`: anonymous."""
@@ -25,8 +30,7 @@ def api():
     def client_for(user) -> APIClient:
         client = APIClient()
         if user is not None:
-            token, _ = Token.objects.get_or_create(user=user)
-            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+            client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user)}")
         return client
 
     return client_for

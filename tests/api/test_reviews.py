@@ -147,3 +147,9 @@ def test_a_question_needs_words(api, exporter, reviewers):
     )
     assert response.status_code == 400
     assert "question" in response.json()
+
+
+def test_an_out_of_range_application_filter_is_a_400_not_an_overflow(api, reviewers):
+    response = api(reviewers["economy"]).get("/api/v1/reviews/?application=-4.4e264")
+    assert response.status_code == 400
+    assert "application" in response.json()
