@@ -13,7 +13,10 @@ from licensing.models import AuditEvent, Review
 from licensing.services.applications import application_submit
 from tests.factories import ReviewerFactory, draft
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 def _race(requests) -> list[int]:

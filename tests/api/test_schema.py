@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.management import call_command
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -42,7 +44,20 @@ def test_the_schema_and_the_interactive_docs_are_served(client):
 
 
 @pytest.fixture
-def callers(exporter, reviewers, supervisors, committee_member, administrator):
+def keep_the_test_connection():
+    """Requests go straight to the WSGI handler, whose end-of-request hook would close the
+    test's database connection (Django's test client disconnects it the same way)."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def callers(
+    keep_the_test_connection, exporter, reviewers, supervisors, committee_member, administrator
+):
     """Tokens for an exporter and for staff, with a case each can see."""
     application = draft(created_by=exporter)
     from licensing.services.applications import application_submit
