@@ -12,12 +12,6 @@ def _media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # Each persona's password is hashed on creation; PBKDF2 would cost seconds per test.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def token_for(user) -> str:
     token, _ = Token.objects.get_or_create(user=user)
     return token.key

@@ -13,10 +13,8 @@ from licensing.models import AuditEvent, Review
 from licensing.services.applications import application_submit
 from tests.factories import ReviewerFactory, draft
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+# The shared conftest reloads the reference data that a transactional test's flush removes.
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def _race(requests) -> list[int]:
