@@ -97,6 +97,7 @@ def reviews_due_a_reminder(
     return Review.objects.filter(
         ministry=policy.ministry,
         status__in=ACTIVE_STATES,
+        application__status=ApplicationStatus.UNDER_REVIEW,
         escalation_level=0,
         due_date__gte=today,
         due_date__lte=horizon,
@@ -116,6 +117,8 @@ def reviews_due_a_step(
     return Review.objects.filter(
         ministry=policy.ministry,
         status__in=ACTIVE_STATES,
+        # Reviews left open on an application the committee now has owe nothing more.
+        application__status=ApplicationStatus.UNDER_REVIEW,
         # At this level or below: a sweep catching up may owe a review several steps,
         # applied in order below. Still index ranges: (ministry, level, due_date) per level.
         escalation_level__in=range(level + 1),
@@ -146,7 +149,7 @@ def _send_reminders(
                 recipients=[review.assigned_to]
                 if review.assigned_to
                 else ministry_staff(review.ministry),
-                key=f"due-soon:{review.pk}",
+                key=f"due-soon:{review.pk}:{review.due_date.isoformat()}",
                 subject=f"{review.application.reference}: {review.get_ministry_display()} "
                 f"review due {review.due_date:%d %b %Y}",
                 application=review.application,

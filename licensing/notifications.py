@@ -95,16 +95,17 @@ def enqueue_delivery(ids: list[int]) -> None:
 def notifications_relay(*, batch_size: int = 1000) -> int:
     """Re-enqueue rows the broker may have missed; return how many were handed over.
 
-    Two kinds of row: pending for longer than NOTIFICATION_RELAY_AFTER (the
-    broker was down at commit, or its message was lost), and sending for longer
-    than NOTIFICATION_CLAIM_TIMEOUT (the worker that claimed it died). A row
-    that also still has a message in the queue is harmless: the claim lets only
-    one delivery through.
+    Two kinds of row: pending for longer than NOTIFICATION_RELAY_AFTER past
+    its next attempt time (the broker was down at commit, its message was lost,
+    or a failed send's backoff has run out), and sending for longer than
+    NOTIFICATION_CLAIM_TIMEOUT (the worker that claimed it died). A row that
+    also still has a message in the queue is harmless: the claim lets only one
+    delivery through.
     """
     now = timezone.now()
     waiting = Q(
         delivery_status=DeliveryStatus.PENDING,
-        created_at__lt=now - timedelta(seconds=settings.NOTIFICATION_RELAY_AFTER),
+        next_attempt_at__lte=now - timedelta(seconds=settings.NOTIFICATION_RELAY_AFTER),
     ) | Q(
         delivery_status=DeliveryStatus.SENDING,
         claimed_at__lt=now - timedelta(seconds=settings.NOTIFICATION_CLAIM_TIMEOUT),
@@ -143,18 +144,30 @@ def notification_deliver(*, notification_id: int) -> str:
     try:
         if notification.recipient.email:
             _email(notification).send()
-    except Exception as exc:
-        give_up = notification.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS
+    except Exception as exc:  # noqa: BLE001 - whatever the mail server did, retry later
+        # The relay owns retries: the row waits out an exponential backoff, so a
+        # mail server that is down for a while costs a few attempts, not the mail.
+        give_up = now - notification.created_at >= timedelta(
+            seconds=settings.NOTIFICATION_GIVE_UP_AFTER
+        )
+        backoff = min(
+            settings.NOTIFICATION_RETRY_BASE * 2 ** (notification.attempts - 1),
+            settings.NOTIFICATION_RETRY_MAX,
+        )
         Notification.objects.filter(pk=notification_id, claimed_at=now).update(
             delivery_status=DeliveryStatus.FAILED if give_up else DeliveryStatus.PENDING,
+            next_attempt_at=now + timedelta(seconds=backoff),
             last_error=f"{type(exc).__name__}: {exc}"[:2000],
         )
         if give_up:
             log.error(
-                "notification %s failed %d times; giving up", notification_id, notification.attempts
+                "notification %s still failing after %d attempts; giving up",
+                notification_id,
+                notification.attempts,
             )
             return "failed"
-        raise
+        log.warning("notification %s failed (%s); retry in %ss", notification_id, exc, backoff)
+        return "retry later"
     Notification.objects.filter(pk=notification_id).update(
         delivery_status=DeliveryStatus.SENT, sent_at=timezone.now(), last_error=""
     )

@@ -22,8 +22,9 @@ def applications_visible_to(user: User) -> QuerySet[Application]:
             id__in=Review.objects.filter(ministry=user.ministry).values("application_id")
         )
     if user.is_committee:
-        # Every application that went to the committee, disputed now or decided since.
-        return qs.filter(disputed_at__isnull=False)
+        # Disputed applications to settle, and every decided one: the committee
+        # also revokes licenses, so it sees each approved case behind one.
+        return qs.filter(status__in=[S.DISPUTED, S.APPROVED, S.DENIED])
     return qs.none()
 
 
@@ -45,6 +46,7 @@ def licenses_visible_to(user: User) -> QuerySet[License]:
     if user.is_ministry_staff:
         return qs.filter(application__reviews__ministry=user.ministry).distinct()
     if user.is_committee:
+        # Every license comes from a decided application, which the committee sees.
         return qs
     return qs.none()
 

@@ -237,11 +237,15 @@ CELERY_BEAT_SCHEDULE = {
 # The outbox. A row claimed longer ago than NOTIFICATION_CLAIM_TIMEOUT seconds
 # by a worker that died is claimed again (keep it well above the task time
 # limit); pending rows older than NOTIFICATION_RELAY_AFTER seconds are
-# re-enqueued by the relay; a row that failed NOTIFICATION_MAX_ATTEMPTS times
-# is marked failed and left for an operator.
+# re-enqueued by the relay; a failed send waits NOTIFICATION_RETRY_BASE seconds,
+# doubling per attempt up to NOTIFICATION_RETRY_MAX, and a row still failing
+# NOTIFICATION_GIVE_UP_AFTER seconds after it was written is marked failed and
+# left for an operator (a mail server down for an hour loses nothing).
 NOTIFICATION_CLAIM_TIMEOUT = envint("NOTIFICATION_CLAIM_TIMEOUT", "900")
 NOTIFICATION_RELAY_AFTER = envint("NOTIFICATION_RELAY_AFTER", "60")
-NOTIFICATION_MAX_ATTEMPTS = envint("NOTIFICATION_MAX_ATTEMPTS", "10")
+NOTIFICATION_RETRY_BASE = envint("NOTIFICATION_RETRY_BASE", "60")
+NOTIFICATION_RETRY_MAX = envint("NOTIFICATION_RETRY_MAX", "3600")
+NOTIFICATION_GIVE_UP_AFTER = envint("NOTIFICATION_GIVE_UP_AFTER", str(2 * 24 * 3600))
 
 REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header makes an anonymous request a 401,

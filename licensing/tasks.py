@@ -16,16 +16,7 @@ from licensing.expiry import licenses_expire_and_warn
 from licensing.notifications import notification_deliver, notifications_relay
 
 
-@shared_task(
-    # SMTP errors and refused connections are OSErrors: worth another try later.
-    autoretry_for=(OSError,),
-    retry_backoff=True,
-    retry_backoff_max=600,
-    retry_jitter=True,
-    max_retries=8,
-    time_limit=60,
-    soft_time_limit=50,
-)
+@shared_task(time_limit=60, soft_time_limit=50)
 def deliver_notification(notification_id: int) -> str:
     return notification_deliver(notification_id=notification_id)
 

@@ -27,6 +27,7 @@ from licensing.models import (
     Application,
     ApplicationStatus,
     AuditEvent,
+    DeadlinePolicy,
     Good,
     Notification,
     Review,
@@ -40,14 +41,27 @@ from licensing.services import reviews as review_services
 S = ApplicationStatus
 
 
-def _due_marks(reviews: list[Review]) -> None:
-    """Mark each open review overdue or due soon (within its reminder window)."""
+def _due_marks(reviews: list[Review], application_status: str | None = None) -> None:
+    """Mark each running review overdue, or due soon within its ministry's reminder window.
+
+    A review's clock runs only while its application is under review; one
+    left open on an application the committee now has is neither.
+    """
     today = local_today()
-    soon = WorkingCalendar.load().add_working_days(today, 3)
+    calendar = WorkingCalendar.load()
+    horizon = {
+        policy.ministry: calendar.add_working_days(today, policy.reminder_days_before)
+        for policy in DeadlinePolicy.objects.all()
+    }
     for review in reviews:
-        active = review.status in ACTIVE_STATES
-        review.overdue = active and today > review.due_date
-        review.due_soon = active and not review.overdue and review.due_date <= soon
+        status = application_status or review.application.status
+        running = review.status in ACTIVE_STATES and status == S.UNDER_REVIEW
+        review.overdue = running and today > review.due_date
+        review.due_soon = (
+            running
+            and not review.overdue
+            and review.due_date <= horizon.get(review.ministry, today)
+        )
 
 
 @login_required
@@ -108,7 +122,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     user = request.user
     reviews = list(application.reviews.all())
-    _due_marks(reviews)
+    _due_marks(reviews, application.status)
     is_exporter = user.role == Role.EXPORTER
     own_review = next(
         (r for r in reviews if user.is_ministry_staff and r.ministry == user.ministry), None

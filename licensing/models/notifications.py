@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class NotificationEvent(models.TextChoices):
@@ -48,6 +49,10 @@ class Notification(models.Model):
     )
     claimed_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(
+        default=timezone.now,
+        help_text="Not handed out again by the relay before this (backoff after a failed send).",
+    )
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     read_at = models.DateTimeField(null=True, blank=True)
@@ -56,7 +61,7 @@ class Notification(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(
-                fields=["created_at"],
+                fields=["next_attempt_at"],
                 name="notification_pending_idx",
                 condition=models.Q(delivery_status__in=["pending", "sending"]),
             ),

@@ -111,6 +111,8 @@ class Review(ConcurrentTransitionMixin, models.Model):
         target=RETURN_VALUE(R.PENDING, R.IN_PROGRESS),
     )
     def restart_clock(self, *, due_date: date) -> str:
+        if due_date != self.due_date:
+            self.reminder_sent = False  # the new due date earns its own reminder
         self.due_date = due_date
         return R.IN_PROGRESS if self.assigned_to_id else R.PENDING
 

@@ -52,6 +52,8 @@ def review_claim(*, review: Review, user: User) -> Review:
     _require_ministry_staff(user, review, "claim")
     with transaction.atomic():
         application, review = _lock_review(review)
+        if review.status == ReviewStatus.PENDING:
+            _require_application_under_review(application, "claim")
         from_state = run_transition(review, "claim", lambda: review.claim(user=user))
         audit_record(
             application=application,
@@ -158,6 +160,8 @@ def review_request_information(*, review: Review, user: User, question: str) -> 
                 f"Cannot ask while the review is {review.get_status_display().lower()}.",
                 current_state=review.status,
             )
+        if review.status == ReviewStatus.IN_PROGRESS and review.assigned_to_id != user.pk:
+            raise NotPermitted("Only the reviewer the review is assigned to may ask the exporter.")
         today = local_today()
         from_state = run_transition(
             application,

@@ -346,3 +346,37 @@ def test_the_command_replays_a_day_and_rejects_a_bad_date(exporter, staff, capsy
     assert _review(application, "foreign").deemed
     with pytest.raises(CommandError, match="YYYY-MM-DD"):
         call_command("sweep_deadlines", "--today", "09/11/2026")
+
+
+def test_a_due_date_moved_by_a_question_gets_its_own_reminder(exporter, staff):
+    application = _submit(exporter, destination="IN")  # Foreign due Sunday 8 November
+    foreign_reviewers = [staff["reviewers"]["foreign"], staff["supervisors"]["foreign"]]
+    _sweep("2026-11-05")  # one working day before: the reminder
+    assert len(_told("review_due_soon", staff["reviewers"]["foreign"])) == 1
+    with time_machine.travel("2026-11-05 12:00 +02:00", tick=False):
+        review_request_information(
+            review=_review(application, "economy"),
+            user=staff["reviewers"]["economy"],
+            question="Parent company?",
+        )
+    # Answered Thursday 19 November: Sun 8 to Thu 19 is ten working days stopped.
+    with time_machine.travel("2026-11-19 09:00 +02:00", tick=False):
+        application_respond(application=application, user=exporter, answer="None.")
+    foreign = _review(application, "foreign")
+    assert foreign.due_date == date(2026, 11, 22)
+    _sweep("2026-11-19")  # one working day before the new date (Fri, Sat are the weekend)
+    for user in foreign_reviewers:
+        assert len(_told("review_due_soon", user)) == 2
+    _sweep("2026-11-19")
+    assert len(_told("review_due_soon", staff["reviewers"]["foreign"])) == 2
+
+
+def test_reviews_left_open_on_a_referred_application_owe_no_more_steps(exporter, staff):
+    from licensing.services.reviews import application_refer_to_committee
+
+    application = _submit(exporter, destination="IN")
+    application_refer_to_committee(review=_review(application, "economy"), reason="Overdue.")
+    report = _sweep("2026-12-31")
+    assert report.steps == {}
+    foreign = _review(application, "foreign")
+    assert (foreign.status, foreign.escalation_level) == ("pending", 0)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core import mail
+from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -33,9 +35,8 @@ def enqueued(monkeypatch) -> list[int]:
 
 
 def _age(notification: Notification, **kwargs) -> None:
-    Notification.objects.filter(pk=notification.pk).update(
-        created_at=timezone.now() - timedelta(**kwargs)
-    )
+    then = timezone.now() - timedelta(**kwargs)
+    Notification.objects.filter(pk=notification.pk).update(created_at=then, next_attempt_at=then)
 
 
 class TestWriting:
@@ -141,23 +142,63 @@ class TestDelivery:
         assert notification_deliver(notification_id=notification.pk) == "sent"
         assert len(mail.outbox) == 1
 
-    def test_a_failed_send_goes_back_to_pending_and_then_gives_up(
+    def test_a_failed_send_waits_out_a_growing_backoff_and_gives_up_only_after_days(
         self, notification, settings, monkeypatch
     ):
-        settings.NOTIFICATION_MAX_ATTEMPTS = 2
-
         def refuse(*args, **kwargs):
             raise ConnectionRefusedError("SMTP server down")
 
         monkeypatch.setattr("django.core.mail.EmailMultiAlternatives.send", refuse)
-        with pytest.raises(ConnectionRefusedError):
-            notification_deliver(notification_id=notification.pk)
+        before = timezone.now()
+        assert notification_deliver(notification_id=notification.pk) == "retry later"
         notification.refresh_from_db()
         assert (notification.delivery_status, notification.attempts) == ("pending", 1)
         assert "SMTP server down" in notification.last_error
+        first_wait = notification.next_attempt_at - before
+        assert first_wait >= timedelta(seconds=settings.NOTIFICATION_RETRY_BASE)
+
+        assert notification_deliver(notification_id=notification.pk) == "retry later"
+        notification.refresh_from_db()
+        assert notification.next_attempt_at - timezone.now() > first_wait  # it doubled
+
+        _age(notification, seconds=settings.NOTIFICATION_GIVE_UP_AFTER + 1)
         assert notification_deliver(notification_id=notification.pk) == "failed"
         notification.refresh_from_db()
-        assert (notification.delivery_status, notification.attempts) == ("failed", 2)
+        assert (notification.delivery_status, notification.attempts) == ("failed", 3)
+
+    def test_a_mail_server_down_for_an_hour_loses_nothing(
+        self, notification, settings, monkeypatch, enqueued
+    ):
+        """Beat relays every minute; the backoff keeps the attempts few and the row alive."""
+        down = {"value": True}
+        real_send = EmailMultiAlternatives.send
+
+        def send(message, *args, **kwargs):
+            if down["value"]:
+                raise ConnectionRefusedError("SMTP server down")
+            return real_send(message, *args, **kwargs)
+
+        monkeypatch.setattr("django.core.mail.EmailMultiAlternatives.send", send)
+        start = timezone.now()
+        with time_machine.travel(start, tick=False) as clock:
+            for _minute in range(60):
+                enqueued.clear()
+                notifications_relay()
+                for notification_id in enqueued:
+                    notification_deliver(notification_id=notification_id)
+                clock.shift(timedelta(minutes=1))
+            notification.refresh_from_db()
+            assert notification.delivery_status == "pending"
+            assert notification.attempts <= 7  # backoff, not one attempt a minute
+            down["value"] = False
+            clock.shift(timedelta(seconds=settings.NOTIFICATION_RETRY_MAX + 60))
+            enqueued.clear()
+            notifications_relay()
+            for notification_id in enqueued:
+                notification_deliver(notification_id=notification_id)
+        notification.refresh_from_db()
+        assert notification.delivery_status == "sent"
+        assert len(mail.outbox) == 1
 
     def test_a_user_without_an_email_address_still_gets_the_in_app_row(self, notification):
         notification.recipient.email = ""

@@ -167,3 +167,21 @@ def test_referral_sends_the_application_to_the_committee_once(review):
     )
     assert application_refer_to_committee(review=review, reason="again") is None
     assert AuditEvent.objects.filter(action="referred_to_committee").count() == 1
+
+
+def test_only_the_assigned_reviewer_asks_on_an_in_progress_review(review, reviewers):
+    review_claim(review=review, user=reviewers["economy"])
+    colleague = ReviewerFactory(username="economy-2", ministry="economy")
+    with pytest.raises(NotPermitted):
+        review_request_information(review=review, user=colleague, question="Who pays?")
+    review.refresh_from_db()
+    assert review.status == "in_progress"
+
+
+def test_a_review_left_open_on_a_referred_application_cannot_be_claimed(review, reviewers):
+    from licensing.services.reviews import application_refer_to_committee
+
+    application_refer_to_committee(review=review, reason="Overdue.")
+    with pytest.raises(TransitionConflict) as error:
+        review_claim(review=review, user=reviewers["economy"])
+    assert error.value.current_state == "disputed"
