@@ -44,7 +44,7 @@ def review_actions(*, review: Review, user: User) -> list[str]:
     actions: list[str] = []
     of_ministry = user.is_ministry_staff and user.ministry == review.ministry
     under_review = review.application.status == ApplicationStatus.UNDER_REVIEW
-    if of_ministry and review.status == ReviewStatus.PENDING:
+    if of_ministry and under_review and review.status == ReviewStatus.PENDING:
         actions.append("claim")
     if (
         of_ministry
@@ -53,7 +53,12 @@ def review_actions(*, review: Review, user: User) -> list[str]:
         and review.assigned_to_id == user.pk
     ):
         actions.append("recommend")
-    if of_ministry and under_review and review.status in ACTIVE_STATES:
+    if (
+        of_ministry
+        and under_review
+        and review.status in ACTIVE_STATES
+        and (review.status == ReviewStatus.PENDING or review.assigned_to_id == user.pk)
+    ):
         actions.append("request-information")
     if user.is_supervisor and user.ministry == review.ministry and review.status in OPEN_STATES:
         actions.append("reassign")

@@ -37,6 +37,7 @@ from licensing.models.reviews import ACTIVE_STATES
 from licensing.selectors import applications_visible_to, reviews_visible_to
 from licensing.services import applications as app_services
 from licensing.services import reviews as review_services
+from licensing.transitions import application_actions, review_actions
 
 S = ApplicationStatus
 
@@ -148,7 +149,9 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "reason_form": forms.OptionalReasonForm(),
         "today": local_today(),
     }
-    if own_review and user.is_supervisor:
+    context["actions"] = application_actions(application=application, user=user)
+    context["review_actions"] = review_actions(review=own_review, user=user) if own_review else []
+    if "reassign" in context["review_actions"]:
         context["reassign_form"] = forms.ReassignForm(ministry=user.ministry)
     return render(request, "licensing/application_detail.html", context)
 
