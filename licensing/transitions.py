@@ -9,6 +9,7 @@ client can POST to `.../{id}/<name>/`.
 from __future__ import annotations
 
 from accounts.models import Role, User
+from licensing.exceptions import NotPermitted, TransitionConflict
 from licensing.models import Application, ApplicationStatus, License, Review, ReviewStatus
 from licensing.models.reviews import ACTIVE_STATES, OPEN_STATES
 from licensing.services.licenses import _may_change_license
@@ -60,7 +61,13 @@ def review_actions(*, review: Review, user: User) -> list[str]:
         and (review.status == ReviewStatus.PENDING or review.assigned_to_id == user.pk)
     ):
         actions.append("request-information")
-    if user.is_supervisor and user.ministry == review.ministry and review.status in OPEN_STATES:
+    if (
+        user.is_supervisor
+        and user.ministry == review.ministry
+        and review.status in OPEN_STATES
+        and review.application.status
+        in (ApplicationStatus.UNDER_REVIEW, ApplicationStatus.INFORMATION_REQUESTED)
+    ):
         actions.append("reassign")
     return actions
 
@@ -70,3 +77,85 @@ def license_actions(*, license: License, user: User) -> list[str]:
         return []
     names = {t.name for t in license.get_available_status_transitions()}
     return [name for name in ("suspend", "reinstate", "revoke") if name in names]
+
+
+# Checks before a request body is read: who may act (403), then whether the state
+# allows it now (409). The services check both again under their locks; these
+# only make sure a caller who may not act never gets a 400 about the body instead.
+
+_EXPORTER_ACTIONS = {"edit", "delete", "submit", "withdraw", "respond", "documents"}
+_APPLICATION_STATES = {
+    "edit": {ApplicationStatus.DRAFT},
+    "delete": {ApplicationStatus.DRAFT},
+    "submit": {ApplicationStatus.DRAFT},
+    "withdraw": {
+        ApplicationStatus.DRAFT,
+        ApplicationStatus.UNDER_REVIEW,
+        ApplicationStatus.INFORMATION_REQUESTED,
+    },
+    "respond": {ApplicationStatus.INFORMATION_REQUESTED},
+    "decide": {ApplicationStatus.DISPUTED},
+    "documents": {
+        ApplicationStatus.DRAFT,
+        ApplicationStatus.UNDER_REVIEW,
+        ApplicationStatus.INFORMATION_REQUESTED,
+    },
+}
+
+
+def require_application_action(*, application: Application, user: User, action: str) -> None:
+    if action in _EXPORTER_ACTIONS:
+        allowed = user.role == Role.EXPORTER and user.organisation_id == application.organisation_id
+        who = f"an exporter of {application.organisation}"
+    else:
+        allowed, who = user.is_committee, "a committee member"
+    if not allowed:
+        raise NotPermitted(f"Only {who} may {action} this application.")
+    if application.status not in _APPLICATION_STATES[action]:
+        raise TransitionConflict(
+            f"Cannot {action} while the application is {application.get_status_display().lower()}.",
+            current_state=application.status,
+        )
+
+
+_REVIEW_STATES = {
+    "claim": {ReviewStatus.PENDING},
+    "recommend": {ReviewStatus.IN_PROGRESS},
+    "request-information": set(ACTIVE_STATES),
+    "reassign": set(OPEN_STATES),
+}
+
+
+def require_review_action(*, review: Review, user: User, action: str) -> None:
+    """`review.application` must be loaded."""
+    of_ministry = user.is_ministry_staff and user.ministry == review.ministry
+    if action == "reassign":
+        of_ministry = of_ministry and user.is_supervisor
+    if not of_ministry:
+        raise NotPermitted(f"Only {review.get_ministry_display()} staff may {action} this review.")
+    if review.status not in _REVIEW_STATES[action]:
+        raise TransitionConflict(
+            f"Cannot {action} while the review is {review.get_status_display().lower()}.",
+            current_state=review.status,
+        )
+    application = review.application
+    running = (
+        {ApplicationStatus.UNDER_REVIEW, ApplicationStatus.INFORMATION_REQUESTED}
+        if action == "reassign"
+        else {ApplicationStatus.UNDER_REVIEW}
+    )
+    if application.status not in running:
+        raise TransitionConflict(
+            f"Cannot {action} while the application is {application.get_status_display().lower()}.",
+            current_state=application.status,
+        )
+
+
+def require_license_action(*, license: License, user: User, action: str) -> None:
+    if not _may_change_license(user):
+        raise NotPermitted(f"Only a Defense supervisor or the committee may {action} a license.")
+    if action not in {t.name for t in license.get_available_status_transitions()}:
+        raise TransitionConflict(
+            f"Cannot {action} a license that is {license.get_status_display().lower()}.",
+            current_state=license.status,
+        )

@@ -19,8 +19,10 @@ class LicensingAutoSchema(AutoSchema):
             errors["404"] = s.ErrorSerializer  # an invisible object, or a page past the end
         if self.method in ("POST", "PATCH", "DELETE") and path_has_id:
             errors["409"] = s.ConflictSerializer
-        if self.path.endswith("/documents/") and self.method == "POST":
-            errors["413"] = s.ErrorSerializer
+        if self.method in ("POST", "PATCH"):
+            errors["413"] = s.ErrorSerializer  # a body (or document) over the limit
+        if getattr(self.view, "throttle_scope", None):
+            errors["429"] = s.ErrorSerializer
         return errors
 
     def _get_response_bodies(self, direction="response"):

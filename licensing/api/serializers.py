@@ -19,7 +19,7 @@ import pycountry
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.models import Ministry, User
+from accounts.models import Ministry, Role, User
 from licensing.models import (
     Application,
     AuditEvent,
@@ -43,7 +43,9 @@ from licensing.transitions import application_actions, license_actions, review_a
 
 CURRENCIES = sorted(c.alpha_3 for c in pycountry.currencies)
 MAX_QUANTITY = 2_147_483_647
-MONEY = {"max_digits": 18, "decimal_places": 2}
+MAX_GOODS = 200
+# 15 significant digits: exact on PostgreSQL and on SQLite, which keeps decimals as doubles.
+MONEY = {"max_digits": 15, "decimal_places": 2}
 # Names of the user-facing transition endpoints, for the schema's enums.
 APPLICATION_ACTIONS = ["submit", "respond", "withdraw", "decide"]
 REVIEW_ACTIONS = ["claim", "recommend", "request-information", "reassign"]
@@ -138,7 +140,7 @@ class ApplicationInputSerializer(serializers.Serializer):
         help_text="The number of your organisation's marketing license (export of munitions).",
     )
     currency = serializers.ChoiceField(choices=CURRENCIES, required=False)
-    goods = GoodInputSerializer(many=True, required=False)
+    goods = GoodInputSerializer(many=True, required=False, max_length=MAX_GOODS)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -417,9 +419,18 @@ class QuestionSerializer(serializers.Serializer):
 
 class ReassignSerializer(serializers.Serializer):
     user = serializers.PrimaryKeyRelatedField(
-        queryset=User.objects.filter(is_active=True),
+        queryset=User.objects.none(),
+        pk_field=serializers.IntegerField(min_value=1),
         help_text="The id of a reviewer or supervisor of the review's ministry.",
+        error_messages={"does_not_exist": "No reviewer of this ministry has id {pk_value}."},
     )
+
+    def __init__(self, *args, ministry: str = "", **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Only colleagues resolve: anyone else is "no such reviewer", never a name.
+        self.fields["user"].queryset = User.objects.filter(
+            is_active=True, ministry=ministry, role__in=[Role.REVIEWER, Role.SUPERVISOR]
+        )
 
 
 # Licenses

@@ -53,6 +53,11 @@ from licensing.services.reviews import (
     review_recommend,
     review_request_information,
 )
+from licensing.transitions import (
+    require_application_action,
+    require_license_action,
+    require_review_action,
+)
 
 ID = r"[0-9]+"
 
@@ -90,6 +95,10 @@ class CountryViewSet(viewsets.ReadOnlyModelViewSet):
     ordering_fields = ["code", "name"]
     lookup_field = "code"
     lookup_value_regex = "[A-Za-z]{2}"
+
+    def get_object(self) -> Country:
+        self.kwargs["code"] = self.kwargs["code"].upper()  # /countries/de/ is Germany too
+        return super().get_object()
 
 
 class ControlListEntryViewSet(viewsets.ReadOnlyModelViewSet):
@@ -160,8 +169,14 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         application = application_create_draft(user=request.user, fields=fields, goods=goods or ())
         return self._render(application, status.HTTP_201_CREATED)
 
-    def partial_update(self, request: Request, pk: str) -> Response:
+    def _acting_on(self, action: str) -> Application:
+        """The visible application, once the caller may `action` it now (else 403 or 409)."""
         application = self.get_object()
+        require_application_action(application=application, user=self.request.user, action=action)
+        return application
+
+    def partial_update(self, request: Request, pk: str) -> Response:
+        application = self._acting_on("edit")
         fields, goods = self._input(s.ApplicationInputSerializer, partial=True).service_arguments()
         application_update_draft(
             application=application, user=request.user, fields=fields, goods=goods
@@ -181,7 +196,7 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     @extend_schema(request=s.WithdrawSerializer, responses=APPLICATION)
     @action(detail=True, methods=["post"])
     def withdraw(self, request: Request, pk: str) -> Response:
-        application = self.get_object()
+        application = self._acting_on("withdraw")
         reason = self._input(s.WithdrawSerializer).validated_data.get("reason", "")
         application_withdraw(application=application, user=request.user, reason=reason)
         return self._render(application)
@@ -189,7 +204,7 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     @extend_schema(request=s.AnswerSerializer, responses=APPLICATION)
     @action(detail=True, methods=["post"])
     def respond(self, request: Request, pk: str) -> Response:
-        application = self.get_object()
+        application = self._acting_on("respond")
         answer = self._input(s.AnswerSerializer).validated_data["answer"]
         application_respond(application=application, user=request.user, answer=answer)
         return self._render(application)
@@ -197,7 +212,7 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     @extend_schema(request=s.DecideSerializer, responses=APPLICATION)
     @action(detail=True, methods=["post"])
     def decide(self, request: Request, pk: str) -> Response:
-        application = self.get_object()
+        application = self._acting_on("decide")
         data = self._input(s.DecideSerializer).validated_data
         application_decide(
             application=application,
@@ -223,6 +238,9 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     def documents(self, request: Request, pk: str) -> Response:
         application = self.get_object()
         if request.method == "POST":
+            require_application_action(
+                application=application, user=request.user, action="documents"
+            )
             data = self._input(s.DocumentUploadSerializer).validated_data
             document = document_upload(
                 application=application, user=request.user, upload=data["file"], kind=data["kind"]
@@ -265,10 +283,18 @@ class ReviewViewSet(viewsets.ReadOnlyModelViewSet):
     def _render(self, review: Review) -> Response:
         return Response(self.get_serializer(self.get_queryset().get(pk=review.pk)).data)
 
-    def _input(self, serializer_class):
-        serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
+    def _input(self, serializer_class, **kwargs):
+        serializer = serializer_class(
+            data=self.request.data, context=self.get_serializer_context(), **kwargs
+        )
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
+
+    def _acting_on(self, action: str) -> Review:
+        """The visible review, once the caller may `action` it now (else 403 or 409)."""
+        review = self.get_object()
+        require_review_action(review=review, user=self.request.user, action=action)
+        return review
 
     @extend_schema(request=None)
     @action(detail=True, methods=["post"])
@@ -278,7 +304,7 @@ class ReviewViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=s.RecommendSerializer)
     @action(detail=True, methods=["post"])
     def recommend(self, request: Request, pk: str) -> Response:
-        review = self.get_object()
+        review = self._acting_on("recommend")
         data = self._input(s.RecommendSerializer)
         review_recommend(review=review, user=request.user, **data)
         return self._render(review)
@@ -286,7 +312,7 @@ class ReviewViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=s.QuestionSerializer)
     @action(detail=True, methods=["post"], url_path="request-information")
     def request_information(self, request: Request, pk: str) -> Response:
-        review = self.get_object()
+        review = self._acting_on("request-information")
         question = self._input(s.QuestionSerializer)["question"]
         review_request_information(review=review, user=request.user, question=question)
         return self._render(review)
@@ -294,8 +320,8 @@ class ReviewViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=s.ReassignSerializer)
     @action(detail=True, methods=["post"])
     def reassign(self, request: Request, pk: str) -> Response:
-        review = self.get_object()
-        assignee = self._input(s.ReassignSerializer)["user"]
+        review = self._acting_on("reassign")
+        assignee = self._input(s.ReassignSerializer, ministry=review.ministry)["user"]
         review_reassign(review=review, user=request.user, assignee=assignee)
         return self._render(review)
 
@@ -316,6 +342,7 @@ class LicenseViewSet(viewsets.ReadOnlyModelViewSet):
 
     def _change(self, service) -> Response:
         license = self.get_object()
+        require_license_action(license=license, user=self.request.user, action=self.action)
         serializer = s.ReasonSerializer(data=self.request.data)
         serializer.is_valid(raise_exception=True)
         service(license=license, user=self.request.user, reason=serializer.validated_data["reason"])

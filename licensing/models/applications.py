@@ -193,8 +193,9 @@ class Good(models.Model):
         ControlListEntry, on_delete=models.PROTECT, related_name="+"
     )
     quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    # 15 significant digits stay exact on SQLite too, which keeps decimals as doubles.
     unit_value = models.DecimalField(
-        max_digits=18, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
+        max_digits=15, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
     )
     currency = models.CharField(max_length=3, default="USD")
     technology_generation = models.CharField(

@@ -171,6 +171,14 @@ def _completeness_errors(application: Application, goods: Sequence[Good]) -> dic
         errors["end_use"] = ["Describe the end use."]
     if not application.destination_id:
         errors["destination"] = ["Choose the destination country."]
+    consignee = (
+        application.consignee_name,
+        application.consignee_address,
+        application.consignee_country_id,
+        application.consignee_type,
+    )
+    if any(consignee) and not all(consignee):
+        errors["consignee"] = ["Give the consignee's name, address, country and type, or none."]
     return errors
 
 

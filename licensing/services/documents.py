@@ -6,6 +6,7 @@ import hashlib
 from pathlib import PurePath
 
 from django.conf import settings
+from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -37,7 +38,10 @@ def sniff_content_type(head: bytes) -> tuple[str, str] | None:
 
 
 def _display_name(name: str | None, extension: str) -> str:
-    cleaned = get_valid_filename(PurePath(name or "").name) if name else ""
+    try:
+        cleaned = get_valid_filename(PurePath(name or "").name) if name else ""
+    except SuspiciousFileOperation:  # nothing usable left, such as "()" or "..."
+        cleaned = ""
     return (cleaned or f"document{extension}")[-255:]
 
 

@@ -79,6 +79,15 @@ def review_reassign(*, review: Review, user: User, assignee: User) -> Review:
         )
     with transaction.atomic():
         application, review = _lock_review(review)
+        if application.status not in (
+            ApplicationStatus.UNDER_REVIEW,
+            ApplicationStatus.INFORMATION_REQUESTED,
+        ):
+            raise TransitionConflict(
+                "Cannot reassign while the application is "
+                f"{application.get_status_display().lower()}.",
+                current_state=application.status,
+            )
         previous = review.assigned_to_id
         from_state = run_transition(review, "reassign", lambda: review.reassign(user=assignee))
         event = audit_record(

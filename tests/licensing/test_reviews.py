@@ -185,3 +185,12 @@ def test_a_review_left_open_on_a_referred_application_cannot_be_claimed(review, 
     with pytest.raises(TransitionConflict) as error:
         review_claim(review=review, user=reviewers["economy"])
     assert error.value.current_state == "disputed"
+
+
+def test_a_review_on_a_referred_application_cannot_be_reassigned(review, reviewers, supervisors):
+    from licensing.services.reviews import application_refer_to_committee
+
+    application_refer_to_committee(review=review, reason="Overdue.")
+    with pytest.raises(TransitionConflict) as error:
+        review_reassign(review=review, user=supervisors["economy"], assignee=reviewers["economy"])
+    assert error.value.current_state == "disputed"
