@@ -6,7 +6,7 @@ from django import forms
 from django.forms import inlineformset_factory
 
 from accounts.models import User
-from licensing.models import Application, Good, License, Recommendation
+from licensing.models import Application, DocumentKind, Good, License, Recommendation
 
 
 class ApplicationForm(forms.ModelForm):
@@ -70,6 +70,11 @@ GoodFormSet = inlineformset_factory(
     extra=1,
     can_delete=True,
 )
+
+
+class DocumentForm(forms.Form):
+    kind = forms.ChoiceField(choices=DocumentKind.choices)
+    file = forms.FileField(help_text="PDF, PNG or JPEG, up to 10 MB.")
 
 
 class ReasonForm(forms.Form):

@@ -37,6 +37,7 @@ from licensing.models.reviews import ACTIVE_STATES
 from licensing.selectors import applications_visible_to, reviews_visible_to
 from licensing.services import applications as app_services
 from licensing.services import reviews as review_services
+from licensing.services.documents import UPLOAD_STATES, document_upload
 from licensing.transitions import application_actions, review_actions
 
 S = ApplicationStatus
@@ -147,6 +148,10 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "recommend_form": forms.RecommendForm(),
         "decide_form": forms.DecideForm(),
         "reason_form": forms.OptionalReasonForm(),
+        "document_form": forms.DocumentForm(),
+        "can_upload": is_exporter
+        and application.organisation_id == user.organisation_id
+        and application.status in UPLOAD_STATES,
         "today": local_today(),
     }
     context["actions"] = application_actions(application=application, user=user)
@@ -208,7 +213,7 @@ def _act(request: HttpRequest, pk: int, run: Callable[[], object], done: str) ->
     except InvalidInput as error:
         for message in (m for msgs in error.errors.values() for m in msgs):
             messages.error(request, message)
-    except ServiceError as error:
+    except ServiceError as error:  # TooLarge, NotPermitted, TransitionConflict
         messages.error(request, error.message)
     else:
         messages.success(request, done)
@@ -246,6 +251,16 @@ def application_action(request: HttpRequest, pk: int, action: str) -> HttpRespon
             return app_services.application_decide(application=application, user=user, **data)
         if action == "delete":
             return app_services.application_delete_draft(application=application, user=user)
+        if action == "upload":
+            form = forms.DocumentForm(request.POST, request.FILES)
+            if not form.is_valid():
+                raise InvalidInput({k: [str(m) for m in v] for k, v in form.errors.items()})
+            return document_upload(
+                application=application,
+                user=user,
+                upload=form.cleaned_data["file"],
+                kind=form.cleaned_data["kind"],
+            )
         raise Http404
 
     done = {
@@ -254,6 +269,7 @@ def application_action(request: HttpRequest, pk: int, action: str) -> HttpRespon
         "respond": "Answer sent; the review clocks run again.",
         "decide": "Decision recorded.",
         "delete": "Draft deleted.",
+        "upload": "Document added.",
     }.get(action, "")
     response = _act(request, pk, run, done)
     if action == "delete" and not Application.objects.filter(pk=pk).exists():

@@ -16,6 +16,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pycountry
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -479,6 +480,7 @@ class DocumentUploadSerializer(serializers.Serializer):
 
 class DocumentSerializer(serializers.ModelSerializer):
     uploaded_by = serializers.CharField(source="uploaded_by.username")
+    file_url = serializers.SerializerMethodField(help_text="Where to download the file.")
 
     class Meta:
         model = Document
@@ -491,7 +493,14 @@ class DocumentSerializer(serializers.ModelSerializer):
             "sha256",
             "uploaded_by",
             "uploaded_at",
+            "file_url",
         ]
+
+    def get_file_url(self, document: Document) -> str:
+        return reverse(
+            "application-document-file",
+            kwargs={"pk": document.application_id, "document_id": document.pk},
+        )
 
 
 class ExporterEventSerializer(serializers.ModelSerializer):

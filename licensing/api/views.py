@@ -8,7 +8,10 @@ caller may not act on is the service's `NotPermitted`, a 403.
 from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -130,7 +133,7 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         if getattr(self, "swagger_fake_view", False):
             return Application.objects.none()
         visible = applications_visible_to(self.request.user)
-        if self.action in ("documents", "events"):
+        if self.action in ("documents", "events", "document_file"):
             return visible  # only to find the application; its parts are not rendered
         return visible.select_related(
             "organisation",
@@ -248,6 +251,35 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             return Response(s.DocumentSerializer(document).data, status=status.HTTP_201_CREATED)
         page = self.paginate_queryset(application.documents.select_related("uploaded_by"))
         return self.get_paginated_response(s.DocumentSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=None,
+        responses={
+            (200, "application/pdf"): OpenApiTypes.BINARY,
+            (200, "image/png"): OpenApiTypes.BINARY,
+            (200, "image/jpeg"): OpenApiTypes.BINARY,
+        },
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"documents/(?P<document_id>[0-9]+)/file",
+        filterset_class=None,
+        ordering_fields=[],
+        pagination_class=None,
+    )
+    def document_file(self, request: Request, pk: str, document_id: str) -> FileResponse:
+        """The document itself, as uploaded; only to those who may see the application."""
+        application = self.get_object()
+        document = get_object_or_404(application.documents, pk=document_id)
+        response = FileResponse(
+            document.file.open("rb"),
+            content_type=document.content_type,
+            as_attachment=True,
+            filename=document.filename,
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
 
     @extend_schema(request=None, responses=EVENTS)
     @action(detail=True, methods=["get"], filterset_class=None, ordering_fields=[])

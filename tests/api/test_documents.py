@@ -98,3 +98,32 @@ def test_only_the_organisations_exporters_upload(api, exporter, teammate, outsid
     assert upload(api(reviewers["economy"]), application, PDF).status_code == 403
     listed = api(reviewers["economy"]).get(f"/api/v1/applications/{application.pk}/documents/")
     assert listed.json()["count"] == 1
+
+
+def test_whoever_sees_the_application_downloads_the_file_and_no_one_else(
+    api, exporter, outsider, reviewers
+):
+    application = draft(created_by=exporter)
+    body = upload(api(exporter), application, PDF, name="end user cert.pdf").json()
+    url = body["file_url"]
+    assert url == f"/api/v1/applications/{application.pk}/documents/{body['id']}/file/"
+
+    response = api(exporter).get(url)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == PDF
+    assert response["Content-Type"] == "application/pdf"
+    assert "attachment" in response["Content-Disposition"]
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+    assert api(outsider).get(url).status_code == 404
+    assert api(reviewers["economy"]).get(url).status_code == 404  # a draft is not theirs yet
+    application_submit(application=application, user=exporter)
+    assert api(reviewers["economy"]).get(url).status_code == 200
+    assert api(reviewers["defense"]).get(url).status_code == 404  # not routed to Defense
+    other = draft(created_by=exporter)
+    assert (
+        api(exporter)
+        .get(f"/api/v1/applications/{other.pk}/documents/{body['id']}/file/")
+        .status_code
+        == 404
+    )

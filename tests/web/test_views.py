@@ -93,3 +93,36 @@ def test_bad_form_input_is_a_message_not_an_error(client, exporter, reviewers):
     assert "Select a valid choice" in response.content.decode()
     review.refresh_from_db()
     assert review.status == "in_progress"
+
+
+def test_an_exporter_adds_a_document_and_a_reviewer_opens_it(
+    client, exporter, reviewers, tmp_path, settings
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    application = draft(created_by=exporter)
+    client.force_login(exporter)
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
+    response = client.post(
+        f"/applications/{application.pk}/upload/",
+        {"kind": "technical_specification", "file": SimpleUploadedFile("spec.png", png)},
+        follow=True,
+    )
+    assert "Document added." in response.content.decode()
+    refused = client.post(
+        f"/applications/{application.pk}/upload/",
+        {"kind": "other", "file": SimpleUploadedFile("virus.pdf", b"MZ" + b"\x00" * 16)},
+        follow=True,
+    )
+    assert "Upload a PDF, PNG or JPEG file" in refused.content.decode()
+    assert application.documents.count() == 1
+
+    application_submit(application=application, user=exporter)
+    client.force_login(reviewers["economy"])
+    page = client.get(f"/applications/{application.pk}/").content.decode()
+    document = application.documents.get()
+    link = f"/api/v1/applications/{application.pk}/documents/{document.pk}/file/"
+    assert link in page
+    assert 'id="upload"' not in page  # reviewers do not add the exporter's documents
+    assert b"".join(client.get(link).streaming_content) == png
