@@ -27,6 +27,10 @@ from licensing.models import (
     RoutingRule,
 )
 
+admin.site.site_header = "Export licensing administration"
+admin.site.site_title = "Export licensing"
+admin.site.index_title = "Rules, reference data and people"
+
 
 class ReadOnlyAdmin(admin.ModelAdmin):
     def has_add_permission(self, request, obj=None) -> bool:

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import re
+
 from django import forms
 from django.forms import inlineformset_factory
 
 from accounts.models import User
-from licensing.models import Application, DocumentKind, Good, License, Recommendation
+from licensing.models import (
+    Application,
+    ControlListEntry,
+    DocumentKind,
+    Good,
+    License,
+    Recommendation,
+)
 
 
 class ApplicationForm(forms.ModelForm):
@@ -56,9 +65,46 @@ class ApplicationForm(forms.ModelForm):
         return currency
 
 
+def _natural(code: str) -> tuple:
+    """ML2 before ML10; 1C010 before 6A003."""
+    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", code))
+
+
+class ControlEntryField(forms.ModelChoiceField):
+    def label_from_instance(self, entry: ControlListEntry) -> str:
+        description = (
+            entry.description if len(entry.description) <= 70 else (entry.description[:67] + "...")
+        )
+        return f"{entry.code} - {description}"
+
+
+class GoodForm(forms.ModelForm):
+    control_list_entry = ControlEntryField(queryset=ControlListEntry.objects.all())
+
+    class Meta:
+        model = Good
+        fields = [
+            "description",
+            "control_list_entry",
+            "quantity",
+            "unit_value",
+            "technology_generation",
+            "us_origin_content",
+        ]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["control_list_entry"]
+        entries = sorted(ControlListEntry.objects.all(), key=lambda e: (e.regime, _natural(e.code)))
+        field.choices = [("", "---------")] + [
+            (entry.pk, field.label_from_instance(entry)) for entry in entries
+        ]
+
+
 GoodFormSet = inlineformset_factory(
     Application,
     Good,
+    form=GoodForm,
     fields=[
         "description",
         "control_list_entry",
@@ -96,7 +142,7 @@ class QuestionForm(forms.Form):
 
 
 class RecommendForm(forms.Form):
-    recommendation = forms.ChoiceField(choices=Recommendation.choices)
+    recommendation = forms.ChoiceField(choices=[("", "Choose..."), *Recommendation.choices])
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}), max_length=5000, required=False
     )
@@ -106,7 +152,9 @@ class RecommendForm(forms.Form):
 
 
 class DecideForm(forms.Form):
-    decision = forms.ChoiceField(choices=[("approve", "Approve"), ("deny", "Deny")])
+    decision = forms.ChoiceField(
+        choices=[("", "Choose..."), ("approve", "Approve"), ("deny", "Deny")]
+    )
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=5000)
 
 

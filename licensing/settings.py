@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "simple_history",
     "accounts",
     "licensing",
@@ -119,8 +120,16 @@ DATABASES = {
 if not os.environ.get("DATABASE_URL"):
     VAR_DIR.mkdir(parents=True, exist_ok=True)  # a fresh clone has no var/ for the SQLite file
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Wait for a lock rather than fail at once when the web and worker share the file.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # The web server, worker, beat and seed_demo share the file: WAL lets readers
+    # run beside a writer, and IMMEDIATE transactions take the write lock up front,
+    # so a writer waits (up to the timeout) instead of failing "database is locked".
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -277,6 +286,10 @@ SPECTACULAR_SETTINGS = {
     "their ministry reviews, committee decisions and licenses.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI's files from the installed package, not a CDN (works offline).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "ApplicationStatusEnum": "licensing.models.ApplicationStatus",

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
@@ -18,7 +19,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
-from accounts.models import Role
+from accounts.models import Ministry, Role
 from licensing import forms
 from licensing.clock import WorkingCalendar, local_today
 from licensing.diagram import workflow_svg
@@ -34,11 +35,16 @@ from licensing.models import (
     ReviewStatus,
 )
 from licensing.models.reviews import ACTIVE_STATES
-from licensing.selectors import applications_visible_to, reviews_visible_to
+from licensing.selectors import (
+    applications_visible_to,
+    licenses_visible_to,
+    reviews_visible_to,
+)
 from licensing.services import applications as app_services
+from licensing.services import licenses as license_services
 from licensing.services import reviews as review_services
 from licensing.services.documents import UPLOAD_STATES, document_upload
-from licensing.transitions import application_actions, review_actions
+from licensing.transitions import application_actions, license_actions, review_actions
 
 S = ApplicationStatus
 
@@ -66,35 +72,70 @@ def _due_marks(reviews: list[Review], application_status: str | None = None) -> 
         )
 
 
+PAGE_SIZE = 50
+
+
+def _page(request: HttpRequest, items, size: int = PAGE_SIZE):
+    """One page of a long list, with its count; `?page=N`, out-of-range gives the last."""
+    return Paginator(items, size).get_page(request.GET.get("page"))
+
+
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     context: dict = {
-        "notifications": Notification.objects.filter(recipient=user).order_by("-created_at")[:10]
+        "notifications": Notification.objects.filter(recipient=user).order_by("-created_at")[:10],
+        "query": request.GET.get("q", "").strip()[:50],
+        "status_filter": request.GET.get("status", ""),
     }
     if user.is_ministry_staff:
-        queue = list(
+        reviews = (
             reviews_visible_to(user)
             .filter(status__in=[*ACTIVE_STATES, ReviewStatus.AWAITING_APPLICANT])
-            .select_related("application", "application__destination", "assigned_to")
+            .select_related(
+                "application",
+                "application__destination",
+                "application__organisation",
+                "assigned_to",
+            )
             .order_by("due_date", "id")
         )
-        _due_marks(queue)
-        context["queue"] = queue
+        if context["query"]:
+            reviews = reviews.filter(application__reference__icontains=context["query"])
+        page = _page(request, reviews)
+        _due_marks(page.object_list)
+        context["page"] = page
+        context["queue"] = page.object_list
         if user.is_supervisor:
-            context["overdue"] = [r for r in queue if r.overdue]
+            today = local_today()
+            overdue = list(
+                reviews.filter(
+                    status__in=ACTIVE_STATES,
+                    application__status=S.UNDER_REVIEW,
+                    due_date__lt=today,
+                )[:100]
+            )
+            context["overdue"] = overdue
             context["reassign_form"] = forms.ReassignForm(ministry=user.ministry)
         return render(request, "licensing/home_ministry.html", context)
     applications = applications_visible_to(user).select_related(
         "destination", "organisation", "license"
     )
+    if context["query"]:
+        applications = applications.filter(reference__icontains=context["query"])
     if user.is_committee:
         context["disputed"] = applications.filter(status=S.DISPUTED).order_by("disputed_at")
-        context["decided"] = applications.filter(status__in=[S.APPROVED, S.DENIED]).order_by(
-            "-decided_at"
-        )[:50]
+        context["page"] = _page(
+            request,
+            applications.filter(status__in=[S.APPROVED, S.DENIED]).order_by("-decided_at"),
+        )
+        context["decided"] = context["page"].object_list
         return render(request, "licensing/home_committee.html", context)
-    context["applications"] = applications.order_by("-created_at")[:100]
+    if context["status_filter"] in S.values:
+        applications = applications.filter(status=context["status_filter"])
+    context["statuses"] = S.choices
+    context["page"] = _page(request, applications.order_by("-created_at", "-id"))
+    context["applications"] = context["page"].object_list
     return render(request, "licensing/home.html", context)
 
 
@@ -102,9 +143,8 @@ def _visible_application(request: HttpRequest, pk: int) -> Application:
     return get_object_or_404(applications_visible_to(request.user), pk=pk)
 
 
-@login_required
-def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    application = get_object_or_404(
+def _loaded_application(request: HttpRequest, pk: int) -> Application:
+    return get_object_or_404(
         applications_visible_to(request.user)
         .select_related(
             "destination",
@@ -122,6 +162,12 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         pk=pk,
     )
+
+
+def _detail(
+    request: HttpRequest, application: Application, status: int = 200, **bound
+) -> HttpResponse:
+    """The application page; `bound` forms (with the user's input and errors) replace blanks."""
     user = request.user
     reviews = list(application.reviews.all())
     _due_marks(reviews, application.status)
@@ -130,6 +176,9 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
         (r for r in reviews if user.is_ministry_staff and r.ministry == user.ministry), None
     )
     license = getattr(application, "license", None) if application.status == S.APPROVED else None
+    events = list(AuditEvent.objects.filter(application=application).select_related("actor"))
+    for event in events:
+        event.label = describe_event(event)
     context = {
         "application": application,
         "goods": list(application.goods.all()),
@@ -137,9 +186,11 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "own_review": own_review,
         "is_exporter": is_exporter,
         "show_internal": not is_exporter,
-        "events": AuditEvent.objects.filter(application=application).select_related("actor"),
-        "diagram": mark_safe(workflow_svg(application.status)),  # noqa: S308 - built from our own constants, escaped
+        "events": events,
+        # Built from our own constants, with every label escaped.
+        "diagram": mark_safe(workflow_svg(application.status)),  # noqa: S308
         "license": license,
+        "license_actions": license_actions(license=license, user=user) if license else [],
         "open_question": next(
             (q for q in application.information_requests.all() if q.answered_at is None), None
         ),
@@ -147,18 +198,25 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "question_form": forms.QuestionForm(),
         "recommend_form": forms.RecommendForm(),
         "decide_form": forms.DecideForm(),
-        "reason_form": forms.OptionalReasonForm(),
+        "withdraw_form": forms.OptionalReasonForm(),
+        "license_form": forms.ReasonForm(),
         "document_form": forms.DocumentForm(),
         "can_upload": is_exporter
         and application.organisation_id == user.organisation_id
         and application.status in UPLOAD_STATES,
         "today": local_today(),
+        "actions": application_actions(application=application, user=user),
+        "review_actions": review_actions(review=own_review, user=user) if own_review else [],
     }
-    context["actions"] = application_actions(application=application, user=user)
-    context["review_actions"] = review_actions(review=own_review, user=user) if own_review else []
     if "reassign" in context["review_actions"]:
         context["reassign_form"] = forms.ReassignForm(ministry=user.ministry)
-    return render(request, "licensing/application_detail.html", context)
+    context.update(bound)
+    return render(request, "licensing/application_detail.html", context, status=status)
+
+
+@login_required
+def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _detail(request, _loaded_application(request, pk))
 
 
 @login_required
@@ -207,24 +265,51 @@ def application_edit(request: HttpRequest, pk: int | None = None) -> HttpRespons
     )
 
 
+class _Redisplay(Exception):
+    """The form (named in the page's context) is invalid: show it again with the input."""
+
+    def __init__(self, name: str, form) -> None:
+        self.name, self.form = name, form
+
+
+def _form(name: str, form_class, request: HttpRequest, **kwargs):
+    form = form_class(request.POST, request.FILES or None, **kwargs)
+    if not form.is_valid():
+        raise _Redisplay(name, form)
+    return form
+
+
 def _act(request: HttpRequest, pk: int, run: Callable[[], object], done: str) -> HttpResponse:
     try:
         run()
+    except _Redisplay as redisplay:
+        messages.error(request, "Please correct the errors below.")
+        return _detail(
+            request, _loaded_application(request, pk), 400, **{redisplay.name: redisplay.form}
+        )
     except InvalidInput as error:
         for message in (m for msgs in error.errors.values() for m in msgs):
             messages.error(request, message)
-    except ServiceError as error:  # TooLarge, NotPermitted, TransitionConflict
+        form = getattr(error, "form", None)
+        if form is not None:
+            return _detail(request, _loaded_application(request, pk), 400, **form)
+    except ServiceError as error:  # NotPermitted, TransitionConflict, TooLarge
         messages.error(request, error.message)
     else:
         messages.success(request, done)
     return redirect("application-detail", pk=pk)
 
 
-def _form(form_class, request: HttpRequest, **kwargs):
-    form = form_class(request.POST, **kwargs)
-    if not form.is_valid():
-        raise InvalidInput({k: [str(m) for m in v] for k, v in form.errors.items()})
-    return form.cleaned_data
+def _with_form(name: str, form, call: Callable[[], object]) -> object:
+    """Run a service; if it rejects the input, keep the form so the user's typing survives."""
+    try:
+        return call()
+    except InvalidInput as error:
+        for field, msgs in error.errors.items():
+            for message in msgs:
+                form.add_error(field if field in form.fields else None, message)
+        error.form = {name: form}
+        raise
 
 
 @login_required
@@ -237,29 +322,41 @@ def application_action(request: HttpRequest, pk: int, action: str) -> HttpRespon
         if action == "submit":
             return app_services.application_submit(application=application, user=user)
         if action == "withdraw":
-            reason = _form(forms.OptionalReasonForm, request)["reason"]
+            form = _form("withdraw_form", forms.OptionalReasonForm, request)
             return app_services.application_withdraw(
-                application=application, user=user, reason=reason
+                application=application, user=user, reason=form.cleaned_data["reason"]
             )
         if action == "respond":
-            answer = _form(forms.AnswerForm, request)["answer"]
-            return app_services.application_respond(
-                application=application, user=user, answer=answer
+            form = _form("answer_form", forms.AnswerForm, request)
+            return _with_form(
+                "answer_form",
+                form,
+                lambda: app_services.application_respond(
+                    application=application, user=user, answer=form.cleaned_data["answer"]
+                ),
             )
         if action == "decide":
-            data = _form(forms.DecideForm, request)
-            return app_services.application_decide(application=application, user=user, **data)
+            form = _form("decide_form", forms.DecideForm, request)
+            return _with_form(
+                "decide_form",
+                form,
+                lambda: app_services.application_decide(
+                    application=application, user=user, **form.cleaned_data
+                ),
+            )
         if action == "delete":
             return app_services.application_delete_draft(application=application, user=user)
         if action == "upload":
-            form = forms.DocumentForm(request.POST, request.FILES)
-            if not form.is_valid():
-                raise InvalidInput({k: [str(m) for m in v] for k, v in form.errors.items()})
-            return document_upload(
-                application=application,
-                user=user,
-                upload=form.cleaned_data["file"],
-                kind=form.cleaned_data["kind"],
+            form = _form("document_form", forms.DocumentForm, request)
+            return _with_form(
+                "document_form",
+                form,
+                lambda: document_upload(
+                    application=application,
+                    user=user,
+                    upload=form.cleaned_data["file"],
+                    kind=form.cleaned_data["kind"],
+                ),
             )
         raise Http404
 
@@ -287,17 +384,28 @@ def review_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         if action == "claim":
             return review_services.review_claim(review=review, user=user)
         if action == "recommend":
-            return review_services.review_recommend(
-                review=review, user=user, **_form(forms.RecommendForm, request)
+            form = _form("recommend_form", forms.RecommendForm, request)
+            return _with_form(
+                "recommend_form",
+                form,
+                lambda: review_services.review_recommend(
+                    review=review, user=user, **form.cleaned_data
+                ),
             )
         if action == "request-information":
-            question = _form(forms.QuestionForm, request)["question"]
-            return review_services.review_request_information(
-                review=review, user=user, question=question
+            form = _form("question_form", forms.QuestionForm, request)
+            return _with_form(
+                "question_form",
+                form,
+                lambda: review_services.review_request_information(
+                    review=review, user=user, question=form.cleaned_data["question"]
+                ),
             )
         if action == "reassign":
-            assignee = _form(forms.ReassignForm, request, ministry=review.ministry)["user"]
-            return review_services.review_reassign(review=review, user=user, assignee=assignee)
+            form = _form("reassign_form", forms.ReassignForm, request, ministry=review.ministry)
+            return review_services.review_reassign(
+                review=review, user=user, assignee=form.cleaned_data["user"]
+            )
         raise Http404
 
     done = {
@@ -306,7 +414,73 @@ def review_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         "request-information": "Question sent; the review clocks are stopped.",
         "reassign": "Review reassigned.",
     }.get(action, "")
-    response = _act(request, review.application_id, run, done)
     if request.POST.get("next") == "home":
+        try:
+            run()
+        except _Redisplay:
+            messages.error(request, "Choose the reviewer to assign.")
+        except ServiceError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, done)
         return redirect("home")
-    return response
+    return _act(request, review.application_id, run, done)
+
+
+@login_required
+@require_POST
+def license_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    license = get_object_or_404(licenses_visible_to(request.user), pk=pk)
+    services = {
+        "suspend": license_services.license_suspend,
+        "reinstate": license_services.license_reinstate,
+        "revoke": license_services.license_revoke,
+    }
+    if action not in services:
+        raise Http404
+
+    def run() -> object:
+        form = _form("license_form", forms.ReasonForm, request)
+        return services[action](license=license, user=request.user, **form.cleaned_data)
+
+    past = {"suspend": "suspended", "reinstate": "reinstated", "revoke": "revoked"}[action]
+    return _act(request, license.application_id, run, f"License {license.number} {past}.")
+
+
+EVENT_LABELS = {
+    "application_submitted": "Submitted",
+    "review_claimed": "{ministry} review claimed",
+    "review_reassigned": "{ministry} review reassigned",
+    "review_completed": "{ministry} recommended: {recommendation}",
+    "review_deemed": "{ministry}: no objection deemed (deadline passed in silence)",
+    "information_requested": "Question asked; review clocks stopped",
+    "information_provided": "Question answered; review clocks restarted",
+    "application_approved": "Approved: every ministry approved",
+    "application_denied": "Denied: every ministry denied",
+    "application_disputed": "Disputed: the ministries disagree; sent to the committee",
+    "referred_to_committee": "Referred to the committee: {ministry} review overdue",
+    "committee_decided": "Committee decided: {decision}",
+    "application_withdrawn": "Withdrawn",
+    "license_issued": "License {license} issued",
+    "license_suspended": "License {license} suspended",
+    "license_reinstated": "License {license} reinstated",
+    "license_revoked": "License {license} revoked",
+    "license_expired": "License {license} expired",
+    "escalation_step": "{ministry} review overdue: {step}",
+    "document_uploaded": "Document added",
+}
+
+
+def describe_event(event: AuditEvent) -> str:
+    """A sentence for a person, from the event's action and data."""
+    data = event.data or {}
+    ministry = data.get("ministry", "")
+    values = {
+        "ministry": Ministry(ministry).label if ministry in Ministry.values else "A",
+        "recommendation": str(data.get("recommendation", "")).replace("_", " "),
+        "decision": data.get("decision", ""),
+        "license": data.get("license", ""),
+        "step": str(data.get("step", "")).replace("_", " "),
+    }
+    template = EVENT_LABELS.get(event.action)
+    return template.format(**values) if template else event.action.replace("_", " ").capitalize()

@@ -12,4 +12,5 @@ urlpatterns = [
         name="application-action",
     ),
     path("reviews/<int:pk>/<slug:action>/", web.review_action, name="review-action"),
+    path("licenses/<int:pk>/<slug:action>/", web.license_action, name="license-action"),
 ]

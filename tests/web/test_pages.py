@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from accounts.models import User
-from licensing.models import Application, Review
+from licensing.models import Application, ControlListEntry, Review
 from licensing.services.applications import application_submit
 from licensing.services.reviews import review_claim, review_recommend
 from tests.factories import draft
@@ -27,12 +27,16 @@ def test_an_exporter_drafts_two_goods_and_submits(open_as):
     page.select_option("#id_end_user_type", "research")
     page.fill("#id_end_use", "Thermal imaging research.")
     page.fill("#id_goods-0-description", "Cryogenic cooler")
-    page.select_option("#id_goods-0-control_list_entry", label="6A003")
+    entry = ControlListEntry.objects.get(code="6A003")
+    page.select_option("#id_goods-0-control_list_entry", label=f"6A003 - {entry.description}")
     page.fill("#id_goods-0-quantity", "4")
     page.fill("#id_goods-0-unit_value", "1200.50")
     page.click("#add-good")
     page.fill("#id_goods-1-description", "Infrared camera core")
-    page.select_option("#id_goods-1-control_list_entry", label="6A002")
+    page.select_option(
+        "#id_goods-1-control_list_entry",
+        value=str(ControlListEntry.objects.get(code="6A002").pk),
+    )
     page.fill("#id_goods-1-quantity", "2")
     page.fill("#id_goods-1-unit_value", "9000")
     page.click("#save")
@@ -45,7 +49,7 @@ def test_an_exporter_drafts_two_goods_and_submits(open_as):
     assert page.inner_text("#status") == "Under review"
     assert "Economy" in page.inner_text("#reviews")
     assert "Dual-use items need an Economy review" in page.inner_text("#routing")
-    assert "application_submitted" in page.inner_text("#timeline")
+    assert "Submitted" in page.inner_text("#timeline")
     current = page.locator("svg.workflow g.current")
     assert current.get_attribute("data-state") == "under_review"
     # The exporter never sees who reviews or their internal notes.

@@ -34,7 +34,7 @@ def test_an_exporter_never_sees_a_reviewers_notes_or_name(client, exporter, revi
     html = client.get(f"/applications/{application.pk}/").content.decode()
     assert "suspected front company" not in html
     assert reviewers["economy"].username not in html
-    assert "review_completed" in html  # the step itself is on the timeline
+    assert "Economy recommended: deny" in html  # the step itself is on the timeline
 
 
 def test_ministry_staff_see_the_reasons_on_the_timeline(client, exporter, reviewers):
@@ -81,15 +81,13 @@ def test_another_companys_application_is_not_found(client, exporter, outsider, p
     assert application.status == "draft"
 
 
-def test_bad_form_input_is_a_message_not_an_error(client, exporter, reviewers):
+def test_bad_form_input_is_shown_on_the_page_not_a_server_error(client, exporter, reviewers):
     application = _submit(exporter)
     review = Review.objects.get(application=application)
     client.force_login(reviewers["economy"])
     client.post(f"/reviews/{review.pk}/claim/")
-    response = client.post(
-        f"/reviews/{review.pk}/recommend/", {"recommendation": "perhaps"}, follow=True
-    )
-    assert response.status_code == 200
+    response = client.post(f"/reviews/{review.pk}/recommend/", {"recommendation": "perhaps"})
+    assert response.status_code == 400
     assert "Select a valid choice" in response.content.decode()
     review.refresh_from_db()
     assert review.status == "in_progress"
@@ -126,3 +124,56 @@ def test_an_exporter_adds_a_document_and_a_reviewer_opens_it(
     assert link in page
     assert 'id="upload"' not in page  # reviewers do not add the exporter's documents
     assert b"".join(client.get(link).streaming_content) == png
+
+
+def test_a_rejected_recommendation_keeps_what_the_reviewer_typed(client, exporter, reviewers):
+    application = _submit(exporter)
+    review = Review.objects.get(application=application)
+    client.force_login(reviewers["economy"])
+    client.post(f"/reviews/{review.pk}/claim/")
+    response = client.post(
+        f"/reviews/{review.pk}/recommend/",
+        {"recommendation": "approve_with_conditions", "reason": "Long careful reasoning."},
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "State the conditions." in html
+    assert "Long careful reasoning." in html
+    assert '<option value="approve_with_conditions" selected>' in html
+    review.refresh_from_db()
+    assert review.status == "in_progress"
+
+
+def test_a_defense_supervisor_suspends_a_license_on_its_page(
+    client, exporter, reviewers, supervisors
+):
+    application = _submit(exporter, code="ML10", license_type="marketing")
+    for review in Review.objects.filter(application=application):
+        review_claim(review=review, user=reviewers[review.ministry])
+        review_recommend(review=review, user=reviewers[review.ministry], recommendation="approve")
+    client.force_login(supervisors["defense"])
+    page = client.get(f"/applications/{application.pk}/").content.decode()
+    assert 'id="license-suspend"' in page
+    license = application.license
+    response = client.post(f"/licenses/{license.pk}/suspend/", {"reason": "Inquiry"}, follow=True)
+    assert f"License {license.number} suspended." in response.content.decode()
+    license.refresh_from_db()
+    assert (license.status, license.status_reason) == ("suspended", "Inquiry")
+    client.force_login(exporter)
+    exporter_page = client.get(f"/applications/{application.pk}/").content.decode()
+    assert 'id="license-' not in exporter_page
+    assert client.post(f"/licenses/{license.pk}/reinstate/", {"reason": "x"}).status_code == 302
+    license.refresh_from_db()
+    assert license.status == "suspended"  # refused with a message, not changed
+
+
+def test_long_lists_are_paged_with_a_count(client, exporter):
+    for _ in range(55):
+        draft(created_by=exporter, goods=0)
+    client.force_login(exporter)
+    first = client.get("/").content.decode()
+    assert "Showing 1&ndash;50 of 55." in first
+    second = client.get("/?page=2").content.decode()
+    assert "Showing 51&ndash;55 of 55." in second
+    filtered = client.get("/?status=approved").content.decode()
+    assert "No applications match." in filtered
