@@ -94,6 +94,11 @@ class RoutingRuleAdmin(SimpleHistoryAdmin):
     ]
     list_display_links = ["name"]
     list_filter = ["active", "action", "ministry"]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Past decisions cite rules by version: retire a rule by unticking "active".
+        return False
+
     search_fields = ["name", "message"]
     fieldsets = [
         (None, {"fields": ["name", "priority", "active", "valid_from", "valid_until"]}),

@@ -8,6 +8,7 @@ from django import forms
 from django.forms import inlineformset_factory
 
 from accounts.models import User
+from licensing.clock import local_today
 from licensing.models import (
     Application,
     ControlListEntry,
@@ -15,6 +16,8 @@ from licensing.models import (
     Good,
     License,
     Recommendation,
+    RoutingRule,
+    RuleAction,
 )
 
 
@@ -54,6 +57,15 @@ class ApplicationForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["marketing_license"].queryset = License.objects.filter(
             organisation_id=organisation_id, license_type="marketing", status="active"
+        )
+        # Say up front which destinations a rule refuses, before the form is filled in.
+        refused = set(
+            RoutingRule.objects.in_force(local_today())
+            .filter(action=RuleAction.REFUSE, destination_list__isnull=False)
+            .values_list("destination_list__countries__code", flat=True)
+        )
+        self.fields["destination"].label_from_instance = lambda country: (
+            f"{country.name} (refused: embargoed)" if country.code in refused else country.name
         )
 
     def clean_currency(self) -> str:

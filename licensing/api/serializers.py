@@ -218,12 +218,27 @@ class RoutingSerializer(serializers.ModelSerializer):
     )
     rule_id = serializers.IntegerField(allow_null=True)
     version = serializers.IntegerField(
-        source="rule_history_id", allow_null=True, help_text="The rule's history record id."
+        source="rule_version",
+        allow_null=True,
+        help_text="The rule's version that applied: 1 as created, 2 after its first edit, ...",
+    )
+    history_id = serializers.IntegerField(
+        source="rule_history_id",
+        allow_null=True,
+        help_text="That version's record in the rule's change history.",
     )
 
     class Meta:
         model = RoutingDecision
-        fields = ["rule_name", "rule_id", "version", "action", "ministry", "explanation"]
+        fields = [
+            "rule_name",
+            "rule_id",
+            "version",
+            "history_id",
+            "action",
+            "ministry",
+            "explanation",
+        ]
 
 
 class LicenseSummarySerializer(serializers.ModelSerializer):

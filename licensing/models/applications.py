@@ -304,7 +304,10 @@ class RoutingDecision(models.Model):
         RoutingRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     rule_history_id = models.PositiveIntegerField(
-        null=True, blank=True, help_text="The rule's version (its history record) that applied."
+        null=True, blank=True, help_text="The history record of the rule version that applied."
+    )
+    rule_version = models.PositiveIntegerField(
+        null=True, blank=True, help_text="That version's number among the rule's own (1, 2, ...)."
     )
     rule_name = models.CharField(max_length=200)
     action = models.CharField(max_length=20, choices=RuleAction.choices)

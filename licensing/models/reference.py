@@ -73,7 +73,11 @@ class LicenseValidity(models.Model):
 class NonWorkingDay(models.Model):
     """A closure day added by an administrator, beyond the weekend and public holidays."""
 
-    date = models.DateField(unique=True)
+    date = models.DateField(
+        unique=True,
+        help_text="Counts for due dates computed from now on (new submissions, clocks "
+        "restarted after an answer); reviews already running keep their due dates.",
+    )
     reason = models.CharField(max_length=200)
     history = HistoricalRecords()
 

@@ -25,6 +25,7 @@ from licensing.models import (
     Review,
     ReviewStatus,
     RoutingDecision,
+    RoutingRule,
 )
 from licensing.models.applications import has_munitions
 from licensing.models.reviews import OPEN_STATES as OPEN_REVIEW_STATES
@@ -260,12 +261,14 @@ def application_submit(*, application: Application, user: User) -> Application:
                 for ministry in result.ministries
             ]
         )
+        versions = _rule_versions([match.rule for match in result.matches])
         RoutingDecision.objects.bulk_create(
             [
                 RoutingDecision(
                     application=application,
                     rule=match.rule,
-                    rule_history_id=_rule_version(match.rule),
+                    rule_history_id=versions[match.rule.pk][0],
+                    rule_version=versions[match.rule.pk][1],
                     rule_name=match.rule.name,
                     action=match.rule.action,
                     ministry=match.rule.ministry,
@@ -283,7 +286,12 @@ def application_submit(*, application: Application, user: User) -> Application:
             data={
                 "reviews": {r.ministry: r.due_date.isoformat() for r in reviews},
                 "rules": [
-                    {"rule": m.rule.pk, "version": _rule_version(m.rule), "why": m.explanation}
+                    {
+                        "rule": m.rule.pk,
+                        "version": versions[m.rule.pk][1],
+                        "history_id": versions[m.rule.pk][0],
+                        "why": m.explanation,
+                    }
                     for m in result.matches
                 ],
             },
@@ -309,13 +317,19 @@ def application_submit(*, application: Application, user: User) -> Application:
     return application
 
 
-def _rule_version(rule) -> int | None:
-    latest = (
-        rule.history.order_by("-history_date", "-history_id")
-        .values_list("history_id", flat=True)
-        .first()
-    )
-    return latest
+def _rule_versions(rules) -> dict[int, tuple[int | None, int | None]]:
+    """Each rule's current version: (its history record id, its number among the rule's own).
+
+    One query for all the rules: version 1 is the rule as created, 2 after its first
+    edit, and so on; the history id finds that exact version in the admin's history.
+    """
+    versions: dict[int, tuple[int | None, int | None]] = {rule.pk: (None, None) for rule in rules}
+    history = RoutingRule.history.model.objects.filter(id__in=list(versions)).order_by("history_id")
+    counts: dict[int, int] = {}
+    for rule_id, history_id in history.values_list("id", "history_id"):
+        counts[rule_id] = counts.get(rule_id, 0) + 1
+        versions[rule_id] = (history_id, counts[rule_id])
+    return versions
 
 
 def application_withdraw(*, application: Application, user: User, reason: str = "") -> Application:

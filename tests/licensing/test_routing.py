@@ -126,6 +126,7 @@ def test_the_application_keeps_the_rule_version_that_routed_it(exporter):
     )
     record = application.routing.get(rule=rule)
     version_then = record.rule_history_id
+    assert record.rule_version == 1  # as seeded
     assert rule.history.get(history_id=version_then).technology_generation == "current"
 
     rule.name = "Current-generation UAVs to sensitive destinations"
@@ -135,6 +136,13 @@ def test_the_application_keeps_the_rule_version_that_routed_it(exporter):
     assert record.rule_history_id == version_then
     assert rule.history.count() == 2
     assert rule.history.get(history_id=version_then).control_code_prefix == ""
+    later = application_submit(
+        application=draft(
+            created_by=exporter, code="9A012", destination="IN", technology_generation="current"
+        ),
+        user=exporter,
+    )
+    assert later.routing.get(rule=rule).rule_version == 2
 
 
 def test_country_list_changes_take_effect_for_the_next_submission(exporter):

@@ -177,3 +177,10 @@ def test_long_lists_are_paged_with_a_count(client, exporter):
     assert "Showing 51&ndash;55 of 55." in second
     filtered = client.get("/?status=approved").content.decode()
     assert "No applications match." in filtered
+
+
+def test_the_draft_form_says_which_destinations_are_refused(client, exporter):
+    client.force_login(exporter)
+    html = client.get("/applications/new/").content.decode()
+    assert "Iran (refused: embargoed)" in html
+    assert "Germany (refused" not in html
