@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from django import forms
-from django.forms import inlineformset_factory
+from django.forms import BaseInlineFormSet, inlineformset_factory
 
 from accounts.models import User
 from licensing.clock import local_today
@@ -19,6 +19,7 @@ from licensing.models import (
     RoutingRule,
     RuleAction,
 )
+from licensing.services.applications import APPLICATION_FIELDS
 
 
 class ApplicationForm(forms.ModelForm):
@@ -31,22 +32,7 @@ class ApplicationForm(forms.ModelForm):
 
     class Meta:
         model = Application
-        fields = [
-            "license_type",
-            "destination",
-            "currency",
-            "end_user_name",
-            "end_user_address",
-            "end_user_country",
-            "end_user_type",
-            "consignee_name",
-            "consignee_address",
-            "consignee_country",
-            "consignee_type",
-            "end_use",
-            "military_end_use",
-            "marketing_license",
-        ]
+        fields = list(APPLICATION_FIELDS)
         widgets = {
             "end_user_address": forms.Textarea(attrs={"rows": 2}),
             "consignee_address": forms.Textarea(attrs={"rows": 2}),
@@ -104,29 +90,29 @@ class GoodForm(forms.ModelForm):
             "us_origin_content",
         ]
 
+    def __init__(self, *args, entry_choices: list | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if entry_choices is not None:
+            self.fields["control_list_entry"].choices = entry_choices
+
+
+class BaseGoodFormSet(BaseInlineFormSet):
+    """Reads and sorts the control list once for every row, not once per row."""
+
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["control_list_entry"]
+        field = ControlEntryField(queryset=ControlListEntry.objects.none())
         entries = sorted(ControlListEntry.objects.all(), key=lambda e: (e.regime, _natural(e.code)))
-        field.choices = [("", "---------")] + [
+        self._entry_choices = [("", "---------")] + [
             (entry.pk, field.label_from_instance(entry)) for entry in entries
         ]
 
+    def get_form_kwargs(self, index: int | None) -> dict:
+        return {**super().get_form_kwargs(index), "entry_choices": self._entry_choices}
+
 
 GoodFormSet = inlineformset_factory(
-    Application,
-    Good,
-    form=GoodForm,
-    fields=[
-        "description",
-        "control_list_entry",
-        "quantity",
-        "unit_value",
-        "technology_generation",
-        "us_origin_content",
-    ],
-    extra=1,
-    can_delete=True,
+    Application, Good, form=GoodForm, formset=BaseGoodFormSet, extra=1, can_delete=True
 )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from django.db import transaction
@@ -37,9 +37,11 @@ from licensing.services.licenses import license_issue
 
 S = ApplicationStatus
 
-APPLICATION_FIELDS = {
+# What an exporter sets on a draft, in the order a form shows it.
+APPLICATION_FIELDS = (
     "license_type",
     "destination",
+    "currency",
     "end_user_name",
     "end_user_address",
     "end_user_country",
@@ -51,8 +53,7 @@ APPLICATION_FIELDS = {
     "end_use",
     "military_end_use",
     "marketing_license",
-    "currency",
-}
+)
 GOOD_FIELDS = {
     "description",
     "control_list_entry",
@@ -64,7 +65,7 @@ GOOD_FIELDS = {
 }
 
 
-def _model_fields(fields: dict[str, Any], allowed: set[str]) -> dict[str, Any]:
+def _model_fields(fields: dict[str, Any], allowed: Collection[str]) -> dict[str, Any]:
     """Keep the fields a caller may set, by name or by `<name>_id`."""
     return {k: v for k, v in fields.items() if k in allowed or k.removesuffix("_id") in allowed}
 
