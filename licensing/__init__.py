@@ -1,3 +1,1 @@
-from licensing.celery import app as celery_app
-
-__all__ = ["celery_app"]
+"""Applications, reviews, routing, deadlines, licenses, notifications and the audit trail."""

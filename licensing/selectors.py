@@ -55,6 +55,11 @@ def ministry_staff(ministry: str, *, roles: tuple[str, ...] = (Role.REVIEWER, Ro
     return User.objects.filter(is_active=True, ministry=ministry, role__in=roles)
 
 
+def ministry_colleagues(review: Review | None) -> QuerySet[User]:
+    """Who a review may be assigned to: the active reviewers and supervisors of its ministry."""
+    return ministry_staff(review.ministry if review is not None else "")
+
+
 def ministry_supervisors(ministry: str):
     return ministry_staff(ministry, roles=(Role.SUPERVISOR,))
 

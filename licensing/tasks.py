@@ -1,6 +1,11 @@
-"""Celery tasks: each loads what it needs, calls one service, and owns only its retry policy.
+"""Celery tasks: each takes ids or a date, calls one service, and owns only its retry policy.
 
-The app-wide defaults (licensing/settings.py) acknowledge late and requeue on
+Each task is registered under its own name (`licensing.tasks.<function>`).
+Services are imported inside the task bodies: services enqueue tasks (through
+the notification outbox), so importing them here at module level would close
+an import cycle.
+
+The app-wide defaults (config/settings.py) acknowledge late and requeue on
 worker loss; every service called here is idempotent, so a redelivery repeats
 nothing.
 """
@@ -11,28 +16,35 @@ from datetime import date
 
 from celery import shared_task
 
-from licensing.deadlines import sweep_deadlines
-from licensing.expiry import licenses_expire_and_warn
-from licensing.notifications import notification_deliver, notifications_relay
+
+def _day(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
 
 
 @shared_task(time_limit=60, soft_time_limit=50)
 def deliver_notification(notification_id: int) -> str:
+    from licensing.notifications import notification_deliver
+
     return notification_deliver(notification_id=notification_id)
 
 
 @shared_task(time_limit=120, soft_time_limit=100)
 def relay_notifications() -> int:
+    from licensing.notifications import notifications_relay
+
     return notifications_relay()
 
 
-@shared_task(name="licensing.tasks.sweep_deadlines", time_limit=600, soft_time_limit=540)
-def run_deadline_sweep(today: str | None = None) -> str:
-    report = sweep_deadlines(today=date.fromisoformat(today) if today else None)
-    return str(report)
+@shared_task(time_limit=600, soft_time_limit=540)
+def sweep_deadlines(today: str | None = None) -> str:
+    from licensing.services.deadlines import deadlines_sweep
+
+    return str(deadlines_sweep(today=_day(today)))
 
 
 @shared_task(time_limit=600, soft_time_limit=540)
 def expire_licenses(today: str | None = None) -> str:
-    report = licenses_expire_and_warn(today=date.fromisoformat(today) if today else None)
+    from licensing.services.expiry import licenses_expire_and_warn
+
+    report = licenses_expire_and_warn(today=_day(today))
     return f"{report.expired} expired, {report.warned} warned"

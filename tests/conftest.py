@@ -50,7 +50,7 @@ def _no_broker_unless_asked(request, monkeypatch):
 @contextmanager
 def celery_broker(url: str):
     """Point this process's Celery app (what `notify` publishes through) at `url`."""
-    from licensing.celery import app
+    from config.celery import app
 
     def switch(to: str) -> None:
         app.conf.broker_url = to

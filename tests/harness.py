@@ -1,6 +1,6 @@
 """Real processes for the background-work tests: a Celery worker, a throwaway Redis, an SMTP sink.
 
-The worker runs `celery -A licensing worker` as a subprocess against the test
+The worker runs `celery -A config worker` as a subprocess against the test
 database (so tests using it need committed rows: `transactional_db`) and a
 broker of the test's choosing; it sends email over SMTP into `SmtpSink`, which
 records each accepted message with its `X-Notification-Key`.
@@ -143,7 +143,7 @@ class SmtpSink:
 
 
 class Worker:
-    """`celery -A licensing worker` in its own process group, killable as a whole."""
+    """`celery -A config worker` in its own process group, killable as a whole."""
 
     def __init__(self, *, broker_url: str, smtp_port: int, log: Path, concurrency: int = 2) -> None:
         self.env = {

@@ -18,7 +18,6 @@ from licensing.models import (
     Review,
     ReviewStatus,
 )
-from licensing.models.reviews import ACTIVE_STATES
 
 ME = [("me", "me")]
 MAX_ID = 2**63 - 1
@@ -33,8 +32,9 @@ class IdFilter(filters.NumberFilter):
         super().__init__(*args, min_value=1, max_value=MAX_ID, **kwargs)
 
 
-def _overdue_reviews() -> Q:
-    return Q(status__in=ACTIVE_STATES, due_date__lt=local_today())
+def _overdue_reviews() -> QuerySet[Review]:
+    """`Review.objects.overdue()`: running (the case under review) and past its due date."""
+    return Review.objects.overdue(local_today())
 
 
 class ApplicationFilter(filters.FilterSet):
@@ -66,7 +66,7 @@ class ApplicationFilter(filters.FilterSet):
         return queryset.filter(destination_id=value.upper()[:2])
 
     def filter_overdue(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
-        overdue = Review.objects.filter(_overdue_reviews()).values("application_id")
+        overdue = _overdue_reviews().values("application_id")
         return queryset.filter(id__in=overdue) if value else queryset.exclude(id__in=overdue)
 
     def filter_assigned_to(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
@@ -78,7 +78,8 @@ class ReviewFilter(filters.FilterSet):
     status = filters.MultipleChoiceFilter(choices=ReviewStatus.choices)
     ministry = filters.CharFilter(method="filter_ministry", help_text="Administrators only.")
     overdue = filters.BooleanFilter(
-        method="filter_overdue", help_text="Open (pending or in progress) and past its due date."
+        method="filter_overdue",
+        help_text="Pending or in progress on an application under review, and past its due date.",
     )
     assigned_to = filters.ChoiceFilter(choices=ME, method="filter_assigned_to")
     application = IdFilter(field_name="application_id")
@@ -91,9 +92,8 @@ class ReviewFilter(filters.FilterSet):
         return queryset.filter(ministry=value[:20])
 
     def filter_overdue(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
-        return (
-            queryset.filter(_overdue_reviews()) if value else queryset.exclude(_overdue_reviews())
-        )
+        overdue = _overdue_reviews().values("pk")
+        return queryset.filter(pk__in=overdue) if value else queryset.exclude(pk__in=overdue)
 
     def filter_assigned_to(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(assigned_to=self.request.user)

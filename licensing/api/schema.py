@@ -5,7 +5,14 @@ from __future__ import annotations
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 
+from licensing import rulebook
 from licensing.api import serializers as s
+from licensing.models import Application, License, Review
+
+# The enums of `available_transitions` (named in SPECTACULAR_SETTINGS), from the rulebook.
+APPLICATION_ACTIONS = rulebook.endpoint_names(Application)
+REVIEW_ACTIONS = rulebook.endpoint_names(Review)
+LICENSE_ACTIONS = rulebook.endpoint_names(License)
 
 
 class LicensingAutoSchema(AutoSchema):

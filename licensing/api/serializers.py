@@ -13,14 +13,13 @@ tell which view it received.
 
 from __future__ import annotations
 
-from decimal import Decimal
-
-import pycountry
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.models import Ministry, Role, User
+from accounts.models import Ministry, User
+from licensing import rulebook
+from licensing.api.inputs import MONEY
 from licensing.models import (
     Application,
     AuditEvent,
@@ -28,11 +27,9 @@ from licensing.models import (
     Country,
     Decision,
     Document,
-    DocumentKind,
     EndUserType,
     InformationRequest,
     License,
-    LicenseType,
     Notification,
     Recommendation,
     Review,
@@ -40,17 +37,6 @@ from licensing.models import (
     TechnologyGeneration,
 )
 from licensing.models.applications import total_value
-from licensing.transitions import application_actions, license_actions, review_actions
-
-CURRENCIES = sorted(c.alpha_3 for c in pycountry.currencies)
-MAX_QUANTITY = 2_147_483_647
-MAX_GOODS = 200
-# 15 significant digits: exact on PostgreSQL and on SQLite, which keeps decimals as doubles.
-MONEY = {"max_digits": 15, "decimal_places": 2}
-# Names of the user-facing transition endpoints, for the schema's enums.
-APPLICATION_ACTIONS = ["submit", "respond", "withdraw", "decide"]
-REVIEW_ACTIONS = ["claim", "recommend", "request-information", "reassign"]
-LICENSE_ACTIONS = ["suspend", "reinstate", "revoke"]
 
 
 class AudienceField(serializers.ChoiceField):
@@ -64,20 +50,8 @@ class AudienceField(serializers.ChoiceField):
         return self.audience
 
 
-class CodeField(serializers.SlugRelatedField):
-    """A reference by code; a code no database could hold (NUL) is simply not found."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, str) and "\x00" in data:
-            self.fail("does_not_exist", slug_name=self.slug_field, value=data)
-        return super().to_internal_value(data)
-
-
 def _caller(serializer: serializers.Serializer) -> User:
     return serializer.context["request"].user
-
-
-# Reference data
 
 
 class CountrySerializer(serializers.ModelSerializer):
@@ -90,95 +64,6 @@ class ControlListEntrySerializer(serializers.ModelSerializer):
     class Meta:
         model = ControlListEntry
         fields = ["code", "regime", "description"]
-
-
-# Applications: input
-
-
-class PartyInputSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
-    address = serializers.CharField(max_length=1000)
-    country = CodeField(slug_field="code", queryset=Country.objects.all())
-    type = serializers.ChoiceField(choices=EndUserType.choices)
-
-
-class GoodInputSerializer(serializers.Serializer):
-    description = serializers.CharField(max_length=500)
-    control_list_entry = CodeField(
-        slug_field="code",
-        queryset=ControlListEntry.objects.all(),
-        help_text="The control list code, such as ML10 or 6A003.",
-    )
-    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
-    unit_value = serializers.DecimalField(**MONEY, min_value=Decimal("0"))
-    currency = serializers.ChoiceField(
-        choices=CURRENCIES,
-        required=False,
-        help_text="ISO 4217; defaults to the application's currency, and must equal it.",
-    )
-    technology_generation = serializers.ChoiceField(
-        choices=TechnologyGeneration.choices, default=TechnologyGeneration.CURRENT
-    )
-    us_origin_content = serializers.BooleanField(default=False)
-
-
-class ApplicationInputSerializer(serializers.Serializer):
-    """A draft with its goods. On PATCH, any part given replaces that part; goods wholesale."""
-
-    license_type = serializers.ChoiceField(choices=LicenseType.choices)
-    destination = CodeField(
-        slug_field="code", queryset=Country.objects.all(), help_text="ISO 3166-1 alpha-2."
-    )
-    end_user = PartyInputSerializer(required=False)
-    consignee = PartyInputSerializer(required=False, allow_null=True)
-    end_use = serializers.CharField(max_length=5000, required=False, allow_blank=True)
-    military_end_use = serializers.BooleanField(required=False)
-    marketing_license = CodeField(
-        slug_field="number",
-        queryset=License.objects.none(),
-        required=False,
-        allow_null=True,
-        help_text="The number of your organisation's marketing license (export of munitions).",
-    )
-    currency = serializers.ChoiceField(choices=CURRENCIES, required=False)
-    goods = GoodInputSerializer(many=True, required=False, max_length=MAX_GOODS)
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        # Only the caller's own licenses resolve: another company's number is "not found".
-        request = self.context.get("request")
-        organisation_id = getattr(request.user, "organisation_id", None) if request else None
-        self.fields["marketing_license"].queryset = License.objects.filter(
-            organisation_id=organisation_id
-        )
-
-    def service_arguments(self) -> tuple[dict, list[dict] | None]:
-        """The `fields` and `goods` the draft services take."""
-        data = dict(self.validated_data)
-        goods = data.pop("goods", None)
-        fields: dict = {}
-        for party in ("end_user", "consignee"):
-            if party not in data:
-                continue
-            value = data.pop(party) or {"name": "", "address": "", "country": None, "type": ""}
-            for part in ("name", "address", "country", "type"):
-                if part in value:
-                    fields[f"{party}_{part}"] = value[part]
-        fields.update(data)
-        return fields, goods
-
-
-class AnswerSerializer(serializers.Serializer):
-    answer = serializers.CharField(max_length=5000)
-
-
-class DecideSerializer(serializers.Serializer):
-    decision = serializers.ChoiceField(choices=Decision.choices)
-    reason = serializers.CharField(max_length=5000)
-
-
-class WithdrawSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=5000, required=False, allow_blank=True)
 
 
 # Applications: output, shared parts
@@ -372,9 +257,11 @@ class _ApplicationSerializer(serializers.ModelSerializer):
             return None
         return LicenseSummarySerializer(license).data
 
-    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(APPLICATION_ACTIONS)))
+    @extend_schema_field(
+        serializers.ListField(child=serializers.ChoiceField(rulebook.endpoint_names(Application)))
+    )
     def get_available_transitions(self, application: Application) -> list[str]:
-        return application_actions(application=application, user=_caller(self))
+        return rulebook.available(application, _caller(self))
 
 
 class ExporterApplicationSerializer(_ApplicationSerializer):
@@ -416,37 +303,11 @@ class QueueReviewSerializer(StaffReviewSerializer):
     def get_overdue(self, review: Review) -> bool:
         return review.is_overdue(self.context["today"])
 
-    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(REVIEW_ACTIONS)))
+    @extend_schema_field(
+        serializers.ListField(child=serializers.ChoiceField(rulebook.endpoint_names(Review)))
+    )
     def get_available_transitions(self, review: Review) -> list[str]:
-        return review_actions(review=review, user=_caller(self))
-
-
-class RecommendSerializer(serializers.Serializer):
-    recommendation = serializers.ChoiceField(choices=Recommendation.choices)
-    reason = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
-    conditions = serializers.CharField(
-        max_length=5000, required=False, allow_blank=True, default=""
-    )
-
-
-class QuestionSerializer(serializers.Serializer):
-    question = serializers.CharField(max_length=5000)
-
-
-class ReassignSerializer(serializers.Serializer):
-    user = serializers.PrimaryKeyRelatedField(
-        queryset=User.objects.none(),
-        pk_field=serializers.IntegerField(min_value=1),
-        help_text="The id of a reviewer or supervisor of the review's ministry.",
-        error_messages={"does_not_exist": "No reviewer of this ministry has id {pk_value}."},
-    )
-
-    def __init__(self, *args, ministry: str = "", **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        # Only colleagues resolve: anyone else is "no such reviewer", never a name.
-        self.fields["user"].queryset = User.objects.filter(
-            is_active=True, ministry=ministry, role__in=[Role.REVIEWER, Role.SUPERVISOR]
-        )
+        return rulebook.available(review, _caller(self))
 
 
 # Licenses
@@ -476,21 +337,14 @@ class LicenseSerializer(serializers.ModelSerializer):
             "available_transitions",
         ]
 
-    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(LICENSE_ACTIONS)))
+    @extend_schema_field(
+        serializers.ListField(child=serializers.ChoiceField(rulebook.endpoint_names(License)))
+    )
     def get_available_transitions(self, license: License) -> list[str]:
-        return license_actions(license=license, user=_caller(self))
-
-
-class ReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=5000)
+        return rulebook.available(license, _caller(self))
 
 
 # Documents, events, notifications
-
-
-class DocumentUploadSerializer(serializers.Serializer):
-    file = serializers.FileField(help_text="PDF, PNG or JPEG, judged by content; at most 10 MB.")
-    kind = serializers.ChoiceField(choices=DocumentKind.choices)
 
 
 class DocumentSerializer(serializers.ModelSerializer):

@@ -14,13 +14,13 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
-from rest_framework.decorators import action
+from rest_framework.decorators import action as drf_action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.models import Role
-from licensing.api import filters
+from licensing import policies, rulebook
+from licensing.api import filters, inputs
 from licensing.api import serializers as s
 from licensing.clock import local_today
 from licensing.models import (
@@ -39,34 +39,13 @@ from licensing.selectors import (
     licenses_visible_to,
     reviews_visible_to,
 )
-from licensing.services.applications import (
-    application_create_draft,
-    application_decide,
-    application_delete_draft,
-    application_respond,
-    application_submit,
-    application_update_draft,
-    application_withdraw,
-)
-from licensing.services.documents import document_upload
-from licensing.services.licenses import license_reinstate, license_revoke, license_suspend
-from licensing.services.reviews import (
-    review_claim,
-    review_reassign,
-    review_recommend,
-    review_request_information,
-)
-from licensing.transitions import (
-    require_application_action,
-    require_license_action,
-    require_review_action,
-)
+from licensing.services.applications import application_create_draft
 
 ID = r"[0-9]+"
 
 
 def _is_exporter(request: Request) -> bool:
-    return request.user.role == Role.EXPORTER
+    return policies.sees_exporter_view(request.user)
 
 
 APPLICATION = PolymorphicProxySerializer(
@@ -86,6 +65,48 @@ EVENTS = PolymorphicProxySerializer(
     resource_type_field_name=None,
     many=True,
 )
+
+
+def _action_endpoint(action: rulebook.Action, response: object):
+    """`POST .../{id}/<name>/` for one rulebook action: who and when (403, 409) before the
+    body (400), then the action's service, then the object as the caller sees it."""
+
+    def endpoint(self, request: Request, pk: str) -> Response:
+        obj = self.get_object()
+        rulebook.require(action.name, obj, request.user)
+        data: dict = {}
+        if action.serializer is not None:
+            serializer = action.serializer(
+                data=request.data, context={**self.get_serializer_context(), "target": obj}
+            )
+            serializer.is_valid(raise_exception=True)
+            data = dict(serializer.validated_data)
+        action.run(obj, request.user, data)
+        return self._render(obj)
+
+    endpoint.__name__ = action.name.replace("-", "_")
+    endpoint.__doc__ = f"{action.label}. Answers the {action.target_name} as the caller sees it."
+    endpoint = extend_schema(request=action.serializer, responses=response)(endpoint)
+    return drf_action(
+        detail=True,
+        methods=["post"],
+        url_path=action.name,
+        url_name=action.name,
+        filterset_class=None,
+        ordering_fields=[],
+    )(endpoint)
+
+
+def rulebook_endpoints(model: type, response: object):
+    """Give a viewset one generated endpoint per rulebook action on `model`."""
+
+    def add(viewset: type) -> type:
+        for action in rulebook.actions_for(model):
+            if action.endpoint:
+                setattr(viewset, action.name.replace("-", "_"), _action_endpoint(action, response))
+        return viewset
+
+    return add
 
 
 # Reference data
@@ -119,10 +140,11 @@ class ControlListEntryViewSet(viewsets.ReadOnlyModelViewSet):
 @extend_schema_view(
     list=extend_schema(responses=APPLICATIONS),
     retrieve=extend_schema(responses=APPLICATION),
-    create=extend_schema(request=s.ApplicationInputSerializer, responses={201: APPLICATION}),
-    partial_update=extend_schema(request=s.ApplicationInputSerializer, responses=APPLICATION),
+    create=extend_schema(request=inputs.ApplicationInputSerializer, responses={201: APPLICATION}),
+    partial_update=extend_schema(request=inputs.ApplicationInputSerializer, responses=APPLICATION),
     destroy=extend_schema(responses={204: None}),
 )
+@rulebook_endpoints(Application, APPLICATION)
 class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     filterset_class = filters.ApplicationFilter
@@ -168,70 +190,30 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         return serializer
 
     def create(self, request: Request) -> Response:
-        fields, goods = self._input(s.ApplicationInputSerializer).service_arguments()
+        fields, goods = self._input(inputs.ApplicationInputSerializer).service_arguments()
         application = application_create_draft(user=request.user, fields=fields, goods=goods or ())
         return self._render(application, status.HTTP_201_CREATED)
 
-    def _acting_on(self, action: str) -> Application:
-        """The visible application, once the caller may `action` it now (else 403 or 409)."""
-        application = self.get_object()
-        require_application_action(application=application, user=self.request.user, action=action)
-        return application
-
     def partial_update(self, request: Request, pk: str) -> Response:
-        application = self._acting_on("edit")
-        fields, goods = self._input(s.ApplicationInputSerializer, partial=True).service_arguments()
-        application_update_draft(
-            application=application, user=request.user, fields=fields, goods=goods
-        )
+        application = self.get_object()
+        edit = rulebook.require("edit", application, request.user)
+        fields, goods = self._input(
+            inputs.ApplicationInputSerializer, partial=True
+        ).service_arguments()
+        edit.run(application, request.user, {"fields": fields, "goods": goods})
         return self._render(application)
 
     def destroy(self, request: Request, pk: str) -> Response:
-        application_delete_draft(application=self.get_object(), user=request.user)
+        rulebook.get(Application, "delete").run(self.get_object(), request.user, {})
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-    @extend_schema(request=None, responses=APPLICATION)
-    @action(detail=True, methods=["post"])
-    def submit(self, request: Request, pk: str) -> Response:
-        application = application_submit(application=self.get_object(), user=request.user)
-        return self._render(application)
-
-    @extend_schema(request=s.WithdrawSerializer, responses=APPLICATION)
-    @action(detail=True, methods=["post"])
-    def withdraw(self, request: Request, pk: str) -> Response:
-        application = self._acting_on("withdraw")
-        reason = self._input(s.WithdrawSerializer).validated_data.get("reason", "")
-        application_withdraw(application=application, user=request.user, reason=reason)
-        return self._render(application)
-
-    @extend_schema(request=s.AnswerSerializer, responses=APPLICATION)
-    @action(detail=True, methods=["post"])
-    def respond(self, request: Request, pk: str) -> Response:
-        application = self._acting_on("respond")
-        answer = self._input(s.AnswerSerializer).validated_data["answer"]
-        application_respond(application=application, user=request.user, answer=answer)
-        return self._render(application)
-
-    @extend_schema(request=s.DecideSerializer, responses=APPLICATION)
-    @action(detail=True, methods=["post"])
-    def decide(self, request: Request, pk: str) -> Response:
-        application = self._acting_on("decide")
-        data = self._input(s.DecideSerializer).validated_data
-        application_decide(
-            application=application,
-            user=request.user,
-            decision=data["decision"],
-            reason=data["reason"],
-        )
-        return self._render(application)
 
     @extend_schema(methods=["GET"], request=None, responses=s.DocumentSerializer(many=True))
     @extend_schema(
         methods=["POST"],
-        request={"multipart/form-data": s.DocumentUploadSerializer},
+        request={"multipart/form-data": inputs.DocumentUploadSerializer},
         responses={201: s.DocumentSerializer},
     )
-    @action(
+    @drf_action(
         detail=True,
         methods=["get", "post"],
         parser_classes=[MultiPartParser, FormParser],
@@ -241,13 +223,9 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     def documents(self, request: Request, pk: str) -> Response:
         application = self.get_object()
         if request.method == "POST":
-            require_application_action(
-                application=application, user=request.user, action="documents"
-            )
-            data = self._input(s.DocumentUploadSerializer).validated_data
-            document = document_upload(
-                application=application, user=request.user, upload=data["file"], kind=data["kind"]
-            )
+            upload = rulebook.require("upload", application, request.user)
+            data = self._input(upload.serializer).validated_data
+            document = upload.run(application, request.user, dict(data))
             return Response(s.DocumentSerializer(document).data, status=status.HTTP_201_CREATED)
         page = self.paginate_queryset(application.documents.select_related("uploaded_by"))
         return self.get_paginated_response(s.DocumentSerializer(page, many=True).data)
@@ -260,7 +238,7 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             (200, "image/jpeg"): OpenApiTypes.BINARY,
         },
     )
-    @action(
+    @drf_action(
         detail=True,
         methods=["get"],
         url_path=r"documents/(?P<document_id>[0-9]+)/file",
@@ -282,7 +260,7 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         return response
 
     @extend_schema(request=None, responses=EVENTS)
-    @action(detail=True, methods=["get"], filterset_class=None, ordering_fields=[])
+    @drf_action(detail=True, methods=["get"], filterset_class=None, ordering_fields=[])
     def events(self, request: Request, pk: str) -> Response:
         application = self.get_object()
         serializer_class = (
@@ -295,6 +273,7 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 # Reviews
 
 
+@rulebook_endpoints(Review, s.QueueReviewSerializer)
 class ReviewViewSet(viewsets.ReadOnlyModelViewSet):
     """The caller's ministry queue (administrators: every ministry's)."""
 
@@ -315,52 +294,11 @@ class ReviewViewSet(viewsets.ReadOnlyModelViewSet):
     def _render(self, review: Review) -> Response:
         return Response(self.get_serializer(self.get_queryset().get(pk=review.pk)).data)
 
-    def _input(self, serializer_class, **kwargs):
-        serializer = serializer_class(
-            data=self.request.data, context=self.get_serializer_context(), **kwargs
-        )
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
-
-    def _acting_on(self, action: str) -> Review:
-        """The visible review, once the caller may `action` it now (else 403 or 409)."""
-        review = self.get_object()
-        require_review_action(review=review, user=self.request.user, action=action)
-        return review
-
-    @extend_schema(request=None)
-    @action(detail=True, methods=["post"])
-    def claim(self, request: Request, pk: str) -> Response:
-        return self._render(review_claim(review=self.get_object(), user=request.user))
-
-    @extend_schema(request=s.RecommendSerializer)
-    @action(detail=True, methods=["post"])
-    def recommend(self, request: Request, pk: str) -> Response:
-        review = self._acting_on("recommend")
-        data = self._input(s.RecommendSerializer)
-        review_recommend(review=review, user=request.user, **data)
-        return self._render(review)
-
-    @extend_schema(request=s.QuestionSerializer)
-    @action(detail=True, methods=["post"], url_path="request-information")
-    def request_information(self, request: Request, pk: str) -> Response:
-        review = self._acting_on("request-information")
-        question = self._input(s.QuestionSerializer)["question"]
-        review_request_information(review=review, user=request.user, question=question)
-        return self._render(review)
-
-    @extend_schema(request=s.ReassignSerializer)
-    @action(detail=True, methods=["post"])
-    def reassign(self, request: Request, pk: str) -> Response:
-        review = self._acting_on("reassign")
-        assignee = self._input(s.ReassignSerializer, ministry=review.ministry)["user"]
-        review_reassign(review=review, user=request.user, assignee=assignee)
-        return self._render(review)
-
 
 # Licenses
 
 
+@rulebook_endpoints(License, s.LicenseSerializer)
 class LicenseViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = s.LicenseSerializer
     filterset_class = filters.LicenseFilter
@@ -372,28 +310,8 @@ class LicenseViewSet(viewsets.ReadOnlyModelViewSet):
             return License.objects.none()
         return licenses_visible_to(self.request.user).select_related("application", "organisation")
 
-    def _change(self, service) -> Response:
-        license = self.get_object()
-        require_license_action(license=license, user=self.request.user, action=self.action)
-        serializer = s.ReasonSerializer(data=self.request.data)
-        serializer.is_valid(raise_exception=True)
-        service(license=license, user=self.request.user, reason=serializer.validated_data["reason"])
+    def _render(self, license: License) -> Response:
         return Response(self.get_serializer(self.get_queryset().get(pk=license.pk)).data)
-
-    @extend_schema(request=s.ReasonSerializer)
-    @action(detail=True, methods=["post"])
-    def suspend(self, request: Request, pk: str) -> Response:
-        return self._change(license_suspend)
-
-    @extend_schema(request=s.ReasonSerializer)
-    @action(detail=True, methods=["post"])
-    def reinstate(self, request: Request, pk: str) -> Response:
-        return self._change(license_reinstate)
-
-    @extend_schema(request=s.ReasonSerializer)
-    @action(detail=True, methods=["post"])
-    def revoke(self, request: Request, pk: str) -> Response:
-        return self._change(license_revoke)
 
 
 # Notifications
@@ -415,7 +333,7 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         )
 
     @extend_schema(request=None)
-    @action(detail=True, methods=["post"])
+    @drf_action(detail=True, methods=["post"])
     def read(self, request: Request, pk: str) -> Response:
         """Mark as read (idempotent: the first reading time is kept)."""
         notification = self.get_object()

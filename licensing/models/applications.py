@@ -16,6 +16,7 @@ from django.utils import timezone
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from accounts.models import Ministry, Organisation
+from licensing import policies
 from licensing.models.reference import ControlListEntry, Country, LicenseType, Regime
 from licensing.models.rules import RoutingRule, RuleAction, TechnologyGeneration
 
@@ -138,7 +139,14 @@ class Application(ConcurrentTransitionMixin, models.Model):
 
     # Transitions: own fields only.
 
-    @transition(field=status, source=S.DRAFT, target=S.UNDER_REVIEW)
+    @property
+    def awaits_exporter(self) -> bool:
+        """A reviewer's question is open: the exporter's answer is needed."""
+        return self.status == S.INFORMATION_REQUESTED
+
+    @transition(
+        field=status, source=S.DRAFT, target=S.UNDER_REVIEW, permission=policies.is_exporter_of
+    )
     def submit(self) -> None:
         self.submitted_at = timezone.now()
 
@@ -146,7 +154,12 @@ class Application(ConcurrentTransitionMixin, models.Model):
     def request_information(self, *, on) -> None:
         self.clock_stopped_on = on
 
-    @transition(field=status, source=S.INFORMATION_REQUESTED, target=S.UNDER_REVIEW)
+    @transition(
+        field=status,
+        source=S.INFORMATION_REQUESTED,
+        target=S.UNDER_REVIEW,
+        permission=policies.is_exporter_of,
+    )
     def respond(self) -> None:
         self.clock_stopped_on = None
 
@@ -168,15 +181,27 @@ class Application(ConcurrentTransitionMixin, models.Model):
         """An escalation step sent the application to the committee."""
         self.disputed_at = timezone.now()
 
-    @transition(field=status, source=S.DISPUTED, target=S.APPROVED)
+    @transition(
+        field=status,
+        source=S.DISPUTED,
+        target=S.APPROVED,
+        permission=policies.is_committee_member,
+    )
     def committee_approve(self, *, reason: str) -> None:
         self._decide(Decision.APPROVE, reason)
 
-    @transition(field=status, source=S.DISPUTED, target=S.DENIED)
+    @transition(
+        field=status,
+        source=S.DISPUTED,
+        target=S.DENIED,
+        permission=policies.is_committee_member,
+    )
     def committee_deny(self, *, reason: str) -> None:
         self._decide(Decision.DENY, reason)
 
-    @transition(field=status, source=OPEN_STATES, target=S.WITHDRAWN)
+    @transition(
+        field=status, source=OPEN_STATES, target=S.WITHDRAWN, permission=policies.is_exporter_of
+    )
     def withdraw(self) -> None:
         self.clock_stopped_on = None
 
@@ -184,6 +209,35 @@ class Application(ConcurrentTransitionMixin, models.Model):
         self.decision = decision
         self.decision_reason = reason
         self.decided_at = timezone.now()
+
+
+# What an exporter sets on a draft, in the order a form shows it.
+APPLICATION_FIELDS = (
+    "license_type",
+    "destination",
+    "currency",
+    "end_user_name",
+    "end_user_address",
+    "end_user_country",
+    "end_user_type",
+    "consignee_name",
+    "consignee_address",
+    "consignee_country",
+    "consignee_type",
+    "end_use",
+    "military_end_use",
+    "marketing_license",
+)
+# ...and on each of its goods, in form order (a good's currency follows the application's).
+GOOD_FIELDS = (
+    "description",
+    "control_list_entry",
+    "quantity",
+    "unit_value",
+    "currency",
+    "technology_generation",
+    "us_origin_content",
+)
 
 
 class Good(models.Model):
@@ -238,6 +292,11 @@ class DocumentKind(models.TextChoices):
     END_USER_CERTIFICATE = "end_user_certificate", "End-user certificate"
     TECHNICAL_SPECIFICATION = "technical_specification", "Technical specification"
     OTHER = "other", "Other"
+
+
+def document_size_limit() -> str:
+    """DOCUMENT_MAX_BYTES for people: `10 MB`."""
+    return f"{settings.DOCUMENT_MAX_BYTES / (1024 * 1024):g} MB"
 
 
 def document_path(instance: Document, filename: str) -> str:

@@ -6,6 +6,7 @@ from django.db import models
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from accounts.models import Organisation
+from licensing import policies
 from licensing.models.applications import Application
 from licensing.models.reference import Country, LicenseType
 
@@ -47,15 +48,28 @@ class License(ConcurrentTransitionMixin, models.Model):
     def __str__(self) -> str:
         return self.number
 
-    @transition(field=status, source=L.ACTIVE, target=L.SUSPENDED)
+    @property
+    def in_force(self) -> bool:
+        return self.status == L.ACTIVE
+
+    @transition(
+        field=status, source=L.ACTIVE, target=L.SUSPENDED, permission=policies.may_change_license
+    )
     def suspend(self, *, reason: str) -> None:
         self.status_reason = reason
 
-    @transition(field=status, source=L.SUSPENDED, target=L.ACTIVE)
+    @transition(
+        field=status, source=L.SUSPENDED, target=L.ACTIVE, permission=policies.may_change_license
+    )
     def reinstate(self, *, reason: str) -> None:
         self.status_reason = reason
 
-    @transition(field=status, source=[L.ACTIVE, L.SUSPENDED], target=L.REVOKED)
+    @transition(
+        field=status,
+        source=[L.ACTIVE, L.SUSPENDED],
+        target=L.REVOKED,
+        permission=policies.may_change_license,
+    )
     def revoke(self, *, reason: str) -> None:
         self.status_reason = reason
 

@@ -10,7 +10,8 @@ from django.utils import timezone
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
 from accounts.models import Ministry
-from licensing.models.applications import Application
+from licensing import policies
+from licensing.models.applications import Application, ApplicationStatus
 
 
 class ReviewStatus(models.TextChoices):
@@ -30,6 +31,51 @@ class Recommendation(models.TextChoices):
 R = ReviewStatus
 ACTIVE_STATES = [R.PENDING, R.IN_PROGRESS]
 OPEN_STATES = [R.PENDING, R.IN_PROGRESS, R.AWAITING_APPLICANT]
+
+
+def application_under_review(review: Review) -> bool:
+    """A review's clock runs, and its reviewers act, only while the case is under review."""
+    return review.application.status == ApplicationStatus.UNDER_REVIEW
+
+
+def application_in_ministries_hands(review: Review) -> bool:
+    """Under review, or waiting for the exporter: a supervisor may still move the work."""
+    return review.application.status in (
+        ApplicationStatus.UNDER_REVIEW,
+        ApplicationStatus.INFORMATION_REQUESTED,
+    )
+
+
+class ReviewQuerySet(models.QuerySet):
+    """The one definition of open, running, overdue and due soon.
+
+    API filters, queues, the deadline sweep and notifications all use these,
+    and `Review.is_running` / `is_overdue` / `is_due_soon` answer the same for
+    one loaded row.
+    """
+
+    def open(self) -> ReviewQuerySet:
+        """Not yet completed or cancelled, whatever the application is doing."""
+        return self.filter(status__in=OPEN_STATES)
+
+    def running(self) -> ReviewQuerySet:
+        """Pending or in progress on an application under review: its clock is running."""
+        return self.filter(
+            status__in=ACTIVE_STATES, application__status=ApplicationStatus.UNDER_REVIEW
+        )
+
+    def overdue(self, today: date) -> ReviewQuerySet:
+        return self.running().filter(due_date__lt=today)
+
+    def not_overdue(self, today: date) -> ReviewQuerySet:
+        return self.exclude(pk__in=self.model.objects.overdue(today).values("pk"))
+
+    def due_soon(self, today: date, horizons: dict[str, date]) -> ReviewQuerySet:
+        """Running and due between today and its ministry's reminder horizon."""
+        window = models.Q(pk__in=[])
+        for ministry, horizon in horizons.items():
+            window |= models.Q(ministry=ministry, due_date__lte=horizon)
+        return self.running().filter(window, due_date__gte=today)
 
 
 class Review(ConcurrentTransitionMixin, models.Model):
@@ -52,6 +98,8 @@ class Review(ConcurrentTransitionMixin, models.Model):
     conditions = models.TextField(blank=True)
     deemed = models.BooleanField(default=False)
     completed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ReviewQuerySet.as_manager()
 
     class Meta:
         ordering = ["application_id", "ministry"]
@@ -77,10 +125,25 @@ class Review(ConcurrentTransitionMixin, models.Model):
     def is_open(self) -> bool:
         return self.status in OPEN_STATES
 
-    def is_overdue(self, today: date) -> bool:
-        return self.status in ACTIVE_STATES and today > self.due_date
+    def is_running(self, application_status: str | None = None) -> bool:
+        status = application_status or self.application.status
+        return self.status in ACTIVE_STATES and status == ApplicationStatus.UNDER_REVIEW
 
-    @transition(field=status, source=R.PENDING, target=R.IN_PROGRESS)
+    def is_overdue(self, today: date, application_status: str | None = None) -> bool:
+        return self.is_running(application_status) and today > self.due_date
+
+    def is_due_soon(
+        self, today: date, horizon: date, application_status: str | None = None
+    ) -> bool:
+        return self.is_running(application_status) and today <= self.due_date <= horizon
+
+    @transition(
+        field=status,
+        source=R.PENDING,
+        target=R.IN_PROGRESS,
+        conditions=[application_under_review],
+        permission=policies.is_staff_of_ministry,
+    )
     def claim(self, *, user) -> None:
         self.assigned_to = user
 
@@ -88,12 +151,20 @@ class Review(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=[R.PENDING, R.IN_PROGRESS, R.AWAITING_APPLICANT],
         target=RETURN_VALUE(R.IN_PROGRESS, R.AWAITING_APPLICANT),
+        conditions=[application_in_ministries_hands],
+        permission=policies.is_supervisor_of_ministry,
     )
     def reassign(self, *, user) -> str:
         self.assigned_to = user
         return R.AWAITING_APPLICANT if self.status == R.AWAITING_APPLICANT else R.IN_PROGRESS
 
-    @transition(field=status, source=R.IN_PROGRESS, target=R.COMPLETED)
+    @transition(
+        field=status,
+        source=R.IN_PROGRESS,
+        target=R.COMPLETED,
+        conditions=[application_under_review],
+        permission=policies.holds_or_may_take,
+    )
     def recommend(self, *, recommendation: str, reason: str, conditions: str) -> None:
         self._complete(recommendation, reason, conditions, deemed=False)
 
@@ -101,9 +172,15 @@ class Review(ConcurrentTransitionMixin, models.Model):
     def deem_no_objection(self, *, reason: str) -> None:
         self._complete(Recommendation.APPROVE, reason, "", deemed=True)
 
-    @transition(field=status, source=ACTIVE_STATES, target=R.AWAITING_APPLICANT)
+    @transition(
+        field=status,
+        source=ACTIVE_STATES,
+        target=R.AWAITING_APPLICANT,
+        conditions=[application_under_review],
+        permission=policies.holds_or_may_take,
+    )
     def stop_clock(self) -> None:
-        pass
+        """The exporter is asked: this clock stops (the asker's, and every other running one)."""
 
     @transition(
         field=status,

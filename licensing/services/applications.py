@@ -6,11 +6,13 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
-from accounts.models import Role, User
+from accounts.models import User
+from licensing import policies, rulebook
 from licensing.audit import audit_record
 from licensing.clock import WorkingCalendar, local_today
-from licensing.exceptions import InvalidInput, NotPermitted, SubmissionRefused, TransitionConflict
+from licensing.exceptions import InvalidInput, NotPermitted, SubmissionRefused
 from licensing.models import (
     Application,
     ApplicationStatus,
@@ -27,52 +29,19 @@ from licensing.models import (
     RoutingDecision,
     RoutingRule,
 )
-from licensing.models.applications import has_munitions
-from licensing.models.reviews import OPEN_STATES as OPEN_REVIEW_STATES
+from licensing.models.applications import APPLICATION_FIELDS, GOOD_FIELDS, has_munitions
 from licensing.notifications import notify
 from licensing.routing import route
-from licensing.selectors import ministry_staff, organisation_exporters
+from licensing.selectors import committee_members, ministry_staff, organisation_exporters
 from licensing.services.common import lock, next_number, run_transition
 from licensing.services.licenses import license_issue
 
 S = ApplicationStatus
 
-# What an exporter sets on a draft, in the order a form shows it.
-APPLICATION_FIELDS = (
-    "license_type",
-    "destination",
-    "currency",
-    "end_user_name",
-    "end_user_address",
-    "end_user_country",
-    "end_user_type",
-    "consignee_name",
-    "consignee_address",
-    "consignee_country",
-    "consignee_type",
-    "end_use",
-    "military_end_use",
-    "marketing_license",
-)
-GOOD_FIELDS = {
-    "description",
-    "control_list_entry",
-    "quantity",
-    "unit_value",
-    "currency",
-    "technology_generation",
-    "us_origin_content",
-}
-
 
 def _model_fields(fields: dict[str, Any], allowed: Collection[str]) -> dict[str, Any]:
     """Keep the fields a caller may set, by name or by `<name>_id`."""
     return {k: v for k, v in fields.items() if k in allowed or k.removesuffix("_id") in allowed}
-
-
-def _require_exporter_of(user: User, application: Application, action: str) -> None:
-    if not (user.role == Role.EXPORTER and user.organisation_id == application.organisation_id):
-        raise NotPermitted(f"Only an exporter of {application.organisation} may {action} it.")
 
 
 def _check_goods_currency(currency: str, goods: Sequence[dict[str, Any]]) -> None:
@@ -95,7 +64,7 @@ def _replace_goods(application: Application, goods: Sequence[dict[str, Any]]) ->
 def application_create_draft(
     *, user: User, fields: dict[str, Any], goods: Sequence[dict[str, Any]] = ()
 ) -> Application:
-    if user.role != Role.EXPORTER or user.organisation_id is None:
+    if not policies.may_create_application(user):
         raise NotPermitted("Only an exporter can create an application.")
     fields = _model_fields(fields, APPLICATION_FIELDS)
     goods = [{"currency": fields.get("currency", "USD"), **good} for good in goods]
@@ -119,13 +88,9 @@ def application_update_draft(
     goods: Sequence[dict[str, Any]] | None = None,
 ) -> Application:
     """Edit a draft; `goods`, when given, replaces the goods wholesale."""
-    _require_exporter_of(user, application, "edit")
     with transaction.atomic():
         application = lock(Application, application.pk)
-        if application.status != S.DRAFT:
-            raise TransitionConflict(
-                "Only a draft can be edited.", current_state=application.status
-            )
+        rulebook.require("edit", application, user)
         for name, value in _model_fields(fields, APPLICATION_FIELDS).items():
             setattr(application, name, value)
         currency = application.currency
@@ -140,14 +105,9 @@ def application_update_draft(
 
 
 def application_delete_draft(*, application: Application, user: User) -> None:
-    _require_exporter_of(user, application, "delete")
     with transaction.atomic():
         application = lock(Application, application.pk)
-        if application.status != S.DRAFT:
-            raise TransitionConflict(
-                "Only a draft can be deleted; withdraw a submitted application instead.",
-                current_state=application.status,
-            )
+        rulebook.require("delete", application, user)
         # A draft has no audit events of its own (the trail starts at submission),
         # so it can go; the deletion itself is recorded, without the row.
         reference = application.reference
@@ -217,67 +177,20 @@ def _check_marketing_license(application: Application) -> None:
 
 def application_submit(*, application: Application, user: User) -> Application:
     """Check completeness and the rules, route to ministries, start their clocks."""
-    _require_exporter_of(user, application, "submit")
     with transaction.atomic():
         application = lock(Application, application.pk)
-        if application.status != S.DRAFT:
-            run_transition(application, "submit", application.submit)  # raises the conflict
+        rulebook.require("submit", application, user)
         goods = list(application.goods.select_related("control_list_entry"))
-        errors = _completeness_errors(application, goods)
-        if errors:
-            raise SubmissionRefused(errors, code="incomplete")
-        munitions = has_munitions(goods)
-        if munitions and not application.organisation.may_export_munitions:
-            raise SubmissionRefused(
-                {
-                    "non_field_errors": [
-                        f"{application.organisation} is not registered in the defense export "
-                        "register, so it cannot apply for munitions items. Register first, "
-                        "or remove the munitions items."
-                    ]
-                },
-                code="not_registered",
-            )
-        if munitions and application.license_type == LicenseType.EXPORT:
-            _check_marketing_license(application)
-
+        _check_submittable(application, goods)
         today = local_today()
         result = route(application=application, goods=goods, on=today)
         if result.refusal:
             raise SubmissionRefused(
                 {"non_field_errors": [result.refusal.rule.message]}, code="refused_by_rule"
             )
-
         from_state = run_transition(application, "submit", application.submit)
-        calendar = WorkingCalendar.load()
-        policies = {p.ministry: p for p in DeadlinePolicy.objects.all()}
-        reviews = Review.objects.bulk_create(
-            [
-                Review(
-                    application=application,
-                    ministry=ministry,
-                    received_on=today,
-                    due_date=calendar.due_date(today, policies[ministry].review_days),
-                )
-                for ministry in result.ministries
-            ]
-        )
-        versions = _rule_versions([match.rule for match in result.matches])
-        RoutingDecision.objects.bulk_create(
-            [
-                RoutingDecision(
-                    application=application,
-                    rule=match.rule,
-                    rule_history_id=versions[match.rule.pk][0],
-                    rule_version=versions[match.rule.pk][1],
-                    rule_name=match.rule.name,
-                    action=match.rule.action,
-                    ministry=match.rule.ministry,
-                    explanation=match.explanation,
-                )
-                for match in result.matches
-            ]
-        )
+        reviews = _open_reviews(application, result.ministries, today)
+        versions = _record_routing(application, result.matches)
         audit_record(
             application=application,
             actor=user,
@@ -297,25 +210,90 @@ def application_submit(*, application: Application, user: User) -> Application:
                 ],
             },
         )
-        notify(
-            event=NotificationEvent.APPLICATION_SUBMITTED,
-            recipients=organisation_exporters(application.organisation_id),
-            key=f"submitted:{application.pk}",
-            subject=f"{application.reference} submitted",
-            application=application,
-            context={"ministries": result.ministries},
-        )
-        for review in reviews:
-            notify(
-                event=NotificationEvent.REVIEW_ASSIGNED,
-                recipients=ministry_staff(review.ministry),
-                key=f"queued:{review.pk}",
-                subject=f"{application.reference}: new {review.get_ministry_display()} review, "
-                f"due {review.due_date:%d %b %Y}",
-                application=application,
-                context={"ministry": review.ministry, "due_date": review.due_date.isoformat()},
-            )
+        _notify_submitted(application, reviews, result.ministries)
     return application
+
+
+def _check_submittable(application: Application, goods: Sequence[Good]) -> None:
+    """Refuse an incomplete application, or munitions the organisation may not apply for."""
+    errors = _completeness_errors(application, goods)
+    if errors:
+        raise SubmissionRefused(errors, code="incomplete")
+    munitions = has_munitions(goods)
+    if munitions and not application.organisation.may_export_munitions:
+        raise SubmissionRefused(
+            {
+                "non_field_errors": [
+                    f"{application.organisation} is not registered in the defense export "
+                    "register, so it cannot apply for munitions items. Register first, "
+                    "or remove the munitions items."
+                ]
+            },
+            code="not_registered",
+        )
+    if munitions and application.license_type == LicenseType.EXPORT:
+        _check_marketing_license(application)
+
+
+def _open_reviews(application: Application, ministries: Sequence[str], today) -> list[Review]:
+    """One review per routed ministry, due after its policy's working days."""
+    calendar = WorkingCalendar.load()
+    policies_by_ministry = {p.ministry: p for p in DeadlinePolicy.objects.all()}
+    return Review.objects.bulk_create(
+        [
+            Review(
+                application=application,
+                ministry=ministry,
+                received_on=today,
+                due_date=calendar.due_date(today, policies_by_ministry[ministry].review_days),
+            )
+            for ministry in ministries
+        ]
+    )
+
+
+def _record_routing(application: Application, matches) -> dict[int, tuple[int | None, int | None]]:
+    """Keep which rules, in which versions, routed the application; return those versions."""
+    versions = _rule_versions([match.rule for match in matches])
+    RoutingDecision.objects.bulk_create(
+        [
+            RoutingDecision(
+                application=application,
+                rule=match.rule,
+                rule_history_id=versions[match.rule.pk][0],
+                rule_version=versions[match.rule.pk][1],
+                rule_name=match.rule.name,
+                action=match.rule.action,
+                ministry=match.rule.ministry,
+                explanation=match.explanation,
+            )
+            for match in matches
+        ]
+    )
+    return versions
+
+
+def _notify_submitted(
+    application: Application, reviews: Sequence[Review], ministries: Sequence[str]
+) -> None:
+    notify(
+        event=NotificationEvent.APPLICATION_SUBMITTED,
+        recipients=organisation_exporters(application.organisation_id),
+        key=f"submitted:{application.pk}",
+        subject=f"{application.reference} submitted",
+        application=application,
+        context={"ministries": list(ministries)},
+    )
+    for review in reviews:
+        notify(
+            event=NotificationEvent.REVIEW_ASSIGNED,
+            recipients=ministry_staff(review.ministry),
+            key=f"queued:{review.pk}",
+            subject=f"{application.reference}: new {review.get_ministry_display()} review, "
+            f"due {review.due_date:%d %b %Y}",
+            application=application,
+            context={"ministry": review.ministry, "due_date": review.due_date.isoformat()},
+        )
 
 
 def _rule_versions(rules) -> dict[int, tuple[int | None, int | None]]:
@@ -334,14 +312,12 @@ def _rule_versions(rules) -> dict[int, tuple[int | None, int | None]]:
 
 
 def application_withdraw(*, application: Application, user: User, reason: str = "") -> Application:
-    _require_exporter_of(user, application, "withdraw")
     with transaction.atomic():
         application = lock(Application, application.pk)
+        rulebook.require("withdraw", application, user)
         from_state = run_transition(application, "withdraw", application.withdraw)
         open_reviews = list(
-            Review.objects.select_for_update().filter(
-                application=application, status__in=OPEN_REVIEW_STATES
-            )
+            Review.objects.select_for_update().filter(application=application).open()
         )
         for review in open_reviews:
             run_transition(review, "cancel", review.cancel)
@@ -362,13 +338,11 @@ def application_withdraw(*, application: Application, user: User, reason: str = 
 
 def application_respond(*, application: Application, user: User, answer: str) -> Application:
     """Answer the open question; every stopped review clock restarts, its due date moved later."""
-    from django.utils import timezone
-
-    _require_exporter_of(user, application, "answer questions on")
-    if not answer or not answer.strip():
-        raise InvalidInput({"answer": ["Write an answer."]})
     with transaction.atomic():
         application = lock(Application, application.pk)
+        rulebook.require("respond", application, user)
+        if not answer or not answer.strip():
+            raise InvalidInput({"answer": ["Write an answer."]})
         stopped_on = application.clock_stopped_on
         from_state = run_transition(application, "respond", application.respond)
         request = InformationRequest.objects.select_for_update().get(
@@ -382,14 +356,18 @@ def application_respond(*, application: Application, user: User, answer: str) ->
         today = local_today()
         calendar = WorkingCalendar.load()
         paused = calendar.working_days_between(stopped_on, today) if stopped_on else 0
-        moved = {}
+        moved: dict[str, list[str]] = {}
         reviews = list(
             Review.objects.select_for_update().filter(
                 application=application, status=ReviewStatus.AWAITING_APPLICANT
             )
         )
         for review in reviews:
-            new_due = calendar.add_working_days(review.due_date, paused)
+            new_due = (
+                calendar.resume(review.due_date, stopped_on, today)
+                if stopped_on
+                else review.due_date
+            )
             moved[review.ministry] = [review.due_date.isoformat(), new_due.isoformat()]
             run_transition(
                 review,
@@ -420,23 +398,20 @@ def application_decide(
     *, application: Application, user: User, decision: str, reason: str
 ) -> Application:
     """The committee settles a disputed application."""
-    if not user.is_committee:
-        raise NotPermitted("Only a committee member can decide a disputed application.")
-    if decision not in Decision.values:
-        raise InvalidInput({"decision": ["Decide 'approve' or 'deny'."]})
-    if not reason or not reason.strip():
-        raise InvalidInput({"reason": ["Give the committee's reasons."]})
     with transaction.atomic():
         application = lock(Application, application.pk)
+        rulebook.require("decide", application, user)
+        if decision not in Decision.values:
+            raise InvalidInput({"decision": ["Decide 'approve' or 'deny'."]})
+        if not reason or not reason.strip():
+            raise InvalidInput({"reason": ["Give the committee's reasons."]})
         method = (
             application.committee_approve
             if decision == Decision.APPROVE
             else application.committee_deny
         )
         from_state = run_transition(application, "decide", lambda: method(reason=reason.strip()))
-        for review in Review.objects.select_for_update().filter(
-            application=application, status__in=OPEN_REVIEW_STATES
-        ):
+        for review in Review.objects.select_for_update().filter(application=application).open():
             run_transition(review, "cancel", review.cancel)
         audit_record(
             application=application,
@@ -495,8 +470,6 @@ def application_conclude_if_reviewed(*, application: Application, actor: User | 
         data={"recommendations": {r.ministry: r.recommendation for r in reviews}},
     )
     if application.status == S.DISPUTED:
-        from licensing.selectors import committee_members
-
         notify(
             event=NotificationEvent.REVIEW_ESCALATED,
             recipients=committee_members(),

@@ -12,14 +12,15 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils.text import get_valid_filename
 
-from accounts.models import Role, User
+from accounts.models import User
+from licensing import rulebook
 from licensing.audit import audit_record
-from licensing.exceptions import InvalidInput, NotPermitted, TooLarge, TransitionConflict
+from licensing.exceptions import InvalidInput, TooLarge
 from licensing.models import Application, ApplicationStatus, Document, DocumentKind
+from licensing.models.applications import document_size_limit as size_limit
 from licensing.services.common import lock
 
 S = ApplicationStatus
-UPLOAD_STATES = (S.DRAFT, S.UNDER_REVIEW, S.INFORMATION_REQUESTED)
 
 # (magic bytes at offset 0, content type, extension). A renamed .exe stays an .exe.
 SIGNATURES = (
@@ -46,65 +47,75 @@ def _display_name(name: str | None, extension: str) -> str:
 
 
 def document_upload(
-    *, application: Application, user: User, upload: UploadedFile, kind: str
+    *, application: Application, user: User, file: UploadedFile, kind: str
 ) -> Document:
     """Attach a document while the application is open; record its size, sha256 and type."""
-    if not (user.role == Role.EXPORTER and user.organisation_id == application.organisation_id):
-        raise NotPermitted(f"Only an exporter of {application.organisation} may add documents.")
-    if kind not in DocumentKind.values:
-        raise InvalidInput({"kind": [f"Choose one of {', '.join(DocumentKind.values)}."]})
     with transaction.atomic():
         application = lock(Application, application.pk)
-        if application.status not in UPLOAD_STATES:
-            raise TransitionConflict(
-                "Documents can be added only to a draft or an application under review, "
-                f"not while it is {application.get_status_display().lower()}.",
-                current_state=application.status,
-            )
-        if upload.size is None or upload.size > settings.DOCUMENT_MAX_BYTES:
-            limit_mb = settings.DOCUMENT_MAX_BYTES / (1024 * 1024)
-            raise TooLarge(f"The file is larger than the {limit_mb:g} MB limit.")
-        upload.seek(0)
-        content = upload.read()
-        sniffed = sniff_content_type(content[:16])
-        if sniffed is None:
-            raise InvalidInput(
-                {"file": ["Upload a PDF, PNG or JPEG file (checked by content, not by name)."]},
-                code="unsupported_type",
-            )
-        content_type, extension = sniffed
-        sha256 = hashlib.sha256(content).hexdigest()
-        document = Document(
-            application=application,
-            kind=kind,
-            filename=_display_name(upload.name, extension),
-            content_type=content_type,
-            size=len(content),
-            sha256=sha256,
-            uploaded_by=user,
+        rulebook.require("upload", application, user)
+        if kind not in DocumentKind.values:
+            raise InvalidInput({"kind": [f"Choose one of {', '.join(DocumentKind.values)}."]})
+        content, content_type, extension = _read_checked(file)
+        document = _store(application, user, file.name, kind, content, content_type, extension)
+    return document
+
+
+def _read_checked(file: UploadedFile) -> tuple[bytes, str, str]:
+    """The file's bytes, once its size and its content (not its name) pass."""
+    if file.size is None or file.size > settings.DOCUMENT_MAX_BYTES:
+        raise TooLarge(f"The file is larger than the {size_limit()} limit.")
+    file.seek(0)
+    content = file.read()
+    sniffed = sniff_content_type(content[:16])
+    if sniffed is None:
+        raise InvalidInput(
+            {"file": ["Upload a PDF, PNG or JPEG file (checked by content, not by name)."]},
+            code="unsupported_type",
         )
-        # Stored under a name we choose; the client's name is only displayed.
-        document.file.save(f"{sha256[:32]}{extension}", ContentFile(content), save=False)
-        try:
-            document.save()
-            audit_record(
-                # A draft's trail starts at submission (a draft can be deleted, and the
-                # trail is append-only), so a draft's upload is recorded without the row.
-                application=None if application.status == S.DRAFT else application,
-                actor=user,
-                action="document_uploaded",
-                to_state=application.status,
-                data={
-                    "reference": application.reference,
-                    "document": document.pk,
-                    "kind": kind,
-                    "size": document.size,
-                    "sha256": sha256,
-                    "content_type": content_type,
-                },
-            )
-        except BaseException:
-            # The row did not make it, so neither does the file.
-            document.file.delete(save=False)
-            raise
+    return content, *sniffed
+
+
+def _store(
+    application: Application,
+    user: User,
+    name: str | None,
+    kind: str,
+    content: bytes,
+    content_type: str,
+    extension: str,
+) -> Document:
+    sha256 = hashlib.sha256(content).hexdigest()
+    document = Document(
+        application=application,
+        kind=kind,
+        filename=_display_name(name, extension),
+        content_type=content_type,
+        size=len(content),
+        sha256=sha256,
+        uploaded_by=user,
+    )
+    # Stored under a name we choose; the client's name is only displayed.
+    document.file.save(f"{sha256[:32]}{extension}", ContentFile(content), save=False)
+    try:
+        document.save()
+        audit_record(
+            # A draft's trail starts at submission (a draft can be deleted, and the
+            # trail is append-only), so a draft's upload is recorded without the row.
+            application=None if application.status == S.DRAFT else application,
+            actor=user,
+            action="document_uploaded",
+            to_state=application.status,
+            data={
+                "reference": application.reference,
+                "document": document.pk,
+                "kind": kind,
+                "size": document.size,
+                "sha256": sha256,
+                "content_type": content_type,
+            },
+        )
+    except BaseException:
+        # The row did not make it, so neither does the file.
+        document.file.delete(save=False)
+        raise
     return document

@@ -6,10 +6,11 @@ from datetime import date, timedelta
 
 from django.db import transaction
 
-from accounts.models import Ministry, User
+from accounts.models import User
+from licensing import rulebook
 from licensing.audit import audit_record
 from licensing.clock import local_today
-from licensing.exceptions import InvalidInput, NotPermitted
+from licensing.exceptions import InvalidInput
 from licensing.models import (
     Application,
     License,
@@ -65,22 +66,13 @@ def license_issue(*, application: Application) -> License:
     return license
 
 
-def _may_change_license(user: User) -> bool:
-    return (
-        user.is_committee
-        or user.is_administrator
-        or (user.is_supervisor and user.ministry == Ministry.DEFENSE)
-    )
-
-
 def _license_change(*, license: License, user: User, action: str, reason: str) -> License:
-    if not _may_change_license(user):
-        raise NotPermitted(f"Only a Defense supervisor or the committee may {action} a license.")
-    if not reason or not reason.strip():
-        raise InvalidInput({"reason": [f"Give the reason to {action} the license."]})
     with transaction.atomic():
         application = lock(Application, license.application_id)
         license = lock(License, license.pk)
+        rulebook.require(action, license, user)
+        if not reason or not reason.strip():
+            raise InvalidInput({"reason": [f"Give the reason to {action} the license."]})
         method = getattr(license, action)
         from_state = run_transition(license, action, lambda: method(reason=reason.strip()))
         event = audit_record(

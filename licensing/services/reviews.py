@@ -9,9 +9,10 @@ from __future__ import annotations
 from django.db import transaction
 
 from accounts.models import User
+from licensing import rulebook
 from licensing.audit import audit_record
 from licensing.clock import local_today
-from licensing.exceptions import InvalidInput, NotPermitted, TransitionConflict
+from licensing.exceptions import InvalidInput
 from licensing.models import (
     Application,
     ApplicationStatus,
@@ -19,11 +20,15 @@ from licensing.models import (
     NotificationEvent,
     Recommendation,
     Review,
-    ReviewStatus,
 )
 from licensing.models.reviews import ACTIVE_STATES
 from licensing.notifications import notify
-from licensing.selectors import organisation_exporters
+from licensing.selectors import (
+    committee_members,
+    ministry_colleagues,
+    ministry_supervisors,
+    organisation_exporters,
+)
 from licensing.services.applications import application_conclude_if_reviewed
 from licensing.services.common import lock, run_transition
 
@@ -31,29 +36,17 @@ MAX_TEXT = 5000
 
 
 def _lock_review(review: Review) -> tuple[Application, Review]:
+    """Lock the application, then the review, and join them: the review's rules read both."""
     application = lock(Application, review.application_id)
-    return application, lock(Review, review.pk)
-
-
-def _require_ministry_staff(user: User, review: Review, action: str) -> None:
-    if not (user.is_ministry_staff and user.ministry == review.ministry):
-        raise NotPermitted(f"Only {review.get_ministry_display()} staff may {action} this review.")
-
-
-def _require_application_under_review(application: Application, action: str) -> None:
-    if application.status != ApplicationStatus.UNDER_REVIEW:
-        raise TransitionConflict(
-            f"Cannot {action} while the application is {application.get_status_display().lower()}.",
-            current_state=application.status,
-        )
+    review = lock(Review, review.pk)
+    review.application = application
+    return application, review
 
 
 def review_claim(*, review: Review, user: User) -> Review:
-    _require_ministry_staff(user, review, "claim")
     with transaction.atomic():
         application, review = _lock_review(review)
-        if review.status == ReviewStatus.PENDING:
-            _require_application_under_review(application, "claim")
+        rulebook.require("claim", review, user)
         from_state = run_transition(review, "claim", lambda: review.claim(user=user))
         audit_record(
             application=application,
@@ -67,26 +60,12 @@ def review_claim(*, review: Review, user: User) -> Review:
 
 
 def review_reassign(*, review: Review, user: User, assignee: User) -> Review:
-    if not (user.is_supervisor and user.ministry == review.ministry):
-        raise NotPermitted(
-            f"Only a {review.get_ministry_display()} supervisor may reassign this review."
-        )
-    if not (
-        assignee.is_active and assignee.is_ministry_staff and assignee.ministry == review.ministry
-    ):
-        raise InvalidInput(
-            {"user": [f"{assignee} is not a {review.get_ministry_display()} reviewer."]}
-        )
     with transaction.atomic():
         application, review = _lock_review(review)
-        if application.status not in (
-            ApplicationStatus.UNDER_REVIEW,
-            ApplicationStatus.INFORMATION_REQUESTED,
-        ):
-            raise TransitionConflict(
-                "Cannot reassign while the application is "
-                f"{application.get_status_display().lower()}.",
-                current_state=application.status,
+        rulebook.require("reassign", review, user)
+        if not ministry_colleagues(review).filter(pk=assignee.pk).exists():
+            raise InvalidInput(
+                {"user": [f"{assignee} is not a {review.get_ministry_display()} reviewer."]}
             )
         previous = review.assigned_to_id
         from_state = run_transition(review, "reassign", lambda: review.reassign(user=assignee))
@@ -113,21 +92,10 @@ def review_reassign(*, review: Review, user: User, assignee: User) -> Review:
 def review_recommend(
     *, review: Review, user: User, recommendation: str, reason: str = "", conditions: str = ""
 ) -> Review:
-    _require_ministry_staff(user, review, "recommend on")
-    errors: dict[str, list[str]] = {}
-    if recommendation not in Recommendation.values:
-        errors["recommendation"] = [f"Choose one of {', '.join(Recommendation.values)}."]
-    if recommendation == Recommendation.DENY and not reason.strip():
-        errors["reason"] = ["Give the reasons for denying."]
-    if recommendation == Recommendation.APPROVE_WITH_CONDITIONS and not conditions.strip():
-        errors["conditions"] = ["State the conditions."]
-    if errors:
-        raise InvalidInput(errors)
     with transaction.atomic():
         application, review = _lock_review(review)
-        if review.status == ReviewStatus.IN_PROGRESS and review.assigned_to_id != user.pk:
-            raise NotPermitted("Only the reviewer the review is assigned to may recommend.")
-        _require_application_under_review(application, "recommend")
+        rulebook.require("recommend", review, user)
+        _check_recommendation(recommendation, reason, conditions)
         from_state = run_transition(
             review,
             "recommend on",
@@ -157,32 +125,40 @@ def review_recommend(
     return review
 
 
+def _check_recommendation(recommendation: str, reason: str, conditions: str) -> None:
+    errors: dict[str, list[str]] = {}
+    if recommendation not in Recommendation.values:
+        errors["recommendation"] = [f"Choose one of {', '.join(Recommendation.values)}."]
+    if recommendation == Recommendation.DENY and not reason.strip():
+        errors["reason"] = ["Give the reasons for denying."]
+    if recommendation == Recommendation.APPROVE_WITH_CONDITIONS and not conditions.strip():
+        errors["conditions"] = ["State the conditions."]
+    if errors:
+        raise InvalidInput(errors)
+
+
 def review_request_information(*, review: Review, user: User, question: str) -> Review:
     """Ask the exporter; every open review's clock stops until the answer."""
-    _require_ministry_staff(user, review, "ask questions on")
-    if not question or not question.strip():
-        raise InvalidInput({"question": ["Write the question."]})
     with transaction.atomic():
         application, review = _lock_review(review)
-        if review.status not in ACTIVE_STATES:
-            raise TransitionConflict(
-                f"Cannot ask while the review is {review.get_status_display().lower()}.",
-                current_state=review.status,
-            )
-        if review.status == ReviewStatus.IN_PROGRESS and review.assigned_to_id != user.pk:
-            raise NotPermitted("Only the reviewer the review is assigned to may ask the exporter.")
+        rulebook.require("request-information", review, user)
+        if not question or not question.strip():
+            raise InvalidInput({"question": ["Write the question."]})
         today = local_today()
+        # Every running clock stops (the asker's among them) while the case is still
+        # under review, which is when their transitions allow it; then the case waits.
+        stopped = []
+        for other in Review.objects.select_for_update().filter(
+            application=application, status__in=ACTIVE_STATES
+        ):
+            other.application = application
+            run_transition(other, "stop the clock of", other.stop_clock)
+            stopped.append(other.ministry)
         from_state = run_transition(
             application,
             "request information on",
             lambda: application.request_information(on=today),
         )
-        stopped = []
-        for other in Review.objects.select_for_update().filter(
-            application=application, status__in=ACTIVE_STATES
-        ):
-            run_transition(other, "stop the clock of", other.stop_clock)
-            stopped.append(other.ministry)
         request = InformationRequest.objects.create(
             application=application, review=review, question=question.strip(), asked_by=user
         )
@@ -215,10 +191,7 @@ def review_deem_no_objection(*, review: Review, reason: str) -> Review | None:
     """
     with transaction.atomic():
         application, review = _lock_review(review)
-        if (
-            review.status not in ACTIVE_STATES
-            or application.status != ApplicationStatus.UNDER_REVIEW
-        ):
+        if not review.is_running():
             return None
         from_state = run_transition(review, "deem", lambda: review.deem_no_objection(reason=reason))
         audit_record(
@@ -234,8 +207,6 @@ def review_deem_no_objection(*, review: Review, reason: str) -> Review | None:
                 "due_date": str(review.due_date),
             },
         )
-        from licensing.selectors import ministry_supervisors
-
         notify(
             event=NotificationEvent.REVIEW_DEEMED,
             recipients=[
@@ -270,8 +241,6 @@ def application_refer_to_committee(*, review: Review, reason: str) -> Applicatio
             reason=reason,
             data={"review": review.pk, "ministry": review.ministry},
         )
-        from licensing.selectors import committee_members
-
         notify(
             event=NotificationEvent.REVIEW_ESCALATED,
             recipients=committee_members(),

@@ -87,7 +87,7 @@ def test_the_audit_trail_and_documents_cost_the_same_for_any_page(
         document_upload(
             application=application,
             user=exporter,
-            upload=SimpleUploadedFile("a.pdf", content),
+            file=SimpleUploadedFile("a.pdf", content),
             kind="other",
         )
     for path in ("events", "documents"):

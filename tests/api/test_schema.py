@@ -15,7 +15,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from licensing.wsgi import application as wsgi_application
+from config.wsgi import application as wsgi_application
 from tests.api.conftest import token_for
 from tests.factories import draft
 

@@ -16,7 +16,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from licensing.clock import WorkingCalendar
-from licensing.deadlines import latest_due_date_for_step, sweep_deadlines
 from licensing.models import (
     Application,
     AuditEvent,
@@ -25,6 +24,7 @@ from licensing.models import (
     Review,
 )
 from licensing.services.applications import application_respond, application_submit
+from licensing.services.deadlines import deadlines_sweep, latest_due_date_for_step
 from licensing.services.reviews import review_claim, review_recommend, review_request_information
 from tests.factories import ApplicationFactory, draft
 
@@ -43,7 +43,7 @@ def _review(application: Application, ministry: str) -> Review:
 
 
 def _sweep(day: str):
-    return sweep_deadlines(today=date.fromisoformat(day))
+    return deadlines_sweep(today=date.fromisoformat(day))
 
 
 def _told(event: str, user) -> list[Notification]:
@@ -326,8 +326,8 @@ def test_the_sweep_reads_open_reviews_through_the_partial_index(exporter):
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE licensing_review")
         cursor.execute("ANALYZE licensing_application")
-    from licensing.deadlines import reviews_due_a_step
     from licensing.models import DeadlinePolicy
+    from licensing.services.deadlines import reviews_due_a_step
 
     policy = DeadlinePolicy.objects.get(ministry="economy")
     step = policy.steps.first()

@@ -7,9 +7,9 @@ from datetime import date, timedelta
 import pytest
 import time_machine
 
-from licensing.expiry import licenses_expire_and_warn
 from licensing.models import AuditEvent, License, Notification
 from licensing.services.applications import application_submit
+from licensing.services.expiry import licenses_expire_and_warn
 from licensing.services.licenses import license_suspend
 from licensing.services.reviews import review_claim, review_recommend
 from tests.factories import draft

@@ -16,10 +16,10 @@ import time_machine
 from django.db import close_old_connections, connection, transaction
 
 from licensing.audit import audit_verify_chain
-from licensing.deadlines import sweep_deadlines
 from licensing.models import AuditEvent, Notification, NotificationEvent, Review
 from licensing.notifications import notifications_relay, notify
 from licensing.services.applications import application_submit
+from licensing.services.deadlines import deadlines_sweep
 from tests.conftest import celery_broker
 from tests.factories import draft
 from tests.harness import RedisServer, Worker, wait_for
@@ -152,7 +152,7 @@ def test_four_sweeps_at_once_apply_every_step_once(
     def sweep() -> None:
         try:
             barrier.wait()
-            sweep_deadlines(today=date(2026, 12, 10))
+            deadlines_sweep(today=date(2026, 12, 10))
         except BaseException as exc:  # noqa: BLE001 - reported by the test below
             errors.append(exc)
         finally:

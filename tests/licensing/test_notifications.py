@@ -11,7 +11,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from licensing.celery import app
+from config.celery import app
 from licensing.models import Application, DeliveryStatus, Notification, NotificationEvent
 from licensing.notifications import notification_deliver, notifications_relay, notify
 from licensing.services.applications import application_submit

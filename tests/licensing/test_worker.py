@@ -10,7 +10,7 @@ from django.conf import settings
 
 from licensing.models import Notification, Review
 from licensing.services.applications import application_submit
-from licensing.tasks import run_deadline_sweep
+from licensing.tasks import sweep_deadlines
 from tests.conftest import celery_broker
 from tests.factories import draft
 from tests.harness import Worker, wait_for
@@ -75,7 +75,7 @@ def test_the_worker_runs_the_deadline_sweep_and_delivers_what_it_decides(
         application = application_submit(
             application=draft(created_by=exporter, destination="IN"), user=exporter
         )
-    run_deadline_sweep.delay("2026-11-09")
+    sweep_deadlines.delay("2026-11-09")
 
     foreign = Review.objects.get(application=application, ministry="foreign")
     wait_for(lambda: Review.objects.get(pk=foreign.pk).deemed, timeout=60, what="deemed consent")

@@ -72,7 +72,7 @@ def test_a_question_answered_and_an_approval_with_a_license(open_as):
     page.wait_for_selector("text=Review claimed.")
     page.goto(f"/applications/{application.pk}/")
     page.fill("#id_question", "Who finances the purchase?")
-    page.click("#ask button")
+    page.click("#request-information button")
     page.wait_for_selector("text=Question sent")
     assert page.inner_text("#status") == "Information requested"
 
@@ -86,8 +86,11 @@ def test_a_question_answered_and_an_approval_with_a_license(open_as):
     page.goto(f"/applications/{application.pk}/")
     page.select_option("#id_recommendation", "approve_with_conditions")
     page.fill("#id_conditions", "No re-export without consent.")
+    dialogs = []
+    page.once("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.accept()))
     page.click("#recommend button")
     page.wait_for_selector("text=Recommendation recorded.")
+    assert dialogs == ["Record this recommendation? It cannot be changed afterwards."]
     assert page.inner_text("#status") == "Approved"
 
     exporter_page.goto(f"/applications/{application.pk}/")
@@ -119,8 +122,11 @@ def test_the_committee_decides_a_disputed_application(open_as):
     assert page.inner_text("#status") == "Disputed"
     page.select_option("#id_decision", "deny")
     page.fill("#decide #id_reason", "The foreign-policy objection prevails.")
+    dialogs = []
+    page.once("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.accept()))
     page.click("#decide button")
     page.wait_for_selector("text=Decision recorded.")
+    assert dialogs and dialogs[0].startswith("Record the committee's decision")
     assert page.inner_text("#status") == "Denied"
     assert "The foreign-policy objection prevails." in page.inner_text("#decision")
 

@@ -2,7 +2,7 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
-from licensing.deadlines import sweep_deadlines
+from licensing.services.deadlines import deadlines_sweep
 
 
 def _date(value: str) -> date:
@@ -20,5 +20,5 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         today = _date(options["today"]) if options["today"] else None
-        report = sweep_deadlines(today=today)
+        report = deadlines_sweep(today=today)
         self.stdout.write(str(report))

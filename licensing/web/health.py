@@ -1,4 +1,4 @@
-"""Web pages and the health probe."""
+"""The health probe for load balancers and Kubernetes: the database and the broker."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def _check_database() -> bool:
 def _check_broker() -> bool:
     from django.conf import settings
 
-    from licensing.celery import app
+    from config.celery import app
 
     try:
         with app.connection_for_write(settings.CELERY_BROKER_URL) as conn:

@@ -27,7 +27,6 @@ from licensing.models import (
     NotificationEvent,
     Review,
 )
-from licensing.models.reviews import ACTIVE_STATES
 from licensing.notifications import notify
 from licensing.selectors import committee_members, ministry_staff, ministry_supervisors
 from licensing.services.reviews import application_refer_to_committee, review_deem_no_objection
@@ -49,7 +48,7 @@ class SweepReport:
         return f"{self.today}: {self.reminders} reminders; escalation steps: {steps}"
 
 
-def sweep_deadlines(*, today: date | None = None) -> SweepReport:
+def deadlines_sweep(*, today: date | None = None) -> SweepReport:
     """Send due reminders, then apply every due escalation step, oldest first.
 
     Steps are applied in the order they fell due, across ministries, so a
@@ -94,15 +93,17 @@ def reviews_due_a_reminder(
     cost is the rows in the window, not every open review.
     """
     horizon = calendar.add_working_days(today, policy.reminder_days_before)
-    return Review.objects.filter(
-        ministry=policy.ministry,
-        status__in=ACTIVE_STATES,
-        application__status=ApplicationStatus.UNDER_REVIEW,
-        escalation_level=0,
-        due_date__gte=today,
-        due_date__lte=horizon,
-        reminder_sent=False,
-    ).order_by("due_date", "pk")
+    return (
+        Review.objects.running()
+        .filter(
+            ministry=policy.ministry,
+            escalation_level=0,
+            due_date__gte=today,
+            due_date__lte=horizon,
+            reminder_sent=False,
+        )
+        .order_by("due_date", "pk")
+    )
 
 
 def reviews_due_a_step(
@@ -114,16 +115,18 @@ def reviews_due_a_step(
     calendar: WorkingCalendar,
 ) -> QuerySet[Review]:
     """Open reviews owing step `step` (ladder level `level`) today; same index."""
-    return Review.objects.filter(
-        ministry=policy.ministry,
-        status__in=ACTIVE_STATES,
-        # Reviews left open on an application the committee now has owe nothing more.
-        application__status=ApplicationStatus.UNDER_REVIEW,
-        # At this level or below: a sweep catching up may owe a review several steps,
-        # applied in order below. Still index ranges: (ministry, level, due_date) per level.
-        escalation_level__in=range(level + 1),
-        due_date__lte=latest_due_date_for_step(today, step.days_after_due, calendar),
-    ).order_by("due_date", "pk")
+    # Running only: reviews left open on an application the committee now has owe nothing more.
+    return (
+        Review.objects.running()
+        .filter(
+            ministry=policy.ministry,
+            # At this level or below: a sweep catching up may owe a review several steps,
+            # applied in order below. Still index ranges: (ministry, level, due_date) per level.
+            escalation_level__in=range(level + 1),
+            due_date__lte=latest_due_date_for_step(today, step.days_after_due, calendar),
+        )
+        .order_by("due_date", "pk")
+    )
 
 
 def _send_reminders(
@@ -173,14 +176,10 @@ def _apply_step(review_id: int, application_id: int, level: int, step: Escalatio
         # Re-checked under the lock: the step counter is the claim. Reviews left open on an
         # application referred to the committee stop here: the committee has the case.
         review = (
-            Review.objects.select_for_update()
+            Review.objects.running()
+            .select_for_update()
             .select_related("application")
-            .filter(
-                pk=review_id,
-                escalation_level=level,
-                status__in=ACTIVE_STATES,
-                application__status=ApplicationStatus.UNDER_REVIEW,
-            )
+            .filter(pk=review_id, escalation_level=level)
             .first()
         )
         if review is None:

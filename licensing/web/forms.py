@@ -1,4 +1,4 @@
-"""Forms for the web pages; the services still decide what is allowed."""
+"""Forms for the pages. The action forms are named by the rulebook, beside the service they feed."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from licensing.clock import local_today
 from licensing.models import (
     Application,
     ControlListEntry,
+    Decision,
     DocumentKind,
     Good,
     License,
@@ -19,7 +20,8 @@ from licensing.models import (
     RoutingRule,
     RuleAction,
 )
-from licensing.services.applications import APPLICATION_FIELDS
+from licensing.models.applications import APPLICATION_FIELDS, GOOD_FIELDS, document_size_limit
+from licensing.selectors import ministry_colleagues
 
 
 class ApplicationForm(forms.ModelForm):
@@ -81,14 +83,7 @@ class GoodForm(forms.ModelForm):
 
     class Meta:
         model = Good
-        fields = [
-            "description",
-            "control_list_entry",
-            "quantity",
-            "unit_value",
-            "technology_generation",
-            "us_origin_content",
-        ]
+        fields = [name for name in GOOD_FIELDS if name != "currency"]
 
     def __init__(self, *args, entry_choices: list | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -116,51 +111,73 @@ GoodFormSet = inlineformset_factory(
 )
 
 
-class DocumentForm(forms.Form):
+class ActionForm(forms.Form):
+    """An action's input on a page; `target` is the object acted on, for forms that need it."""
+
+    def __init__(self, *args, target=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.target = target
+
+
+class DocumentForm(ActionForm):
     kind = forms.ChoiceField(choices=DocumentKind.choices)
-    file = forms.FileField(help_text="PDF, PNG or JPEG, up to 10 MB.")
+    file = forms.FileField()
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = f"PDF, PNG or JPEG, up to {document_size_limit()}."
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(ActionForm):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=5000)
 
 
-class OptionalReasonForm(forms.Form):
+class OptionalReasonForm(ActionForm):
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}), max_length=5000, required=False
     )
 
 
-class AnswerForm(forms.Form):
-    answer = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)
+class AnswerForm(ActionForm):
+    answer = forms.CharField(
+        label="Your answer", widget=forms.Textarea(attrs={"rows": 3}), max_length=5000
+    )
 
 
-class QuestionForm(forms.Form):
-    question = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)
+class QuestionForm(ActionForm):
+    question = forms.CharField(
+        label="Ask the exporter (stops every ministry's clock until the answer)",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=5000,
+    )
 
 
-class RecommendForm(forms.Form):
+class RecommendForm(ActionForm):
     recommendation = forms.ChoiceField(choices=[("", "Choose..."), *Recommendation.choices])
     reason = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2}), max_length=5000, required=False
+        label="Reasons (required to deny)",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=5000,
+        required=False,
     )
     conditions = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2}), max_length=5000, required=False
+        label="Conditions (required to approve with conditions)",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=5000,
+        required=False,
     )
 
 
-class DecideForm(forms.Form):
-    decision = forms.ChoiceField(
-        choices=[("", "Choose..."), ("approve", "Approve"), ("deny", "Deny")]
+class DecideForm(ActionForm):
+    decision = forms.ChoiceField(choices=[("", "Choose..."), *Decision.choices])
+    reason = forms.CharField(
+        label="Reasons", widget=forms.Textarea(attrs={"rows": 2}), max_length=5000
     )
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=5000)
 
 
-class ReassignForm(forms.Form):
-    user = forms.ModelChoiceField(queryset=User.objects.none(), label="Assign to")
+class ReassignForm(ActionForm):
+    assignee = forms.ModelChoiceField(queryset=User.objects.none(), label="Assign to")
 
-    def __init__(self, *args, ministry: str, **kwargs) -> None:
+    def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = User.objects.filter(
-            is_active=True, ministry=ministry, role__in=["reviewer", "supervisor"]
-        ).order_by("username")
+        self.fields["assignee"].queryset = ministry_colleagues(self.target).order_by("username")

@@ -91,8 +91,8 @@ if not DEBUG:
     # Static files from the app server itself when no nginx is in front (Kubernetes).
     MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
 
-ROOT_URLCONF = "licensing.urls"
-WSGI_APPLICATION = "licensing.wsgi.application"
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
     {
@@ -297,9 +297,9 @@ SPECTACULAR_SETTINGS = {
         "LicenseStatusEnum": "licensing.models.LicenseStatus",
         "ExporterAudienceEnum": ["exporter"],
         "StaffAudienceEnum": ["staff"],
-        "ApplicationActionEnum": "licensing.api.serializers.APPLICATION_ACTIONS",
-        "ReviewActionEnum": "licensing.api.serializers.REVIEW_ACTIONS",
-        "LicenseActionEnum": "licensing.api.serializers.LICENSE_ACTIONS",
+        "ApplicationActionEnum": "licensing.api.schema.APPLICATION_ACTIONS",
+        "ReviewActionEnum": "licensing.api.schema.REVIEW_ACTIONS",
+        "LicenseActionEnum": "licensing.api.schema.LICENSE_ACTIONS",
     },
 }
 

@@ -1,0 +1,98 @@
+"""Who may take each action: one function per action, `(instance, user) -> bool`.
+
+Each answers only *who*, from the user and the object (its organisation, its
+ministry, who holds it); *when* (the states an action starts from, and
+conditions on related objects) belongs to the state machines in
+`licensing.models`. The transitions name these functions as their
+`permission=`, and `licensing.rulebook` asks django-fsm-2 for them, so the
+services (under lock), the API and the pages all answer the same question
+the same way.
+
+Plain functions of plain attributes: they import no model, so the models can
+import them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from accounts.models import Ministry, Role
+
+
+def _authenticated(user: Any) -> bool:
+    return bool(user is not None and getattr(user, "is_authenticated", False))
+
+
+def is_exporter_of(instance: Any, user: Any) -> bool:
+    """An exporter of the organisation that owns the application (or licence)."""
+    return (
+        _authenticated(user)
+        and user.role == Role.EXPORTER
+        and user.organisation_id is not None
+        and user.organisation_id == instance.organisation_id
+    )
+
+
+def workspace(user: Any) -> str:
+    """Which home page a person works from: `exporter`, `ministry`, `committee` or `all`."""
+    if not _authenticated(user):
+        return ""
+    if user.role in (Role.REVIEWER, Role.SUPERVISOR):
+        return "ministry"
+    if user.role == Role.COMMITTEE:
+        return "committee"
+    return "exporter" if user.role == Role.EXPORTER else "all"
+
+
+def sees_ministry_backlog(user: Any) -> bool:
+    """Supervisors see their ministry's overdue reviews, to reassign and chase them."""
+    return _authenticated(user) and user.role == Role.SUPERVISOR
+
+
+def may_administer(user: Any) -> bool:
+    """Administrators maintain the rules and reference data in the admin."""
+    return _authenticated(user) and user.is_administrator
+
+
+def sees_exporter_view(user: Any) -> bool:
+    """Exporters get the exporter's shape of a case (no reviewers, notes or rule details)."""
+    return _authenticated(user) and user.role == Role.EXPORTER
+
+
+def may_create_application(user: Any) -> bool:
+    return _authenticated(user) and user.role == Role.EXPORTER and user.organisation_id is not None
+
+
+def is_committee_member(instance: Any, user: Any) -> bool:
+    return _authenticated(user) and user.role == Role.COMMITTEE
+
+
+def is_staff_of_ministry(review: Any, user: Any) -> bool:
+    """A reviewer or supervisor of the review's ministry."""
+    return (
+        _authenticated(user)
+        and user.role in (Role.REVIEWER, Role.SUPERVISOR)
+        and user.ministry == review.ministry
+    )
+
+
+def holds_or_may_take(review: Any, user: Any) -> bool:
+    """Staff of the ministry, and the review is unassigned or assigned to them.
+
+    A claimed review is its holder's: a colleague may read it, and a
+    supervisor may reassign it, but only the holder recommends or asks.
+    """
+    return is_staff_of_ministry(review, user) and review.assigned_to_id in (None, user.pk)
+
+
+def is_supervisor_of_ministry(review: Any, user: Any) -> bool:
+    return is_staff_of_ministry(review, user) and user.role == Role.SUPERVISOR
+
+
+def may_change_license(license: Any, user: Any) -> bool:
+    """Suspend, reinstate or revoke any licence: a Defense supervisor, the committee, an admin."""
+    return _authenticated(user) and (
+        user.role == Role.COMMITTEE
+        or user.is_administrator
+        or (user.role == Role.SUPERVISOR and user.ministry == Ministry.DEFENSE)
+    )

@@ -1,0 +1,327 @@
+"""The rulebook: every action a person takes, declared once.
+
+Each `Action` names what it acts on, the state machine transition(s) that
+take it, who may take it, its input (an API serializer and a page form), the
+service that does it, and what the page says afterwards. Everything else is
+generated from this table:
+
+- the services call `require()` under their locks (403, then 409);
+- the API's action endpoints (`POST .../{id}/<name>/`), their request
+  schemas, `available_transitions` and its OpenAPI enum (`licensing.api.views`);
+- the buttons and forms on the pages, and the page endpoint that runs them
+  (`licensing.web.actions`).
+
+*Who* is a policy function (`licensing.policies`). For an action that is a
+transition, it is the transition's `permission=`, and *when* is the
+transition's source states and `conditions=`; django-fsm-2 answers both
+(`get_available_user_status_transitions`, `has_transition_perm`). An action
+that changes no state (edit, delete, upload) names its policy and states here.
+
+Services are named by dotted path and imported when first called: the
+services themselves import this module for `require()`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from django.db import models
+from django.utils.module_loading import import_string
+from django_fsm import Transition, can_proceed
+
+from licensing import policies
+from licensing.api import inputs
+from licensing.exceptions import NotPermitted, TransitionConflict
+from licensing.models import Application, ApplicationStatus, License, Review
+from licensing.models.applications import OPEN_STATES
+from licensing.web import forms
+
+Policy = Callable[[Any, Any], bool]
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    """The endpoint's path segment (`request-information`), the page's too."""
+    target: type[models.Model]
+    label: str
+    """The button."""
+    done: str
+    """What the page says once it is done; `{obj}` is the object acted on."""
+    service: str
+    """Dotted path; called as `service(<target>=obj, user=user, **input)`."""
+    transitions: tuple[str, ...] = ()
+    """The target's FSM methods that take this action (who and when come from them)."""
+    policy: Policy | None = None
+    """Only for an action that is no transition: who may take it."""
+    states: tuple[str, ...] = ()
+    """Only for an action that is no transition: the target states it is open in."""
+    serializer: type | None = None
+    form: type | None = None
+    endpoint: bool = True
+    """A generated `POST .../{id}/<name>/` that returns the object, listed in
+    `available_transitions`; False for the draft's own verbs (PATCH, DELETE, upload)."""
+    confirm: str = ""
+    """Irreversible: the page asks this before it posts. `{obj}` is the object."""
+    style: str = ""
+    """The button's class: `danger`, `secondary` or plain."""
+
+    @property
+    def target_name(self) -> str:
+        return self.target._meta.model_name
+
+    @cached_property
+    def _transitions(self) -> list[Transition]:
+        """The transition objects (one per source state) of this action's FSM methods."""
+        found = []
+        for name in self.transitions:
+            found.extend(getattr(self.target, name)._django_fsm.transitions.values())
+        return found
+
+    def permits(self, obj: Any, user: Any) -> bool:
+        """Whether `user` is someone who may take this action on `obj` (any state)."""
+        if self.transitions:
+            # Every source of one action shares its permission; see test_rulebook.
+            return self._transitions[0].has_perm(obj, user)
+        assert self.policy is not None, self.name
+        return self.policy(obj, user)
+
+    def possible(self, obj: Any) -> bool:
+        """Whether `obj`'s state (and its related objects') allows this action now."""
+        if self.transitions:
+            available = {t.name for t in obj.get_available_status_transitions()}
+            return any(name in available for name in self.transitions)
+        return obj.status in self.states
+
+    def allows(self, obj: Any, user: Any) -> bool:
+        if self.transitions:
+            mine = {t.name for t in obj.get_available_user_status_transitions(user)}
+            return any(name in mine for name in self.transitions)
+        return self.permits(obj, user) and self.possible(obj)
+
+    def run(self, obj: Any, user: Any, data: dict[str, Any]) -> Any:
+        return import_string(self.service)(**{self.target_name: obj}, user=user, **data)
+
+
+A = ApplicationStatus
+ACTIONS: tuple[Action, ...] = (
+    # The exporter's draft, its submission, its questions.
+    Action(
+        name="edit",
+        target=Application,
+        label="Edit draft",
+        done="Draft {obj.reference} saved.",
+        service="licensing.services.applications.application_update_draft",
+        policy=policies.is_exporter_of,
+        states=(A.DRAFT,),
+        endpoint=False,
+    ),
+    Action(
+        name="submit",
+        target=Application,
+        label="Submit for review",
+        done="Submitted for review.",
+        service="licensing.services.applications.application_submit",
+        transitions=("submit",),
+    ),
+    Action(
+        name="respond",
+        target=Application,
+        label="Send answer",
+        done="Answer sent; the review clocks run again.",
+        service="licensing.services.applications.application_respond",
+        transitions=("respond",),
+        serializer=inputs.AnswerSerializer,
+        form=forms.AnswerForm,
+    ),
+    Action(
+        name="withdraw",
+        target=Application,
+        label="Withdraw",
+        done="Application withdrawn.",
+        service="licensing.services.applications.application_withdraw",
+        transitions=("withdraw",),
+        serializer=inputs.WithdrawSerializer,
+        form=forms.OptionalReasonForm,
+        confirm="Withdraw {obj.reference}? The reviews stop and this cannot be undone.",
+        style="danger",
+    ),
+    Action(
+        name="decide",
+        target=Application,
+        label="Decide",
+        done="Decision recorded.",
+        service="licensing.services.applications.application_decide",
+        transitions=("committee_approve", "committee_deny"),
+        serializer=inputs.DecideSerializer,
+        form=forms.DecideForm,
+        confirm="Record the committee's decision on {obj.reference}? It cannot be undone.",
+    ),
+    Action(
+        name="upload",
+        target=Application,
+        label="Add document",
+        done="Document added.",
+        service="licensing.services.documents.document_upload",
+        policy=policies.is_exporter_of,
+        states=tuple(OPEN_STATES),
+        serializer=inputs.DocumentUploadSerializer,
+        form=forms.DocumentForm,
+        endpoint=False,
+    ),
+    Action(
+        name="delete",
+        target=Application,
+        label="Delete draft",
+        done="Draft deleted.",
+        service="licensing.services.applications.application_delete_draft",
+        policy=policies.is_exporter_of,
+        states=(A.DRAFT,),
+        endpoint=False,
+        confirm="Delete this draft? This cannot be undone.",
+        style="danger",
+    ),
+    # A ministry's review.
+    Action(
+        name="claim",
+        target=Review,
+        label="Claim",
+        done="Review claimed.",
+        service="licensing.services.reviews.review_claim",
+        transitions=("claim",),
+    ),
+    Action(
+        name="recommend",
+        target=Review,
+        label="Record recommendation",
+        done="Recommendation recorded.",
+        service="licensing.services.reviews.review_recommend",
+        transitions=("recommend",),
+        serializer=inputs.RecommendSerializer,
+        form=forms.RecommendForm,
+        confirm="Record this recommendation? It cannot be changed afterwards.",
+    ),
+    Action(
+        name="request-information",
+        target=Review,
+        label="Send question",
+        done="Question sent; the review clocks are stopped.",
+        service="licensing.services.reviews.review_request_information",
+        transitions=("stop_clock",),
+        serializer=inputs.QuestionSerializer,
+        form=forms.QuestionForm,
+    ),
+    Action(
+        name="reassign",
+        target=Review,
+        label="Reassign",
+        done="Review reassigned.",
+        service="licensing.services.reviews.review_reassign",
+        transitions=("reassign",),
+        serializer=inputs.ReassignSerializer,
+        form=forms.ReassignForm,
+        style="secondary",
+    ),
+    # A licence in force.
+    Action(
+        name="suspend",
+        target=License,
+        label="Suspend license",
+        done="License {obj.number} suspended.",
+        service="licensing.services.licenses.license_suspend",
+        transitions=("suspend",),
+        serializer=inputs.ReasonSerializer,
+        form=forms.ReasonForm,
+        confirm="Suspend license {obj.number}?",
+        style="secondary",
+    ),
+    Action(
+        name="reinstate",
+        target=License,
+        label="Reinstate license",
+        done="License {obj.number} reinstated.",
+        service="licensing.services.licenses.license_reinstate",
+        transitions=("reinstate",),
+        serializer=inputs.ReasonSerializer,
+        form=forms.ReasonForm,
+        confirm="Reinstate license {obj.number}?",
+        style="secondary",
+    ),
+    Action(
+        name="revoke",
+        target=License,
+        label="Revoke license",
+        done="License {obj.number} revoked.",
+        service="licensing.services.licenses.license_revoke",
+        transitions=("revoke",),
+        serializer=inputs.ReasonSerializer,
+        form=forms.ReasonForm,
+        confirm="Revoke license {obj.number}? This cannot be undone.",
+        style="danger",
+    ),
+)
+
+_BY_KEY = {(action.target, action.name): action for action in ACTIONS}
+
+
+def actions_for(target: type[models.Model]) -> list[Action]:
+    return [action for action in ACTIONS if action.target is target]
+
+
+def endpoint_names(target: type[models.Model]) -> list[str]:
+    """The generated endpoints of `target`, in the table's order (the OpenAPI enum)."""
+    return [action.name for action in actions_for(target) if action.endpoint]
+
+
+def get(target: type[models.Model], name: str) -> Action | None:
+    return _BY_KEY.get((target, name))
+
+
+def allowed(obj: Any, user: Any, *, names: Iterable[str] | None = None) -> list[Action]:
+    """The actions `user` may take on `obj` now, in the table's order."""
+    wanted = set(names) if names is not None else None
+    return [
+        action
+        for action in actions_for(type(obj))
+        if (wanted is None or action.name in wanted) and action.allows(obj, user)
+    ]
+
+
+def available(obj: Any, user: Any) -> list[str]:
+    """`available_transitions`: the endpoints `user` may POST to on `obj` now."""
+    return [action.name for action in allowed(obj, user) if action.endpoint]
+
+
+def require(name: str, obj: Any, user: Any) -> Action:
+    """Refuse unless `user` may take action `name` on `obj` now: 403 who, then 409 when.
+
+    Services call this with `obj` (and its related objects) locked and freshly
+    read; the API and the pages call it before reading a request body, so a
+    caller who may not act never learns what a valid body would be.
+    """
+    action = _BY_KEY[(type(obj), name)]
+    label = name.replace("-", " ")
+    noun = obj._meta.verbose_name
+    if not action.permits(obj, user):
+        raise NotPermitted(f"You may not {label} this {noun}.")
+    if not action.possible(obj):
+        blocking = _blocking(action, obj)
+        raise TransitionConflict(
+            f"Cannot {label} while the {blocking._meta.verbose_name} is "
+            f"{blocking.get_status_display().lower()}.",
+            current_state=blocking.status,
+        )
+    return action
+
+
+def _blocking(action: Action, obj: Any) -> Any:
+    """What stands in the way: `obj`'s own state, or (its own state allowing) its application's."""
+    own_state_allows = any(
+        can_proceed(getattr(obj, name), check_conditions=False) for name in action.transitions
+    )
+    if own_state_allows and isinstance(obj, Review):
+        return obj.application
+    return obj

@@ -1,0 +1,143 @@
+"""The rulebook's actions on the pages: their buttons and forms, and the one view that runs them.
+
+What a person may do is never decided here: `rulebook.allowed` lists the
+actions, `rulebook.require` and the services (under lock) decide. This
+module only turns them into HTML forms and runs the posted one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Model
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from licensing import rulebook
+from licensing.exceptions import InvalidInput, ServiceError
+from licensing.models import Application, License, Review
+from licensing.selectors import applications_visible_to, licenses_visible_to, reviews_visible_to
+
+TARGETS: dict[str, tuple[type[Model], Any]] = {
+    "applications": (Application, applications_visible_to),
+    "reviews": (Review, reviews_visible_to),
+    "licenses": (License, licenses_visible_to),
+}
+PATHS = {model: path for path, (model, _) in TARGETS.items()}
+# A licence's forms share the case page with the application's: keep their ids apart.
+ID_PREFIX = {Application: "", Review: "", License: "license-"}
+
+
+@dataclass
+class Button:
+    """One action offered on a page: where it posts, its form (bound after an error), its text."""
+
+    action: rulebook.Action
+    obj: Any
+    form: Any = None
+    intro: str = ""
+
+    @property
+    def url(self) -> str:
+        return reverse("act", args=[PATHS[type(self.obj)], self.obj.pk, self.action.name])
+
+    @property
+    def element_id(self) -> str:
+        return f"{ID_PREFIX[type(self.obj)]}{self.action.name}"
+
+    @property
+    def confirm(self) -> str:
+        return self.action.confirm.format(obj=self.obj) if self.action.confirm else ""
+
+    @property
+    def multipart(self) -> bool:
+        return bool(self.form is not None and self.form.is_multipart())
+
+
+def buttons(
+    obj: Any,
+    user: Any,
+    *,
+    bound: dict[str, Any] | None = None,
+    names: tuple[str, ...] | None = None,
+    exclude: tuple[str, ...] = (),
+    used_ids: set[str] | None = None,
+    intros: dict[str, str] | None = None,
+) -> list[Button]:
+    """The actions `user` may take on `obj` now, each with its form.
+
+    `bound` holds a form that failed, by action name, so the user's input and
+    its errors are shown again. Field ids stay unique on the page: a field
+    name already used by an earlier form gets the action's prefix.
+    """
+    bound = bound or {}
+    used_ids = used_ids if used_ids is not None else set()
+    result = []
+    for action in rulebook.allowed(obj, user, names=names):
+        if action.name in exclude:
+            continue
+        form = bound.get(action.name)
+        if form is None and action.form is not None:
+            names = set(action.form.base_fields)
+            auto_id = f"id_{action.name}-%s" if names & used_ids else "id_%s"
+            form = action.form(target=obj, auto_id=auto_id)
+        if form is not None:
+            used_ids.update(form.fields)
+        result.append(Button(action, obj, form, (intros or {}).get(action.name, "")))
+    return result
+
+
+def _case_of(obj: Any) -> int:
+    return obj.pk if isinstance(obj, Application) else obj.application_id
+
+
+@login_required
+@require_POST
+def act(request: HttpRequest, target: str, pk: int, name: str) -> HttpResponse:
+    """Run one rulebook action posted from a page, then go back to the case (or the queue)."""
+    if target not in TARGETS:
+        raise Http404
+    model, visible_to = TARGETS[target]
+    action = rulebook.get(model, name)
+    if action is None or name == "edit":  # the draft has its own page
+        raise Http404
+    obj = get_object_or_404(visible_to(request.user), pk=pk)
+    back_home = request.POST.get("next") == "home"
+    form = None
+    try:
+        rulebook.require(name, obj, request.user)
+        data: dict[str, Any] = {}
+        if action.form is not None:
+            form = action.form(request.POST, request.FILES or None, target=obj)
+            if not form.is_valid():
+                raise InvalidInput(form.errors)
+            data = dict(form.cleaned_data)
+        action.run(obj, request.user, data)
+    except InvalidInput as error:
+        if form is not None:
+            for field, errors in error.errors.items():
+                for message in errors:
+                    if message not in form.errors.get(field, []):
+                        form.add_error(field if field in form.fields else None, message)
+        if back_home or form is None:
+            for message in (m for msgs in error.errors.values() for m in msgs):
+                messages.error(request, message)
+        else:
+            from licensing.web.applications import render_case
+
+            messages.error(request, "Please correct the errors below.")
+            return render_case(request, _case_of(obj), status=400, bound={name: form})
+    except ServiceError as error:  # NotPermitted, TransitionConflict, TooLarge, refusals
+        messages.error(request, error.message)
+    else:
+        messages.success(request, action.done.format(obj=obj))
+        if name == "delete":
+            return redirect("home")
+    if back_home:
+        return redirect("home")
+    return redirect("application-detail", pk=_case_of(obj))

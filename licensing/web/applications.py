@@ -1,0 +1,151 @@
+"""The case page (every role's view of one application) and the exporter's draft form."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.db.models import Prefetch
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.safestring import mark_safe
+
+from licensing import policies, rulebook
+from licensing.exceptions import InvalidInput, ServiceError
+from licensing.models import Application, AuditEvent, Good, License, Review
+from licensing.selectors import applications_visible_to
+from licensing.services import applications as app_services
+from licensing.web import forms
+from licensing.web.actions import buttons
+from licensing.web.diagram import workflow_svg
+from licensing.web.queues import due_marks
+from licensing.web.timeline import describe_event
+
+
+def _loaded_application(request: HttpRequest, pk: int) -> Application:
+    return get_object_or_404(
+        applications_visible_to(request.user)
+        .select_related(
+            "destination",
+            "end_user_country",
+            "consignee_country",
+            "organisation",
+            "marketing_license",
+        )
+        .prefetch_related(
+            Prefetch("goods", queryset=Good.objects.select_related("control_list_entry")),
+            Prefetch("reviews", queryset=Review.objects.select_related("assigned_to")),
+            "documents",
+            "routing",
+            "information_requests",
+        ),
+        pk=pk,
+    )
+
+
+def render_case(
+    request: HttpRequest, pk: int, *, status: int = 200, bound: dict | None = None
+) -> HttpResponse:
+    """The application page; `bound` forms (with the user's input and errors) replace blanks."""
+    user = request.user
+    application = _loaded_application(request, pk)
+    reviews = list(application.reviews.all())
+    for review in reviews:
+        review.application = application
+    due_marks(reviews)
+    own_review = next((r for r in reviews if policies.is_staff_of_ministry(r, user)), None)
+    try:
+        license = application.license
+    except License.DoesNotExist:
+        license = None
+    events = list(AuditEvent.objects.filter(application=application).select_related("actor"))
+    for event in events:
+        event.label = describe_event(event)
+    open_question = next(
+        (q for q in application.information_requests.all() if q.answered_at is None), None
+    )
+    used_ids: set[str] = set()
+    intros = (
+        {"respond": f"Question from the reviewers: {open_question.question}"}
+        if open_question
+        else {}
+    )
+    actions = buttons(
+        application, user, bound=bound, exclude=("edit",), used_ids=used_ids, intros=intros
+    )
+    if own_review is not None:
+        actions += buttons(own_review, user, bound=bound, used_ids=used_ids)
+    license_buttons = buttons(license, user, bound=bound, used_ids=used_ids) if license else []
+    upload = [b for b in actions if b.action.name == "upload"]
+    context = {
+        "application": application,
+        "goods": list(application.goods.all()),
+        "reviews": reviews,
+        "show_internal": not policies.sees_exporter_view(user),
+        "events": events,
+        # Built from our own constants, with every label escaped.
+        "diagram": mark_safe(workflow_svg(application.status)),  # noqa: S308
+        "license": license,
+        "license_buttons": license_buttons,
+        "open_question": open_question,
+        "may_edit": rulebook.get(Application, "edit").allows(application, user),
+        "actions": [b for b in actions if b.action.name != "upload"],
+        "upload": upload[0] if upload else None,
+    }
+    return render(request, "licensing/application_detail.html", context, status=status)
+
+
+@login_required
+def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return render_case(request, pk)
+
+
+@login_required
+def application_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    """A new draft, or an existing one: the application's fields and its goods together."""
+    user = request.user
+    if pk:
+        application = get_object_or_404(applications_visible_to(user), pk=pk)
+        try:
+            rulebook.require("edit", application, user)
+        except ServiceError as error:
+            messages.error(request, error.message)
+            return redirect("application-detail", pk=pk)
+    elif policies.may_create_application(user):
+        application = Application(currency="USD")
+    else:
+        raise Http404
+    form = forms.ApplicationForm(
+        request.POST or None, instance=application, organisation_id=user.organisation_id
+    )
+    formset = forms.GoodFormSet(request.POST or None, instance=application, prefix="goods")
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        goods = [
+            {k: v for k, v in g.items() if k not in {"id", "DELETE", "application"}}
+            for g in formset.cleaned_data
+            if g and not g.get("DELETE")
+        ]
+        try:
+            with transaction.atomic():
+                if pk:
+                    saved = app_services.application_update_draft(
+                        application=application, user=user, fields=form.cleaned_data, goods=goods
+                    )
+                else:
+                    saved = app_services.application_create_draft(
+                        user=user, fields=form.cleaned_data, goods=goods
+                    )
+        except InvalidInput as error:
+            for field, errors in error.errors.items():
+                for message in errors:
+                    form.add_error(None if field not in form.fields else field, message)
+        except ServiceError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, f"Draft {saved.reference} saved.")
+            return redirect("application-detail", pk=saved.pk)
+    return render(
+        request,
+        "licensing/application_form.html",
+        {"form": form, "formset": formset, "application": application if pk else None},
+    )

@@ -1,0 +1,44 @@
+"""The timeline of a case, told for people: one sentence per audit event."""
+
+from __future__ import annotations
+
+from accounts.models import Ministry
+from licensing.models import AuditEvent
+
+EVENT_LABELS = {
+    "application_submitted": "Submitted",
+    "review_claimed": "{ministry} review claimed",
+    "review_reassigned": "{ministry} review reassigned",
+    "review_completed": "{ministry} recommended: {recommendation}",
+    "review_deemed": "{ministry}: no objection deemed (deadline passed in silence)",
+    "information_requested": "Question asked; review clocks stopped",
+    "information_provided": "Question answered; review clocks restarted",
+    "application_approved": "Approved: every ministry approved",
+    "application_denied": "Denied: every ministry denied",
+    "application_disputed": "Disputed: the ministries disagree; sent to the committee",
+    "referred_to_committee": "Referred to the committee: {ministry} review overdue",
+    "committee_decided": "Committee decided: {decision}",
+    "application_withdrawn": "Withdrawn",
+    "license_issued": "License {license} issued",
+    "license_suspended": "License {license} suspended",
+    "license_reinstated": "License {license} reinstated",
+    "license_revoked": "License {license} revoked",
+    "license_expired": "License {license} expired",
+    "escalation_step": "{ministry} review overdue: {step}",
+    "document_uploaded": "Document added",
+}
+
+
+def describe_event(event: AuditEvent) -> str:
+    """A sentence for a person, from the event's action and data."""
+    data = event.data or {}
+    ministry = data.get("ministry", "")
+    values = {
+        "ministry": Ministry(ministry).label if ministry in Ministry.values else "A",
+        "recommendation": str(data.get("recommendation", "")).replace("_", " "),
+        "decision": data.get("decision", ""),
+        "license": data.get("license", ""),
+        "step": str(data.get("step", "")).replace("_", " "),
+    }
+    template = EVENT_LABELS.get(event.action)
+    return template.format(**values) if template else event.action.replace("_", " ").capitalize()

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from licensing.web import actions, applications, queues
+
+urlpatterns = [
+    path("", queues.home, name="home"),
+    path("applications/new/", applications.application_edit, name="application-new"),
+    path("applications/<int:pk>/", applications.application_detail, name="application-detail"),
+    path("applications/<int:pk>/edit/", applications.application_edit, name="application-edit"),
+    # Every action a page offers posts here; the rulebook names them.
+    path("<slug:target>/<int:pk>/<slug:name>/", actions.act, name="act"),
+]
