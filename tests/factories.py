@@ -117,3 +117,49 @@ def draft(
             us_origin_content=us_origin_content,
         )
     return application
+
+
+# Cases further along, built through the services as people would.
+
+
+def submitted(exporter, **kwargs) -> Application:
+    """A complete draft of `exporter`'s organisation, submitted (routed, reviews pending)."""
+    from licensing.services.applications import application_submit
+
+    return application_submit(application=draft(created_by=exporter, **kwargs), user=exporter)
+
+
+def recommend_all(application: Application, reviewers: dict, recommendations=None) -> Application:
+    """Each open review claimed by its ministry's reviewer and completed.
+
+    `recommendations` maps a ministry to its recommendation (default approve).
+    """
+    from licensing.models import Review
+    from licensing.services.reviews import review_claim, review_recommend
+
+    for review in Review.objects.filter(application=application, status="pending"):
+        reviewer = reviewers[review.ministry]
+        recommendation = (recommendations or {}).get(review.ministry, "approve")
+        review_claim(review=review, user=reviewer)
+        review_recommend(
+            review=review,
+            user=reviewer,
+            recommendation=recommendation,
+            reason="Against policy." if recommendation == "deny" else "",
+        )
+    application.refresh_from_db()
+    return application
+
+
+def approved(exporter, reviewers, **kwargs) -> Application:
+    """Submitted and approved by every ministry: it has an active license."""
+    return recommend_all(submitted(exporter, **kwargs), reviewers)
+
+
+def disputed(exporter, reviewers, **kwargs) -> Application:
+    """A munitions export to China (Defense and Foreign review it); they disagree."""
+    kwargs.setdefault("code", "ML10")
+    kwargs.setdefault("destination", "CN")
+    kwargs.setdefault("license_type", "marketing")
+    application = submitted(exporter, **kwargs)
+    return recommend_all(application, reviewers, {"defense": "approve", "foreign": "deny"})

@@ -7,11 +7,6 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 
-@pytest.fixture(autouse=True)
-def _media_in_tmp(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 def token_for(user) -> str:
     token, _ = Token.objects.get_or_create(user=user)
     return token.key

@@ -6,17 +6,11 @@ import pytest
 import time_machine
 
 from licensing.models import Review
-from licensing.services.applications import application_submit
-from tests.factories import ReviewerFactory, draft
+from tests.factories import ReviewerFactory, submitted
 
 pytestmark = pytest.mark.django_db
 
 SUNDAY = "2026-11-01 10:00 +02:00"
-
-
-def submitted(exporter, **kwargs):
-    application = draft(created_by=exporter, **kwargs)
-    return application_submit(application=application, user=exporter)
 
 
 def _ids(response) -> list[int]:

@@ -7,8 +7,7 @@ from django.contrib import admin
 from django.urls import reverse
 
 from licensing.models import Application, AuditEvent, RoutingRule
-from licensing.services.applications import application_submit
-from tests.factories import draft
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +20,7 @@ def admin_client(client, administrator):
 
 @pytest.fixture
 def submitted(exporter) -> Application:
-    return application_submit(application=draft(created_by=exporter), user=exporter)
+    return factories.submitted(exporter)
 
 
 def _url(model, page: str, *args) -> str:

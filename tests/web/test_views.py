@@ -98,7 +98,6 @@ def test_an_exporter_adds_a_document_and_a_reviewer_opens_it(
 ):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    settings.MEDIA_ROOT = tmp_path
     application = draft(created_by=exporter)
     client.force_login(exporter)
     png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16

@@ -30,7 +30,7 @@ from licensing.services.applications import (
     application_withdraw,
 )
 from licensing.services.reviews import review_claim, review_recommend, review_request_information
-from tests.factories import draft
+from tests.factories import approved, draft
 
 pytestmark = pytest.mark.django_db
 
@@ -238,13 +238,7 @@ class TestSubmit:
 
 
 def _approved_marketing_license(exporter, reviewers) -> License:
-    application = application_submit(
-        application=draft(created_by=exporter, code="ML10", license_type="marketing"),
-        user=exporter,
-    )
-    for ministry, review in _reviews(application).items():
-        _complete(review, reviewers[ministry])
-    application.refresh_from_db()
+    application = approved(exporter, reviewers, code="ML10", license_type="marketing")
     assert application.status == "approved"
     return application.license
 

@@ -1,0 +1,189 @@
+"""The rulebook is the one answer to "may this person do this now?".
+
+For every action, every persona and every state the builders reach, three
+places must agree: the API offers it (`available_transitions`), the page shows
+its button, and the service accepts it. Each is asked through its own door:
+the API and the page over HTTP, the service directly (rolled back).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from licensing import rulebook
+from licensing.exceptions import InvalidInput, NotPermitted, TransitionConflict
+from licensing.models import Application, License, Review
+from licensing.services.applications import application_withdraw
+from licensing.services.licenses import license_suspend
+from licensing.services.reviews import review_claim, review_request_information
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+@dataclass
+class Case:
+    name: str
+    application: Application
+
+    @property
+    def review(self) -> Review | None:
+        """The Defense review when there is one (every built case but a draft has one)."""
+        return self.application.reviews.filter(ministry="defense").first()
+
+    @property
+    def license(self) -> License | None:
+        return License.objects.filter(application=self.application).first()
+
+
+def _cases(exporter, reviewers, supervisors) -> list[Case]:
+    """One case in each state the builders reach; every one routed to Defense once submitted."""
+    munitions = {"code": "ML10", "destination": "CN", "license_type": "marketing"}
+    cases = [Case("draft", factories.draft(created_by=exporter, **munitions))]
+    cases.append(Case("under review", factories.submitted(exporter, **munitions)))
+    claimed = factories.submitted(exporter, **munitions)
+    review_claim(review=claimed.reviews.get(ministry="defense"), user=reviewers["defense"])
+    cases.append(Case("claimed by Defense", claimed))
+    asked = factories.submitted(exporter, **munitions)
+    review_request_information(
+        review=asked.reviews.get(ministry="foreign"), user=reviewers["foreign"], question="Who?"
+    )
+    cases.append(Case("information requested", asked))
+    cases.append(Case("disputed", factories.disputed(exporter, reviewers)))
+    cases.append(Case("approved", factories.approved(exporter, reviewers, **munitions)))
+    suspended = factories.approved(exporter, reviewers, **munitions)
+    license_suspend(license=suspended.license, user=supervisors["defense"], reason="Inquiry")
+    cases.append(Case("license suspended", suspended))
+    denied = factories.submitted(exporter, **munitions)
+    cases.append(
+        Case("denied", factories.recommend_all(denied, reviewers, dict.fromkeys(reviewers, "deny")))
+    )
+    withdrawn = factories.submitted(exporter, **munitions)
+    application_withdraw(application=withdrawn, user=exporter)
+    cases.append(Case("withdrawn", withdrawn))
+    return cases
+
+
+def _personas(exporter, outsider, reviewers, supervisors, committee_member, administrator):
+    colleague = factories.ReviewerFactory(username="defense-colleague", ministry="defense")
+    return {
+        "exporter": exporter,
+        "outsider": outsider,
+        **{f"{m} reviewer": user for m, user in reviewers.items()},
+        **{f"{m} supervisor": user for m, user in supervisors.items()},
+        "defense colleague": colleague,
+        "committee": committee_member,
+        "administrator": administrator,
+    }
+
+
+def _input(action: rulebook.Action, obj, user) -> dict:
+    """A valid input for the action, so only who and when can refuse it."""
+    if action.name == "reassign":
+        return {"assignee": factories.ReviewerFactory(ministry=obj.ministry)}
+    if action.name == "upload":
+        return {"file": SimpleUploadedFile("spec.pdf", PDF), "kind": "other"}
+    if action.name == "edit":
+        return {"fields": {}, "goods": None}
+    return {
+        "respond": {"answer": "From its own budget."},
+        "withdraw": {"reason": ""},
+        "decide": {"decision": "approve", "reason": "The committee agrees."},
+        "recommend": {"recommendation": "approve", "reason": "", "conditions": ""},
+        "request-information": {"question": "Who finances it?"},
+    }.get(action.name, {"reason": "Inquiry"} if action.target is License else {})
+
+
+class _RolledBack(Exception):
+    pass
+
+
+def _service_accepts(action: rulebook.Action, obj, user) -> bool:
+    try:
+        with transaction.atomic():
+            action.run(obj, user, _input(action, obj, user))
+            raise _RolledBack
+    except _RolledBack:
+        return True
+    except (NotPermitted, TransitionConflict):
+        return False
+    except InvalidInput as error:  # only the input may be refused here, never who or when
+        pytest.fail(f"{action.name} refused its valid input: {error.errors}")
+
+
+def _offered_by_api(action: rulebook.Action, obj, user) -> bool | None:
+    """Whether the object's `available_transitions` lists the action; None if invisible."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0]}")
+    path = {Application: "applications", Review: "reviews", License: "licenses"}[action.target]
+    response = client.get(f"/api/v1/{path}/{obj.pk}/")
+    if response.status_code == 404:
+        return None
+    assert response.status_code == 200, response.content
+    return action.name in response.json()["available_transitions"]
+
+
+def _button_on_page(action: rulebook.Action, obj, user, client) -> bool:
+    client.force_login(user)
+    case = obj if isinstance(obj, Application) else obj.application
+    response = client.get(f"/applications/{case.pk}/")
+    if response.status_code == 404:
+        return False
+    page = response.content.decode()
+    if action.name == "edit":
+        return f'href="/applications/{case.pk}/edit/"' in page
+    path = {Application: "applications", Review: "reviews", License: "licenses"}[action.target]
+    return bool(re.search(rf'action="/{path}/{obj.pk}/{re.escape(action.name)}/"', page))
+
+
+def test_every_transition_of_an_action_shares_one_permission():
+    for action in rulebook.ACTIONS:
+        permissions = {t.permission for t in action._transitions}
+        if action.transitions:
+            assert len(permissions) == 1 and None not in permissions, action.name
+        else:
+            assert action.policy is not None and action.states, action.name
+
+
+def test_the_api_the_page_and_the_service_agree_for_every_action_persona_and_state(
+    client, exporter, outsider, reviewers, supervisors, committee_member, administrator
+):
+    cases = _cases(exporter, reviewers, supervisors)
+    personas = _personas(
+        exporter, outsider, reviewers, supervisors, committee_member, administrator
+    )
+    accepted: set[str] = set()
+    disagreements = []
+    for case in cases:
+        for action in rulebook.ACTIONS:
+            obj = {Application: case.application, Review: case.review, License: case.license}[
+                action.target
+            ]
+            if obj is None:
+                continue
+            for persona, user in personas.items():
+                obj.refresh_from_db()
+                if isinstance(obj, Review):
+                    obj.application.refresh_from_db()
+                service = _service_accepts(action, obj, user)
+                page = _button_on_page(action, obj, user, client)
+                api = _offered_by_api(action, obj, user) if action.endpoint else service
+                if not (service == page == bool(api)):
+                    disagreements.append(
+                        f"{case.name} / {action.name} / {persona}: "
+                        f"service {service}, page {page}, api {api}"
+                    )
+                if service:
+                    accepted.add(action.name)
+    assert disagreements == []
+    # The states and personas above reach every action at least once.
+    assert accepted == {action.name for action in rulebook.ACTIONS}
