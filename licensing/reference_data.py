@@ -162,16 +162,20 @@ def _history(apps, model_name: str, obj, fields: list[str]) -> None:
 
 def load(apps) -> None:
     """Load (or complete) the reference data; rows already present are left as they are."""
+    _countries(apps)
+    lists = _country_lists(apps)
+    _control_entries(apps)
+    _routing_rules(apps, lists)
+    _deadline_policies(apps)
+    LicenseValidity = apps.get_model("licensing", "LicenseValidity")
+    for license_type, years in LICENSE_VALIDITY.items():
+        LicenseValidity.objects.get_or_create(license_type=license_type, defaults={"years": years})
+
+
+def _countries(apps) -> None:
     import pycountry
 
     Country = apps.get_model("licensing", "Country")
-    CountryList = apps.get_model("licensing", "CountryList")
-    ControlListEntry = apps.get_model("licensing", "ControlListEntry")
-    RoutingRule = apps.get_model("licensing", "RoutingRule")
-    DeadlinePolicy = apps.get_model("licensing", "DeadlinePolicy")
-    EscalationStep = apps.get_model("licensing", "EscalationStep")
-    LicenseValidity = apps.get_model("licensing", "LicenseValidity")
-
     existing = set(Country.objects.values_list("code", flat=True))
     Country.objects.bulk_create(
         [
@@ -180,6 +184,10 @@ def load(apps) -> None:
             if c.alpha_2 not in existing
         ]
     )
+
+
+def _country_lists(apps) -> dict:
+    CountryList = apps.get_model("licensing", "CountryList")
     lists = {}
     for slug, (name, codes) in COUNTRY_LISTS.items():
         country_list, created = CountryList.objects.get_or_create(
@@ -188,7 +196,11 @@ def load(apps) -> None:
         if created:
             country_list.countries.set(codes)
         lists[slug] = country_list
+    return lists
 
+
+def _control_entries(apps) -> None:
+    ControlListEntry = apps.get_model("licensing", "ControlListEntry")
     for regime, entries in (("munitions", MUNITIONS), ("dual_use", DUAL_USE)):
         for code, description in entries:
             entry, created = ControlListEntry.objects.get_or_create(
@@ -197,26 +209,30 @@ def load(apps) -> None:
             if created:
                 _history(apps, "ControlListEntry", entry, ["code", "regime", "description"])
 
-    if not RoutingRule.objects.exists():
-        for priority, name, action, ministry, message, rule_conditions in ROUTING_RULES:
-            conditions = dict(rule_conditions)
-            if "destination_list" in conditions:
-                conditions["destination_list"] = lists[conditions["destination_list"]]
-            rule = RoutingRule.objects.create(
-                priority=priority,
-                name=name,
-                action=action,
-                ministry=ministry,
-                message=message,
-                **conditions,
-            )
-            _history(
-                apps,
-                "RoutingRule",
-                rule,
-                [f.attname for f in RoutingRule._meta.concrete_fields if f.name != "id"],
-            )
 
+def _routing_rules(apps, lists: dict) -> None:
+    RoutingRule = apps.get_model("licensing", "RoutingRule")
+    if RoutingRule.objects.exists():
+        return
+    fields = [f.attname for f in RoutingRule._meta.concrete_fields if f.name != "id"]
+    for priority, name, action, ministry, message, rule_conditions in ROUTING_RULES:
+        conditions = dict(rule_conditions)
+        if "destination_list" in conditions:
+            conditions["destination_list"] = lists[conditions["destination_list"]]
+        rule = RoutingRule.objects.create(
+            priority=priority,
+            name=name,
+            action=action,
+            ministry=ministry,
+            message=message,
+            **conditions,
+        )
+        _history(apps, "RoutingRule", rule, fields)
+
+
+def _deadline_policies(apps) -> None:
+    DeadlinePolicy = apps.get_model("licensing", "DeadlinePolicy")
+    EscalationStep = apps.get_model("licensing", "EscalationStep")
     for ministry, (days, reminder, steps) in DEADLINE_POLICIES.items():
         policy, created = DeadlinePolicy.objects.get_or_create(
             ministry=ministry, defaults={"review_days": days, "reminder_days_before": reminder}
@@ -229,6 +245,3 @@ def load(apps) -> None:
         for after, action in steps:
             step = EscalationStep.objects.create(policy=policy, days_after_due=after, action=action)
             _history(apps, "EscalationStep", step, ["policy_id", "days_after_due", "action"])
-
-    for license_type, years in LICENSE_VALIDITY.items():
-        LicenseValidity.objects.get_or_create(license_type=license_type, defaults={"years": years})

@@ -26,55 +26,103 @@ class RoutingResult:
     ministries: list[str]
 
 
+# Each condition of a rule: None when the rule does not set it, False when it fails,
+# else the reason it holds, for the routing explanation.
+Verdict = str | bool | None
+
+
+def _destination(rule: RoutingRule, application: Application, goods: Sequence[Good]) -> Verdict:
+    if rule.destination_list_id is None:
+        return None
+    codes = {country.code for country in rule.destination_list.countries.all()}
+    if application.destination_id not in codes:
+        return False
+    return f"destination {application.destination_id} is on the '{rule.destination_list.slug}' list"
+
+
+def _first_good(goods: Sequence[Good], holds) -> Good | None:
+    return next((good for good in goods if holds(good)), None)
+
+
+def _regime(rule: RoutingRule, application: Application, goods: Sequence[Good]) -> Verdict:
+    if not rule.regime:
+        return None
+    hit = _first_good(goods, lambda g: g.control_list_entry.regime == rule.regime)
+    return hit is not None and f"{hit.control_list_entry.code} is in the {rule.regime} regime"
+
+
+def _code_prefix(rule: RoutingRule, application: Application, goods: Sequence[Good]) -> Verdict:
+    if not rule.control_code_prefix:
+        return None
+    prefix = rule.control_code_prefix.upper()
+    hit = _first_good(goods, lambda g: g.control_list_entry.code.upper().startswith(prefix))
+    return hit is not None and f"{hit.control_list_entry.code} starts with {prefix}"
+
+
+def _generation(rule: RoutingRule, application: Application, goods: Sequence[Good]) -> Verdict:
+    if not rule.technology_generation:
+        return None
+    hit = _first_good(goods, lambda g: g.technology_generation == rule.technology_generation)
+    return hit is not None and (
+        f"'{hit.description}' is of the {rule.technology_generation} generation"
+    )
+
+
+def _us_origin(rule: RoutingRule, application: Application, goods: Sequence[Good]) -> Verdict:
+    if rule.us_origin_content is None:
+        return None
+    has_us = any(g.us_origin_content for g in goods)
+    if has_us != rule.us_origin_content:
+        return False
+    return "a good has US-origin content" if has_us else "no good has US-origin content"
+
+
+def _end_use(rule: RoutingRule, application: Application, goods: Sequence[Good]) -> Verdict:
+    if rule.military_end_use is None:
+        return None
+    return application.military_end_use == rule.military_end_use and (
+        "military end use" if rule.military_end_use else "civilian end use"
+    )
+
+
+def _license_type(rule: RoutingRule, application: Application, goods: Sequence[Good]) -> Verdict:
+    if not rule.license_type:
+        return None
+    return application.license_type == rule.license_type and (
+        f"license type is {rule.license_type}"
+    )
+
+
+def _min_value(rule: RoutingRule, application: Application, goods: Sequence[Good]) -> Verdict:
+    if rule.min_total_value is None:
+        return None
+    value = total_value(goods)
+    return value >= rule.min_total_value and (
+        f"total value {value} {application.currency} is at least {rule.min_total_value}"
+    )
+
+
+CONDITIONS = (
+    _destination,
+    _regime,
+    _code_prefix,
+    _generation,
+    _us_origin,
+    _end_use,
+    _license_type,
+    _min_value,
+)
+
+
 def _explain(rule: RoutingRule, application: Application, goods: Sequence[Good]) -> str | None:
     """Why `rule` applies to the application, or None when a condition fails."""
     reasons: list[str] = []
-    if rule.destination_list_id is not None:
-        codes = {country.code for country in rule.destination_list.countries.all()}
-        if application.destination_id not in codes:
+    for condition in CONDITIONS:
+        verdict = condition(rule, application, goods)
+        if verdict is False:
             return None
-        reasons.append(
-            f"destination {application.destination_id} is on the "
-            f"'{rule.destination_list.slug}' list"
-        )
-    if rule.regime:
-        hits = [g for g in goods if g.control_list_entry.regime == rule.regime]
-        if not hits:
-            return None
-        reasons.append(f"{hits[0].control_list_entry.code} is in the {rule.regime} regime")
-    if rule.control_code_prefix:
-        prefix = rule.control_code_prefix.upper()
-        hits = [g for g in goods if g.control_list_entry.code.upper().startswith(prefix)]
-        if not hits:
-            return None
-        reasons.append(f"{hits[0].control_list_entry.code} starts with {prefix}")
-    if rule.technology_generation:
-        hits = [g for g in goods if g.technology_generation == rule.technology_generation]
-        if not hits:
-            return None
-        reasons.append(f"'{hits[0].description}' is of the {rule.technology_generation} generation")
-    if rule.us_origin_content is not None:
-        has_us = any(g.us_origin_content for g in goods)
-        if has_us != rule.us_origin_content:
-            return None
-        reasons.append(
-            "a good has US-origin content" if has_us else "no good has US-origin content"
-        )
-    if rule.military_end_use is not None:
-        if application.military_end_use != rule.military_end_use:
-            return None
-        reasons.append("military end use" if rule.military_end_use else "civilian end use")
-    if rule.license_type:
-        if application.license_type != rule.license_type:
-            return None
-        reasons.append(f"license type is {rule.license_type}")
-    if rule.min_total_value is not None:
-        value = total_value(goods)
-        if value < rule.min_total_value:
-            return None
-        reasons.append(
-            f"total value {value} {application.currency} is at least {rule.min_total_value}"
-        )
+        if verdict:
+            reasons.append(verdict)
     return "; ".join(reasons) or "applies to every application"
 
 

@@ -96,6 +96,48 @@ def _case_of(obj: Any) -> int:
     return obj.pk if isinstance(obj, Application) else obj.application_id
 
 
+def _back(request: HttpRequest, obj: Any) -> HttpResponse:
+    if request.POST.get("next") == "home":
+        return redirect("home")
+    return redirect("application-detail", pk=_case_of(obj))
+
+
+def _run(action: rulebook.Action, obj: Any, request: HttpRequest) -> None:
+    """Who and when first, then the form, then the service; a refused input keeps its form."""
+    rulebook.require(action.name, obj, request.user)
+    form = None
+    try:
+        data: dict[str, Any] = {}
+        if action.form is not None:
+            form = action.form(request.POST, request.FILES or None, target=obj)
+            if not form.is_valid():
+                raise InvalidInput(form.errors)
+            data = dict(form.cleaned_data)
+        action.run(obj, request.user, data)
+    except InvalidInput as error:
+        error.form = form
+        raise
+
+
+def _invalid(
+    request: HttpRequest, action: rulebook.Action, obj: Any, error: InvalidInput
+) -> HttpResponse:
+    """Show the form again with what was typed and every error, or say why on the way back."""
+    form = getattr(error, "form", None)
+    if form is None or request.POST.get("next") == "home":
+        for message in (m for msgs in error.errors.values() for m in msgs):
+            messages.error(request, message)
+        return _back(request, obj)
+    for field, errors in error.errors.items():
+        for message in errors:
+            if message not in form.errors.get(field, []):
+                form.add_error(field if field in form.fields else None, message)
+    from licensing.web.applications import render_case
+
+    messages.error(request, "Please correct the errors below.")
+    return render_case(request, _case_of(obj), status=400, bound={action.name: form})
+
+
 @login_required
 @require_POST
 def act(request: HttpRequest, target: str, pk: int, name: str) -> HttpResponse:
@@ -107,37 +149,14 @@ def act(request: HttpRequest, target: str, pk: int, name: str) -> HttpResponse:
     if action is None or name == "edit":  # the draft has its own page
         raise Http404
     obj = get_object_or_404(visible_to(request.user), pk=pk)
-    back_home = request.POST.get("next") == "home"
-    form = None
     try:
-        rulebook.require(name, obj, request.user)
-        data: dict[str, Any] = {}
-        if action.form is not None:
-            form = action.form(request.POST, request.FILES or None, target=obj)
-            if not form.is_valid():
-                raise InvalidInput(form.errors)
-            data = dict(form.cleaned_data)
-        action.run(obj, request.user, data)
+        _run(action, obj, request)
     except InvalidInput as error:
-        if form is not None:
-            for field, errors in error.errors.items():
-                for message in errors:
-                    if message not in form.errors.get(field, []):
-                        form.add_error(field if field in form.fields else None, message)
-        if back_home or form is None:
-            for message in (m for msgs in error.errors.values() for m in msgs):
-                messages.error(request, message)
-        else:
-            from licensing.web.applications import render_case
-
-            messages.error(request, "Please correct the errors below.")
-            return render_case(request, _case_of(obj), status=400, bound={name: form})
-    except ServiceError as error:  # NotPermitted, TransitionConflict, TooLarge, refusals
+        return _invalid(request, action, obj, error)
+    except ServiceError as error:  # NotPermitted, TransitionConflict, TooLarge
         messages.error(request, error.message)
     else:
         messages.success(request, action.done.format(obj=obj))
         if name == "delete":
             return redirect("home")
-    if back_home:
-        return redirect("home")
-    return redirect("application-detail", pk=_case_of(obj))
+    return _back(request, obj)

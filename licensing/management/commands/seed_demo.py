@@ -87,101 +87,107 @@ class Command(BaseCommand):
         return created_count
 
     def _applications(self, count: int) -> None:
-        from licensing.services.applications import (
-            application_create_draft,
-            application_decide,
-            application_submit,
-            application_withdraw,
-        )
-        from licensing.services.reviews import (
-            review_claim,
-            review_recommend,
-            review_request_information,
-        )
-
+        """`count` demo applications, cycling through every state people reach."""
         users = {u.username: u for u in User.objects.all()}
-        exporter = users["exporter"]
         entries = list(
             ControlListEntry.objects.filter(
-                code__in=["ML10", "ML5", "ML15", "6A003", "9A012", "5A002", "3A001", "1C010"]
+                regime="dual_use", code__in=["6A003", "9A012", "5A002", "3A001", "1C010"]
             )
         )
         rng = random.Random(20261125)  # noqa: S311 - demo data, not secrets
-        targets = itertools.cycle(
-            [
-                ApplicationStatus.DRAFT,
-                ApplicationStatus.UNDER_REVIEW,
-                ApplicationStatus.INFORMATION_REQUESTED,
-                ApplicationStatus.APPROVED,
-                ApplicationStatus.DENIED,
-                ApplicationStatus.DISPUTED,
-                ApplicationStatus.WITHDRAWN,
-            ]
-        )
+        targets = itertools.cycle(DEMO_STATES)
         for _, target in zip(
             tqdm(range(count), desc="applications", unit="app"), targets, strict=False
         ):
-            dual_use_only = [e for e in entries if e.regime == "dual_use"]
-            goods = [
-                {
-                    "description": f"Demo item {rng.randint(100, 999)}",
-                    "control_list_entry": entry,
-                    "quantity": rng.randint(1, 50),
-                    "unit_value": Decimal(rng.randint(1000, 250000)),
-                    "technology_generation": rng.choice(["current", "previous", "legacy"]),
-                }
-                for entry in rng.sample(dual_use_only, k=rng.randint(1, 2))
-            ]
-            application = application_create_draft(
-                user=exporter,
-                fields={
-                    "license_type": "dual_use_export",
-                    "destination_id": "IN"
-                    if target == ApplicationStatus.DISPUTED
-                    else rng.choice(DESTINATIONS),
-                    "end_user_name": f"Demo End User {rng.randint(1, 500)}",
-                    "end_user_address": "1 Demo Street",
-                    "end_user_country_id": "US",
-                    "end_user_type": rng.choice(["commercial", "research", "government"]),
-                    "end_use": "Integration into civilian products.",
-                    "military_end_use": False,
-                },
-                goods=goods,
+            application = _demo_draft(users["exporter"], entries, rng, target)
+            if target != ApplicationStatus.DRAFT:
+                _advance(application, target, users, rng)
+
+
+DEMO_STATES = [
+    ApplicationStatus.DRAFT,
+    ApplicationStatus.UNDER_REVIEW,
+    ApplicationStatus.INFORMATION_REQUESTED,
+    ApplicationStatus.APPROVED,
+    ApplicationStatus.DENIED,
+    ApplicationStatus.DISPUTED,
+    ApplicationStatus.WITHDRAWN,
+]
+
+
+def _demo_draft(exporter: User, entries: list, rng: random.Random, target: str):
+    """A dual-use draft with one or two goods; the disputed ones go to India (Foreign objects)."""
+    from licensing.services.applications import application_create_draft
+
+    goods = [
+        {
+            "description": f"Demo item {rng.randint(100, 999)}",
+            "control_list_entry": entry,
+            "quantity": rng.randint(1, 50),
+            "unit_value": Decimal(rng.randint(1000, 250000)),
+            "technology_generation": rng.choice(["current", "previous", "legacy"]),
+        }
+        for entry in rng.sample(entries, k=rng.randint(1, 2))
+    ]
+    destination = "IN" if target == ApplicationStatus.DISPUTED else rng.choice(DESTINATIONS)
+    return application_create_draft(
+        user=exporter,
+        fields={
+            "license_type": "dual_use_export",
+            "destination_id": destination,
+            "end_user_name": f"Demo End User {rng.randint(1, 500)}",
+            "end_user_address": "1 Demo Street",
+            "end_user_country_id": "US",
+            "end_user_type": rng.choice(["commercial", "research", "government"]),
+            "end_use": "Integration into civilian products.",
+            "military_end_use": False,
+        },
+        goods=goods,
+    )
+
+
+def _advance(application, target: str, users: dict, rng: random.Random) -> None:
+    """Take a demo draft through the services, as its people would, to `target`."""
+    from licensing.services.applications import (
+        application_decide,
+        application_submit,
+        application_withdraw,
+    )
+    from licensing.services.reviews import (
+        review_claim,
+        review_recommend,
+        review_request_information,
+    )
+
+    exporter = users["exporter"]
+    application = application_submit(application=application, user=exporter)
+    reviews = list(Review.objects.filter(application=application))
+    if target == ApplicationStatus.WITHDRAWN:
+        application_withdraw(application=application, user=exporter, reason="Demo")
+    elif target == ApplicationStatus.INFORMATION_REQUESTED:
+        review_request_information(
+            review=reviews[0],
+            user=users[reviews[0].ministry],
+            question="Please attach the end-user certificate.",
+        )
+    elif target != ApplicationStatus.UNDER_REVIEW:
+        for i, review in enumerate(reviews):
+            reviewer = users[review.ministry]
+            review_claim(review=review, user=reviewer)
+            deny = target == ApplicationStatus.DENIED or (
+                target == ApplicationStatus.DISPUTED and i == 0
             )
-            if target == ApplicationStatus.DRAFT:
-                continue
-            application = application_submit(application=application, user=exporter)
-            reviews = list(Review.objects.filter(application=application))
-            if target == ApplicationStatus.UNDER_REVIEW:
-                continue
-            if target == ApplicationStatus.WITHDRAWN:
-                application_withdraw(application=application, user=exporter, reason="Demo")
-                continue
-            if target == ApplicationStatus.INFORMATION_REQUESTED:
-                reviewer = users[reviews[0].ministry]
-                review_request_information(
-                    review=reviews[0],
-                    user=reviewer,
-                    question="Please attach the end-user certificate.",
-                )
-                continue
-            for i, review in enumerate(reviews):
-                reviewer = users[review.ministry]
-                review_claim(review=review, user=reviewer)
-                deny = target == ApplicationStatus.DENIED or (
-                    target == ApplicationStatus.DISPUTED and i == 0
-                )
-                review_recommend(
-                    review=review,
-                    user=reviewer,
-                    recommendation="deny" if deny else "approve",
-                    reason="Demo reasons." if deny else "",
-                )
-            application.refresh_from_db()
-            if application.status == ApplicationStatus.DISPUTED and rng.random() < 0.3:
-                application_decide(
-                    application=application,
-                    user=users["committee"],
-                    decision="approve",
-                    reason="The committee accepts the end-user assurances.",
-                )
+            review_recommend(
+                review=review,
+                user=reviewer,
+                recommendation="deny" if deny else "approve",
+                reason="Demo reasons." if deny else "",
+            )
+        application.refresh_from_db()
+        if application.status == ApplicationStatus.DISPUTED and rng.random() < 0.3:
+            application_decide(
+                application=application,
+                user=users["committee"],
+                decision="approve",
+                reason="The committee accepts the end-user assurances.",
+            )
