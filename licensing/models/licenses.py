@@ -21,6 +21,10 @@ class LicenseStatus(models.TextChoices):
 L = LicenseStatus
 
 
+# In force, or paused: the states the expiry task still ends.
+LIVE_STATES = (L.ACTIVE, L.SUSPENDED)
+
+
 class License(ConcurrentTransitionMixin, models.Model):
     number = models.CharField(max_length=20, unique=True, editable=False)
     application = models.OneToOneField(

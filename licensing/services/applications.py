@@ -24,6 +24,7 @@ from licensing.models import (
     LicenseStatus,
     LicenseType,
     NotificationEvent,
+    Recommendation,
     Review,
     ReviewStatus,
     RoutingDecision,
@@ -452,7 +453,7 @@ def application_conclude_if_reviewed(*, application: Application, actor: User | 
     reviews = list(application.reviews.exclude(status=ReviewStatus.CANCELLED))
     if not reviews or any(r.status != ReviewStatus.COMPLETED for r in reviews):
         return
-    denies = sum(1 for r in reviews if r.recommendation == "deny")
+    denies = sum(1 for r in reviews if r.recommendation == Recommendation.DENY)
     if denies == 0:
         action, method = "application_approved", application.approve
     elif denies == len(reviews):

@@ -9,12 +9,12 @@ from django.db import transaction
 
 from licensing.clock import local_today
 from licensing.models import License, LicenseStatus, NotificationEvent
+from licensing.models.licenses import LIVE_STATES
 from licensing.notifications import notify
 from licensing.selectors import organisation_exporters
 from licensing.services.licenses import license_expire
 
 WARNING_DAYS = 30
-LIVE = [LicenseStatus.ACTIVE, LicenseStatus.SUSPENDED]
 
 
 @dataclass
@@ -26,7 +26,7 @@ class ExpiryReport:
 def licenses_expire_and_warn(*, today: date | None = None) -> ExpiryReport:
     today = today or local_today()
     report = ExpiryReport()
-    for license in License.objects.filter(status__in=LIVE, valid_until__lt=today).only("pk"):
+    for license in License.objects.filter(status__in=LIVE_STATES, valid_until__lt=today).only("pk"):
         if license_expire(license=license, today=today):
             report.expired += 1
     warn_by = today + timedelta(days=WARNING_DAYS)

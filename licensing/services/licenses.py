@@ -19,6 +19,7 @@ from licensing.models import (
     Review,
     ReviewStatus,
 )
+from licensing.models.licenses import LIVE_STATES
 from licensing.notifications import notify
 from licensing.selectors import organisation_exporters
 from licensing.services.common import lock, next_number, run_transition
@@ -113,7 +114,7 @@ def license_expire(*, license: License, today: date | None = None) -> License | 
     with transaction.atomic():
         application = lock(Application, license.application_id)
         license = lock(License, license.pk)
-        if license.status not in ("active", "suspended") or license.valid_until >= today:
+        if license.status not in LIVE_STATES or license.valid_until >= today:
             return None
         from_state = run_transition(license, "expire", license.expire)
         audit_record(

@@ -16,6 +16,8 @@ from licensing.models import (
     DocumentKind,
     Good,
     License,
+    LicenseStatus,
+    LicenseType,
     Recommendation,
     RoutingRule,
     RuleAction,
@@ -44,7 +46,9 @@ class ApplicationForm(forms.ModelForm):
     def __init__(self, *args, organisation_id: int, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["marketing_license"].queryset = License.objects.filter(
-            organisation_id=organisation_id, license_type="marketing", status="active"
+            organisation_id=organisation_id,
+            license_type=LicenseType.MARKETING,
+            status=LicenseStatus.ACTIVE,
         )
         # Say up front which destinations a rule refuses, before the form is filled in.
         refused = set(
