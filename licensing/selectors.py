@@ -28,6 +28,15 @@ def applications_visible_to(user: User) -> QuerySet[Application]:
     return qs.none()
 
 
+def disputed(applications: QuerySet[Application]) -> QuerySet[Application]:
+    """The committee's work: cases the ministries disagree on, or referred to it."""
+    return applications.filter(status=S.DISPUTED)
+
+
+def decided(applications: QuerySet[Application]) -> QuerySet[Application]:
+    return applications.filter(status__in=[S.APPROVED, S.DENIED])
+
+
 def reviews_visible_to(user: User) -> QuerySet[Review]:
     qs = Review.objects.exclude(application__status=S.DRAFT)
     if user.is_administrator:

@@ -10,7 +10,7 @@ from django.shortcuts import render
 from licensing import policies
 from licensing.clock import WorkingCalendar, local_today
 from licensing.models import ApplicationStatus, DeadlinePolicy, Notification, Review
-from licensing.selectors import applications_visible_to, reviews_visible_to
+from licensing.selectors import applications_visible_to, decided, disputed, reviews_visible_to
 from licensing.web.actions import buttons
 
 S = ApplicationStatus
@@ -63,14 +63,11 @@ def home(request: HttpRequest) -> HttpResponse:
     if context["query"]:
         applications = applications.filter(reference__icontains=context["query"])
     if workspace == "committee":
-        context["disputed"] = applications.filter(status=S.DISPUTED).order_by("disputed_at")
-        context["page"] = page_of(
-            request,
-            applications.filter(status__in=[S.APPROVED, S.DENIED]).order_by("-decided_at"),
-        )
+        context["disputed"] = disputed(applications).order_by("disputed_at")
+        context["page"] = page_of(request, decided(applications).order_by("-decided_at"))
         context["decided"] = context["page"].object_list
         return render(request, "licensing/home_committee.html", context)
-    if context["status_filter"] in S.values:
+    if context["status_filter"] in S.values:  # a filter the person chose, not a rule
         applications = applications.filter(status=context["status_filter"])
     context["statuses"] = S.choices
     context["page"] = page_of(request, applications.order_by("-created_at", "-id"))
