@@ -291,6 +291,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "licensing.api.schema.postprocess_nullable_references",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "ApplicationStatusEnum": "licensing.models.ApplicationStatus",
         "ReviewStatusEnum": "licensing.models.ReviewStatus",

@@ -40,3 +40,36 @@ class LicensingAutoSchema(AutoSchema):
             if code not in responses:
                 responses[code] = self._get_response_for_code(serializer, code)
         return responses
+
+
+def _null_alternative(schema: dict, components: dict) -> dict:
+    """The branch that lets a reference be null in OpenAPI 3.0.3, where `nullable` operates
+    only beside a `type` in the same Schema Object (so `{allOf: [$ref], nullable: true}`
+    still rejects null: the referenced schema does)."""
+    null: dict[str, object] = {"nullable": True, "enum": [None]}
+    ref = schema.get("$ref", "")
+    target = components.get(ref.rsplit("/", 1)[-1], {}) if ref.startswith("#/") else {}
+    if isinstance(target.get("type"), str):
+        null = {"type": target["type"], **null}
+    return null
+
+
+def _nullable_references(node: object, components: dict) -> object:
+    if isinstance(node, list):
+        return [_nullable_references(item, components) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: _nullable_references(value, components) for key, value in node.items()}
+    if node.get("nullable") is True and "type" not in node and "allOf" in node:
+        node.pop("nullable")
+        parts = node.pop("allOf")
+        inner = parts[0] if len(parts) == 1 else {"allOf": parts}
+        node["oneOf"] = [inner, _null_alternative(inner, components)]
+    return node
+
+
+def postprocess_nullable_references(result, generator, request, public):
+    """A nullable nested object (`consignee`, `license`, `assigned_to`, ...) as OpenAPI 3.0.3
+    means it: `oneOf` the object or null, which strict validators and clients accept."""
+    components = result.get("components", {}).get("schemas", {})
+    return _nullable_references(result, components)

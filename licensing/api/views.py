@@ -48,21 +48,26 @@ def _is_exporter(request: Request) -> bool:
     return policies.sees_exporter_view(request.user)
 
 
+# One shape per audience, told apart by the `audience` field (the schema's discriminator).
+APPLICATION_SHAPES = {
+    "exporter": s.ExporterApplicationSerializer,
+    "staff": s.StaffApplicationSerializer,
+}
 APPLICATION = PolymorphicProxySerializer(
     component_name="Application",
-    serializers=[s.ExporterApplicationSerializer, s.StaffApplicationSerializer],
-    resource_type_field_name=None,
+    serializers=APPLICATION_SHAPES,
+    resource_type_field_name="audience",
 )
 APPLICATIONS = PolymorphicProxySerializer(
     component_name="Application",
-    serializers=[s.ExporterApplicationSerializer, s.StaffApplicationSerializer],
-    resource_type_field_name=None,
+    serializers=APPLICATION_SHAPES,
+    resource_type_field_name="audience",
     many=True,
 )
 EVENTS = PolymorphicProxySerializer(
     component_name="Event",
-    serializers=[s.ExporterEventSerializer, s.StaffEventSerializer],
-    resource_type_field_name=None,
+    serializers={"exporter": s.ExporterEventSerializer, "staff": s.StaffEventSerializer},
+    resource_type_field_name="audience",
     many=True,
 )
 
@@ -86,8 +91,7 @@ def _action_endpoint(action: rulebook.Action, response: object):
 
     endpoint.__name__ = action.name.replace("-", "_")
     endpoint.__doc__ = f"{action.label}. Answers the {action.target_name} as the caller sees it."
-    endpoint = extend_schema(request=action.serializer, responses=response)(endpoint)
-    return drf_action(
+    endpoint = drf_action(
         detail=True,
         methods=["post"],
         url_path=action.name,
@@ -95,6 +99,8 @@ def _action_endpoint(action: rulebook.Action, response: object):
         filterset_class=None,
         ordering_fields=[],
     )(endpoint)
+    # After @action, which replaces the function's kwargs where the schema is kept.
+    return extend_schema(request=action.serializer, responses=response)(endpoint)
 
 
 def rulebook_endpoints(model: type, response: object):
