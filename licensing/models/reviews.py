@@ -72,9 +72,11 @@ class ReviewQuerySet(models.QuerySet):
 
     def due_soon(self, today: date, horizons: dict[str, date]) -> ReviewQuerySet:
         """Running and due between today and its ministry's reminder horizon."""
-        window = models.Q(pk__in=[])
+        window = models.Q()
         for ministry, horizon in horizons.items():
             window |= models.Q(ministry=ministry, due_date__lte=horizon)
+        if not window:
+            return self.none()
         return self.running().filter(window, due_date__gte=today)
 
 

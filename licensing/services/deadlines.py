@@ -94,14 +94,8 @@ def reviews_due_a_reminder(
     """
     horizon = calendar.add_working_days(today, policy.reminder_days_before)
     return (
-        Review.objects.running()
-        .filter(
-            ministry=policy.ministry,
-            escalation_level=0,
-            due_date__gte=today,
-            due_date__lte=horizon,
-            reminder_sent=False,
-        )
+        Review.objects.due_soon(today, {policy.ministry: horizon})
+        .filter(ministry=policy.ministry, escalation_level=0, reminder_sent=False)
         .order_by("due_date", "pk")
     )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 import time_machine
 
@@ -49,6 +51,30 @@ def test_overdue_means_open_and_past_the_due_date(api, exporter, reviewers):
         ]
         overdue_apps = api(exporter).get("/api/v1/applications/?overdue=true").json()["results"]
         assert [a["id"] for a in overdue_apps] == [late.pk]
+
+
+def test_a_review_left_open_on_a_referred_case_is_not_overdue_in_the_api_or_the_queue(
+    api, client, exporter, reviewers
+):
+    """One definition of overdue: the API, the queue page and the sweep count only running
+    reviews, so a review left open on a case the committee now has is not late."""
+    from licensing.services.reviews import application_refer_to_committee
+
+    with time_machine.travel(SUNDAY, tick=False) as clock:
+        referred = submitted(exporter)
+        review = Review.objects.get(application=referred)
+        clock.move_to("2026-12-15 10:00 +02:00")  # weeks past its due date
+        application_refer_to_committee(review=review, reason="Overdue.")
+        review.refresh_from_db()
+        assert review.status == "pending"  # still open, but its clock no longer runs
+        economy = api(reviewers["economy"])
+        assert _ids(economy.get("/api/v1/reviews/?overdue=true")) == []
+        listed = economy.get("/api/v1/reviews/?overdue=false").json()["results"]
+        assert [(r["id"], r["overdue"]) for r in listed] == [(review.pk, False)]
+        assert api(exporter).get("/api/v1/applications/?overdue=true").json()["results"] == []
+        client.force_login(reviewers["economy"])
+        assert "(overdue)" not in client.get("/").content.decode()
+        assert list(Review.objects.overdue(date(2026, 12, 15))) == []
 
 
 def test_assigned_to_me_and_status_filters(api, exporter, reviewers):
