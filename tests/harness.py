@@ -166,7 +166,7 @@ class Worker:
         with self.log.open("a") as out:
             self.process = subprocess.Popen(
                 [
-                    sys.executable, "-m", "celery", "-A", "licensing", "worker",
+                    sys.executable, "-m", "celery", "-A", "config", "worker",
                     "--loglevel=INFO", f"--concurrency={self.concurrency}",
                     "--without-mingle", "--without-gossip", "--without-heartbeat",
                 ],
