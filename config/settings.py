@@ -205,6 +205,9 @@ else:
         "data_folder_out": str(_broker_dir / "out"),
         "processed_folder": str(_broker_dir / "processed"),
         "store_processed": False,
+        # The exchange tables (broadcasts such as remote control); kombu's
+        # default is "control" in the working directory.
+        "control_folder": str(_broker_dir / "control"),
     }
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", "false")
 CELERY_TASK_SERIALIZER = "json"
@@ -223,6 +226,12 @@ CELERY_TASK_SOFT_TIME_LIMIT = envint("CELERY_TASK_SOFT_TIME_LIMIT", "270")
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_SEND_TASK_EVENTS = False
+# Beat keeps when each periodic task last ran in this file (under VAR_DIR, never
+# the working directory); its scheduler creates the folder on start.
+CELERY_BEAT_SCHEDULE_FILENAME = os.environ.get(
+    "CELERY_BEAT_SCHEDULE_FILENAME", str(VAR_DIR / "celerybeat-schedule")
+)
+CELERY_BEAT_SCHEDULER = "config.celery:PersistentScheduler"
 # The static beat schedule: the relay every minute, the deadline sweep every
 # few minutes (it is idempotent, so a frequent sweep only shortens the delay),
 # license expiry daily just after midnight, local time.
