@@ -209,6 +209,27 @@ else:
         # default is "control" in the working directory.
         "control_folder": str(_broker_dir / "control"),
     }
+# The cache: reference data (licensing/reference_cache.py) and throttle counts,
+# shared by every process. Redis (CACHE_URL, else REDIS_URL) in production; a
+# folder under var/ on a laptop, which the web server, worker and beat share too.
+CACHE_URL = os.environ.get("CACHE_URL", REDIS_URL)
+if CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "licensing",
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
+REFERENCE_CACHE_SECONDS = envint("REFERENCE_CACHE_SECONDS", "300")
+
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", "false")
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"

@@ -41,8 +41,11 @@ class WorkingCalendar:
     @classmethod
     def load(cls) -> WorkingCalendar:
         from licensing.models import NonWorkingDay
+        from licensing.reference_cache import cached
 
-        return cls(NonWorkingDay.objects.values_list("date", flat=True))
+        return cls(
+            cached("closures", lambda: list(NonWorkingDay.objects.values_list("date", flat=True)))
+        )
 
     def is_working_day(self, day: date) -> bool:
         return (

@@ -126,12 +126,10 @@ def _explain(rule: RoutingRule, application: Application, goods: Sequence[Good])
     return "; ".join(reasons) or "applies to every application"
 
 
-def rules_in_force(on: date):
-    return (
-        RoutingRule.objects.in_force(on)
-        .select_related("destination_list")
-        .prefetch_related("destination_list__countries")
-    )
+def rules_in_force(on: date) -> list[RoutingRule]:
+    from licensing.selectors import routing_rules
+
+    return [rule for rule in routing_rules() if rule.in_force_on(on)]
 
 
 def route(*, application: Application, goods: Sequence[Good], on: date) -> RoutingResult:

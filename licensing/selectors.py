@@ -5,7 +5,15 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from accounts.models import Role, User
-from licensing.models import Application, ApplicationStatus, License, Review
+from licensing.models import (
+    Application,
+    ApplicationStatus,
+    DeadlinePolicy,
+    License,
+    Review,
+    RoutingRule,
+)
+from licensing.reference_cache import cached
 
 S = ApplicationStatus
 
@@ -79,3 +87,48 @@ def committee_members():
 
 def organisation_exporters(organisation_id: int):
     return User.objects.filter(is_active=True, role=Role.EXPORTER, organisation_id=organisation_id)
+
+
+# Reference data, from the cache (licensing.reference_cache drops it on every change).
+
+
+def deadline_policies() -> dict[str, DeadlinePolicy]:
+    """Each ministry's deadline policy, its escalation steps loaded, by ministry."""
+
+    def load() -> dict[str, DeadlinePolicy]:
+        return {p.ministry: p for p in DeadlinePolicy.objects.prefetch_related("steps")}
+
+    return cached("policies", load)
+
+
+def routing_rules() -> list[RoutingRule]:
+    """Every active rule in priority order, its country list loaded; dates are checked by
+    `RoutingRule.in_force_on`, so one cached list serves every day."""
+
+    def load() -> list[RoutingRule]:
+        return list(
+            RoutingRule.objects.filter(active=True)
+            .select_related("destination_list")
+            .prefetch_related("destination_list__countries")
+        )
+
+    return cached("rules", load)
+
+
+def rule_versions() -> dict[int, tuple[int | None, int | None]]:
+    """Each rule's current version: (its history record id, its number among the rule's own).
+
+    Version 1 is the rule as created, 2 after its first edit, and so on; the
+    history id finds that exact version in the admin's history.
+    """
+
+    def load() -> dict[int, tuple[int | None, int | None]]:
+        versions: dict[int, tuple[int | None, int | None]] = {}
+        counts: dict[int, int] = {}
+        history = RoutingRule.history.model.objects.order_by("history_id")
+        for rule_id, history_id in history.values_list("id", "history_id"):
+            counts[rule_id] = counts.get(rule_id, 0) + 1
+            versions[rule_id] = (history_id, counts[rule_id])
+        return versions
+
+    return cached("rule_versions", load)

@@ -92,10 +92,12 @@ def _media_in_tmp(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache():
-    """Throttle counters live in the cache: each test starts with none."""
+def _fresh_cache(settings):
+    """Each test has a cache of its own, empty: no throttle counts or reference data from
+    another test, and never a flush of the developer's (or CI's) Redis."""
     from django.core.cache import cache
 
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     cache.clear()
 
 

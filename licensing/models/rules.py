@@ -24,6 +24,13 @@ class RuleAction(models.TextChoices):
 
 
 class RoutingRuleQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        """A bulk change is a change too: the cached rules go (see licensing.reference_cache)."""
+        from licensing.reference_cache import invalidate
+
+        invalidate()
+        return super().update(**kwargs)
+
     def in_force(self, on: date) -> RoutingRuleQuerySet:
         return (
             self.filter(active=True)
@@ -73,6 +80,14 @@ class RoutingRule(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def in_force_on(self, on: date) -> bool:
+        """The same test as `RoutingRule.objects.in_force(on)`, for a loaded rule."""
+        return (
+            self.active
+            and (self.valid_from is None or self.valid_from <= on)
+            and (self.valid_until is None or self.valid_until >= on)
+        )
 
     def clean(self) -> None:
         if self.action == RuleAction.REQUIRE_REVIEW and not self.ministry:

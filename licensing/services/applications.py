@@ -16,7 +16,6 @@ from licensing.exceptions import InvalidInput, NotPermitted, SubmissionRefused
 from licensing.models import (
     Application,
     ApplicationStatus,
-    DeadlinePolicy,
     Decision,
     Good,
     InformationRequest,
@@ -28,12 +27,17 @@ from licensing.models import (
     Review,
     ReviewStatus,
     RoutingDecision,
-    RoutingRule,
 )
 from licensing.models.applications import APPLICATION_FIELDS, GOOD_FIELDS, has_munitions
 from licensing.notifications import notify
 from licensing.routing import route
-from licensing.selectors import committee_members, ministry_staff, organisation_exporters
+from licensing.selectors import (
+    committee_members,
+    deadline_policies,
+    ministry_staff,
+    organisation_exporters,
+    rule_versions,
+)
 from licensing.services.common import lock, next_number, run_transition
 from licensing.services.licenses import license_issue
 
@@ -203,8 +207,8 @@ def application_submit(*, application: Application, user: User) -> Application:
                 "rules": [
                     {
                         "rule": m.rule.pk,
-                        "version": versions[m.rule.pk][1],
-                        "history_id": versions[m.rule.pk][0],
+                        "version": versions.get(m.rule.pk, (None, None))[1],
+                        "history_id": versions.get(m.rule.pk, (None, None))[0],
                         "why": m.explanation,
                     }
                     for m in result.matches
@@ -239,7 +243,7 @@ def _check_submittable(application: Application, goods: Sequence[Good]) -> None:
 def _open_reviews(application: Application, ministries: Sequence[str], today) -> list[Review]:
     """One review per routed ministry, due after its policy's working days."""
     calendar = WorkingCalendar.load()
-    policies_by_ministry = {p.ministry: p for p in DeadlinePolicy.objects.all()}
+    policies_by_ministry = deadline_policies()
     return Review.objects.bulk_create(
         [
             Review(
@@ -255,14 +259,14 @@ def _open_reviews(application: Application, ministries: Sequence[str], today) ->
 
 def _record_routing(application: Application, matches) -> dict[int, tuple[int | None, int | None]]:
     """Keep which rules, in which versions, routed the application; return those versions."""
-    versions = _rule_versions([match.rule for match in matches])
+    versions = rule_versions()
     RoutingDecision.objects.bulk_create(
         [
             RoutingDecision(
                 application=application,
                 rule=match.rule,
-                rule_history_id=versions[match.rule.pk][0],
-                rule_version=versions[match.rule.pk][1],
+                rule_history_id=versions.get(match.rule.pk, (None, None))[0],
+                rule_version=versions.get(match.rule.pk, (None, None))[1],
                 rule_name=match.rule.name,
                 action=match.rule.action,
                 ministry=match.rule.ministry,
@@ -295,21 +299,6 @@ def _notify_submitted(
             application=application,
             context={"ministry": review.ministry, "due_date": review.due_date.isoformat()},
         )
-
-
-def _rule_versions(rules) -> dict[int, tuple[int | None, int | None]]:
-    """Each rule's current version: (its history record id, its number among the rule's own).
-
-    One query for all the rules: version 1 is the rule as created, 2 after its first
-    edit, and so on; the history id finds that exact version in the admin's history.
-    """
-    versions: dict[int, tuple[int | None, int | None]] = {rule.pk: (None, None) for rule in rules}
-    history = RoutingRule.history.model.objects.filter(id__in=list(versions)).order_by("history_id")
-    counts: dict[int, int] = {}
-    for rule_id, history_id in history.values_list("id", "history_id"):
-        counts[rule_id] = counts.get(rule_id, 0) + 1
-        versions[rule_id] = (history_id, counts[rule_id])
-    return versions
 
 
 def application_withdraw(*, application: Application, user: User, reason: str = "") -> Application:

@@ -28,7 +28,12 @@ from licensing.models import (
     Review,
 )
 from licensing.notifications import notify
-from licensing.selectors import committee_members, ministry_staff, ministry_supervisors
+from licensing.selectors import (
+    committee_members,
+    deadline_policies,
+    ministry_staff,
+    ministry_supervisors,
+)
 from licensing.services.reviews import application_refer_to_committee, review_deem_no_objection
 
 log = logging.getLogger(__name__)
@@ -59,7 +64,7 @@ def deadlines_sweep(*, today: date | None = None) -> SweepReport:
     today = today or local_today()
     calendar = WorkingCalendar.load()
     report = SweepReport(today=today)
-    policies = list(DeadlinePolicy.objects.prefetch_related("steps"))
+    policies = list(deadline_policies().values())
     for policy in policies:
         _send_reminders(policy, today, calendar, report)
     due: list[tuple[date, int, int, int, EscalationStep]] = []

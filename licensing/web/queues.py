@@ -9,8 +9,14 @@ from django.shortcuts import render
 
 from licensing import policies
 from licensing.clock import WorkingCalendar, local_today
-from licensing.models import ApplicationStatus, DeadlinePolicy, Notification, Review
-from licensing.selectors import applications_visible_to, decided, disputed, reviews_visible_to
+from licensing.models import ApplicationStatus, Notification, Review
+from licensing.selectors import (
+    applications_visible_to,
+    deadline_policies,
+    decided,
+    disputed,
+    reviews_visible_to,
+)
 from licensing.web.actions import buttons
 
 S = ApplicationStatus
@@ -22,7 +28,7 @@ def reminder_horizons(today) -> dict[str, object]:
     calendar = WorkingCalendar.load()
     return {
         policy.ministry: calendar.add_working_days(today, policy.reminder_days_before)
-        for policy in DeadlinePolicy.objects.all()
+        for policy in deadline_policies().values()
     }
 
 

@@ -290,6 +290,7 @@ class TestTheSweepsCost:
                 _sweep("2026-11-10")
             return len(captured)
 
+        queries()  # the policies and the calendar, once, into the cache
         few = queries()
         with time_machine.travel(SUNDAY, tick=False):
             applications = ApplicationFactory.create_batch(
