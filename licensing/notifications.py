@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import connection as db_connection
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.template import Context
 from django.template.loader import get_template, render_to_string
 from django.utils import timezone
@@ -18,6 +20,37 @@ from accounts.models import User
 from licensing.models import Application, DeliveryStatus, Notification
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class Message:
+    """One event told to some people: a row each, keyed `key:user`."""
+
+    event: str
+    recipients: Iterable[User]
+    key: str
+    subject: str
+    application: Application | None = None
+    context: dict | None = None
+
+    def rows(self) -> list[Notification]:
+        context = dict(self.context or {})
+        if self.application is not None:
+            context.setdefault("reference", self.application.reference)
+            context.setdefault("application_id", self.application.pk)
+        body = _render_text(f"emails/{self.event}.txt", {"subject": self.subject, **context})
+        return [
+            Notification(
+                key=f"{self.key}:{user.pk}",
+                recipient=user,
+                event=self.event,
+                application=self.application,
+                subject=self.subject,
+                body=body,
+                context=context,
+            )
+            for user in {u.pk: u for u in self.recipients}.values()
+        ]
 
 
 def notify(
@@ -34,23 +67,12 @@ def notify(
     A key already written is skipped, so a retried sweep or task never
     notifies twice.
     """
-    context = dict(context or {})
-    if application is not None:
-        context.setdefault("reference", application.reference)
-        context.setdefault("application_id", application.pk)
-    body = _render_text(f"emails/{event}.txt", {"subject": subject, **context})
-    rows = [
-        Notification(
-            key=f"{key}:{user.pk}",
-            recipient=user,
-            event=event,
-            application=application,
-            subject=subject,
-            body=body,
-            context=context,
-        )
-        for user in {u.pk: u for u in recipients}.values()
-    ]
+    return notify_all([Message(event, recipients, key, subject, application, context)])
+
+
+def notify_all(messages: Iterable[Message]) -> list[int]:
+    """`notify` for several messages at once, in three queries whatever their number."""
+    rows = [row for message in messages for row in message.rows()]
     if not rows:
         return []
     keys = [row.key for row in rows]
@@ -72,22 +94,24 @@ def _render_text(name: str, context: dict) -> str:
     return template.render(Context(context, autoescape=False)).strip()
 
 
+BATCH = 100  # rows per delivery task: one claim, one SMTP connection
+
+
 def enqueue_delivery(ids: list[int]) -> None:
-    """Hand rows to the broker, once the change is committed.
+    """Hand rows to the broker, once the change is committed, a batch per message.
 
     Never waits on a dead broker (no publish retries, short connect timeout):
     the request that caused the rows answers at once, and the periodic relay
     sends what the broker missed.
     """
-    from licensing.tasks import deliver_notification
+    from licensing.tasks import deliver_notifications
 
-    for notification_id in ids:
+    for start in range(0, len(ids), BATCH):
         try:
-            deliver_notification.apply_async((notification_id,), retry=False)
+            deliver_notifications.apply_async((ids[start : start + BATCH],), retry=False)
         except Exception:  # noqa: BLE001 - any broker failure: the relay retries
             log.warning(
-                "broker unavailable; %d notification(s) left for the relay",
-                len(ids) - ids.index(notification_id),
+                "broker unavailable; %d notification(s) left for the relay", len(ids) - start
             )
             return
 
@@ -122,28 +146,77 @@ def notifications_relay(*, batch_size: int = 1000) -> int:
 
 
 def notification_deliver(*, notification_id: int) -> str:
-    """Send one outbox row by email, once; return what happened.
+    """Send one outbox row; see `notifications_deliver`."""
+    return notifications_deliver(notification_ids=[notification_id])[notification_id]
 
-    The claim is a conditional UPDATE (pending -> sending, or a sending row
-    whose claim has timed out): of two workers handed the same row, exactly
-    one gets it, so a redelivered or duplicated message never sends twice.
-    A row whose worker died mid-send stays `sending` until its claim times
-    out, then the relay hands it out again.
+
+def notifications_deliver(*, notification_ids: list[int]) -> dict[int, str]:
+    """Send outbox rows by email, each once; return what happened to each.
+
+    The claim is one conditional UPDATE (pending -> sending, or a sending row
+    whose claim has timed out) returning the rows it took: of two workers
+    handed the same row, exactly one gets it, so a redelivered or duplicated
+    message never sends twice. The claimed rows share one SMTP connection. A
+    row whose worker died mid-send stays `sending` until its claim times out,
+    then the relay hands it out again.
     """
     now = timezone.now()
-    claimable = Q(delivery_status=DeliveryStatus.PENDING) | Q(
-        delivery_status=DeliveryStatus.SENDING,
-        claimed_at__lt=now - timedelta(seconds=settings.NOTIFICATION_CLAIM_TIMEOUT),
-    )
-    claimed = Notification.objects.filter(claimable, pk=notification_id).update(
-        delivery_status=DeliveryStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1
-    )
+    outcome = dict.fromkeys(notification_ids, "not claimable")
+    claimed = _claim(notification_ids, now)
     if not claimed:
-        return "not claimable"
-    notification = Notification.objects.select_related("recipient").get(pk=notification_id)
+        return outcome
+    sent: list[int] = []
+    rows = Notification.objects.filter(pk__in=claimed).select_related("recipient")
+    connection = get_connection()
+    try:
+        connection.open()  # once for the batch (each send would open and close its own)
+    except Exception:  # noqa: BLE001 - each send tries again and falls into its backoff
+        log.warning("mail server unavailable; %d notification(s) will retry", len(claimed))
+    try:
+        for notification in rows:
+            outcome[notification.pk] = _send(notification, connection, now)
+            if outcome[notification.pk] == "sent":
+                sent.append(notification.pk)
+    finally:
+        connection.close()
+    Notification.objects.filter(pk__in=sent).update(
+        delivery_status=DeliveryStatus.SENT, sent_at=timezone.now(), last_error=""
+    )
+    return outcome
+
+
+def _claim(ids: list[int], now) -> list[int]:
+    """Take the claimable rows among `ids` in one statement; return the ids taken."""
+    if not ids:
+        return []
+    table = db_connection.ops.quote_name(Notification._meta.db_table)
+    placeholders = ", ".join(["%s"] * len(ids))
+    timed_out = now - timedelta(seconds=settings.NOTIFICATION_CLAIM_TIMEOUT)
+    as_stored = db_connection.ops.adapt_datetimefield_value  # as the ORM writes and compares
+    with db_connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET delivery_status = %s, claimed_at = %s, "  # noqa: S608
+            f"attempts = attempts + 1 WHERE id IN ({placeholders}) AND "
+            "(delivery_status = %s OR (delivery_status = %s AND claimed_at < %s)) RETURNING id",
+            [
+                DeliveryStatus.SENDING,
+                as_stored(now),
+                *ids,
+                DeliveryStatus.PENDING,
+                DeliveryStatus.SENDING,
+                as_stored(timed_out),
+            ],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _send(notification: Notification, connection, now) -> str:
+    """One claimed row over the shared connection: "sent", "retry later" or "failed"."""
     try:
         if notification.recipient.email:
-            _email(notification).send()
+            message = _email(notification)
+            message.connection = connection
+            message.send()
     except Exception as exc:  # noqa: BLE001 - whatever the mail server did, retry later
         # The relay owns retries: the row waits out an exponential backoff, so a
         # mail server that is down for a while costs a few attempts, not the mail.
@@ -154,7 +227,7 @@ def notification_deliver(*, notification_id: int) -> str:
             settings.NOTIFICATION_RETRY_BASE * 2 ** (notification.attempts - 1),
             settings.NOTIFICATION_RETRY_MAX,
         )
-        Notification.objects.filter(pk=notification_id, claimed_at=now).update(
+        Notification.objects.filter(pk=notification.pk, claimed_at=now).update(
             delivery_status=DeliveryStatus.FAILED if give_up else DeliveryStatus.PENDING,
             next_attempt_at=now + timedelta(seconds=backoff),
             last_error=f"{type(exc).__name__}: {exc}"[:2000],
@@ -162,15 +235,12 @@ def notification_deliver(*, notification_id: int) -> str:
         if give_up:
             log.error(
                 "notification %s still failing after %d attempts; giving up",
-                notification_id,
+                notification.pk,
                 notification.attempts,
             )
             return "failed"
-        log.warning("notification %s failed (%s); retry in %ss", notification_id, exc, backoff)
+        log.warning("notification %s failed (%s); retry in %ss", notification.pk, exc, backoff)
         return "retry later"
-    Notification.objects.filter(pk=notification_id).update(
-        delivery_status=DeliveryStatus.SENT, sent_at=timezone.now(), last_error=""
-    )
     return "sent"
 
 

@@ -1,6 +1,7 @@
 """Reference data read on every submission and queue page, kept in the cache.
 
-Routing rules, deadline policies and closure days change a few times a year,
+Countries, control list entries, routing rules, deadline policies and closure
+days change a few times a year,
 in the admin; every submission, queue page and sweep reads them. They are
 kept in Django's cache (Redis when `REDIS_URL` is set, shared by every web and
 worker process; a folder under `var/` otherwise) and dropped whenever one of
@@ -20,7 +21,7 @@ from django.core.cache import cache
 from django.db import transaction
 
 T = TypeVar("T")
-NAMES = ("closures", "policies", "rules", "rule_versions")
+NAMES = ("closures", "policies", "rules", "rule_versions", "countries", "control_entries")
 
 
 def _key(name: str) -> str:
@@ -47,6 +48,8 @@ def connect() -> None:
     from django.db.models.signals import m2m_changed, post_delete, post_save
 
     from licensing.models import (
+        ControlListEntry,
+        Country,
         CountryList,
         DeadlinePolicy,
         EscalationStep,
@@ -54,7 +57,15 @@ def connect() -> None:
         RoutingRule,
     )
 
-    for model in (CountryList, DeadlinePolicy, EscalationStep, NonWorkingDay, RoutingRule):
+    for model in (
+        ControlListEntry,
+        Country,
+        CountryList,
+        DeadlinePolicy,
+        EscalationStep,
+        NonWorkingDay,
+        RoutingRule,
+    ):
         post_save.connect(invalidate, sender=model, dispatch_uid=f"reference-{model.__name__}")
         post_delete.connect(
             invalidate, sender=model, dispatch_uid=f"reference-del-{model.__name__}"

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from accounts.models import Role, User
 from licensing.models import (
     Application,
     ApplicationStatus,
+    ControlListEntry,
+    Country,
     DeadlinePolicy,
     License,
     Review,
@@ -72,6 +74,24 @@ def ministry_staff(ministry: str, *, roles: tuple[str, ...] = (Role.REVIEWER, Ro
     return User.objects.filter(is_active=True, ministry=ministry, role__in=roles)
 
 
+def submission_recipients(
+    organisation_id: int, ministries: list[str]
+) -> tuple[list[User], dict[str, list[User]]]:
+    """In one query: the organisation's exporters, and each ministry's staff by ministry."""
+    people = User.objects.filter(is_active=True).filter(
+        Q(role=Role.EXPORTER, organisation_id=organisation_id)
+        | Q(role__in=(Role.REVIEWER, Role.SUPERVISOR), ministry__in=ministries)
+    )
+    exporters: list[User] = []
+    staff: dict[str, list[User]] = {}
+    for person in people:
+        if person.role == Role.EXPORTER:
+            exporters.append(person)
+        else:
+            staff.setdefault(person.ministry, []).append(person)
+    return exporters, staff
+
+
 def ministry_colleagues(review: Review | None) -> QuerySet[User]:
     """Who a review may be assigned to: the active reviewers and supervisors of its ministry."""
     return ministry_staff(review.ministry if review is not None else "")
@@ -132,3 +152,11 @@ def rule_versions() -> dict[int, tuple[int | None, int | None]]:
         return versions
 
     return cached("rule_versions", load)
+
+
+def countries_by_code() -> dict[str, Country]:
+    return cached("countries", lambda: {c.code: c for c in Country.objects.all()})
+
+
+def control_entries_by_code() -> dict[str, ControlListEntry]:
+    return cached("control_entries", lambda: {e.code: e for e in ControlListEntry.objects.all()})

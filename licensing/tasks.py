@@ -23,9 +23,20 @@ def _day(value: str | None) -> date | None:
 
 @shared_task(time_limit=60, soft_time_limit=50)
 def deliver_notification(notification_id: int) -> str:
+    """One row (messages published before delivery went by batches)."""
     from licensing.notifications import notification_deliver
 
     return notification_deliver(notification_id=notification_id)
+
+
+@shared_task(time_limit=300, soft_time_limit=270)
+def deliver_notifications(notification_ids: list[int]) -> str:
+    from collections import Counter
+
+    from licensing.notifications import notifications_deliver
+
+    outcome = notifications_deliver(notification_ids=notification_ids)
+    return ", ".join(f"{n} {what}" for what, n in sorted(Counter(outcome.values()).items()))
 
 
 @shared_task(time_limit=120, soft_time_limit=100)

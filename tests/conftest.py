@@ -42,9 +42,9 @@ def _no_broker_unless_asked(request, monkeypatch):
     """
     if request.node.get_closest_marker("redis"):
         return
-    from licensing.tasks import deliver_notification
+    from licensing.tasks import deliver_notifications
 
-    monkeypatch.setattr(deliver_notification, "apply_async", lambda *args, **kwargs: None)
+    monkeypatch.setattr(deliver_notifications, "apply_async", lambda *args, **kwargs: None)
 
 
 @contextmanager

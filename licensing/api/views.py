@@ -42,6 +42,11 @@ from licensing.selectors import (
 from licensing.services.applications import application_create_draft
 
 ID = r"[0-9]+"
+# The generated endpoints' method names (DRF's `self.action` while one runs).
+ACTION_METHODS = tuple(
+    action.name.replace("-", "_") for action in rulebook.ACTIONS if action.endpoint
+)
+RENDERED_RELATIONS = {"goods", "reviews", "information_requests", "routing"}
 
 
 def _is_exporter(request: Request) -> bool:
@@ -86,8 +91,8 @@ def _action_endpoint(action: rulebook.Action, response: object):
             )
             serializer.is_valid(raise_exception=True)
             data = dict(serializer.validated_data)
-        action.run(obj, request.user, data)
-        return self._render(obj)
+        result = action.run(obj, request.user, data)
+        return self._render(result if isinstance(result, type(obj)) else obj)
 
     endpoint.__name__ = action.name.replace("-", "_")
     endpoint.__doc__ = f"{action.label}. Answers the {action.target_name} as the caller sees it."
@@ -161,8 +166,12 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         if getattr(self, "swagger_fake_view", False):
             return Application.objects.none()
         visible = applications_visible_to(self.request.user)
-        if self.action in ("documents", "events", "document_file"):
-            return visible  # only to find the application; its parts are not rendered
+        if self.action in ("documents", "events", "document_file", *ACTION_METHODS):
+            return visible  # only to find the application; its parts are rendered apart
+        return self._rendered(visible)
+
+    def _rendered(self, visible: QuerySet[Application]) -> QuerySet[Application]:
+        """What the application's representation reads, in one query per relation."""
         return visible.select_related(
             "organisation",
             "marketing_license",
@@ -185,8 +194,17 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         return s.StaffApplicationSerializer
 
     def _render(self, application: Application, code: int = status.HTTP_200_OK) -> Response:
-        fresh = self.get_queryset().get(pk=application.pk)
-        return Response(self.get_serializer(fresh).data, status=code)
+        """The application as the caller sees it; a service that returned it with everything
+        it read and wrote (creation, submission) spares reading it all again."""
+        written = getattr(application, "written", None)
+        if written is not None and written.keys() >= RENDERED_RELATIONS:
+            # The instance is the view's alone from here: prime its caches with the rows.
+            application._prefetched_objects_cache = dict(written)
+            application._state.fields_cache["license"] = None
+        else:
+            visible = applications_visible_to(self.request.user)
+            application = self._rendered(visible).get(pk=application.pk)
+        return Response(self.get_serializer(application).data, status=code)
 
     def _input(self, serializer_class, **kwargs):
         serializer = serializer_class(

@@ -29,14 +29,14 @@ from licensing.models import (
     RoutingDecision,
 )
 from licensing.models.applications import APPLICATION_FIELDS, GOOD_FIELDS, has_munitions
-from licensing.notifications import notify
+from licensing.notifications import Message, notify, notify_all
 from licensing.routing import route
 from licensing.selectors import (
     committee_members,
     deadline_policies,
-    ministry_staff,
     organisation_exporters,
     rule_versions,
+    submission_recipients,
 )
 from licensing.services.common import lock, next_number, run_transition
 from licensing.services.licenses import license_issue
@@ -59,11 +59,23 @@ def _check_goods_currency(currency: str, goods: Sequence[dict[str, Any]]) -> Non
         raise InvalidInput({"goods": errors})
 
 
-def _replace_goods(application: Application, goods: Sequence[dict[str, Any]]) -> None:
-    application.goods.all().delete()
-    Good.objects.bulk_create(
+def _replace_goods(
+    application: Application, goods: Sequence[dict[str, Any]], *, new: bool = False
+) -> list[Good]:
+    if not new:
+        application.goods.all().delete()
+    return Good.objects.bulk_create(
         [Good(application=application, **_model_fields(good, GOOD_FIELDS)) for good in goods]
     )
+
+
+def _known(application: Application, **related: list) -> Application:
+    """Say what this service read and wrote, by relation, so the API can answer with it
+    without reading it all again (`written`; a draft or a just-submitted case has no
+    licence). Django's own caches are left alone: a caller that goes on using the
+    instance reads fresh rows, never these."""
+    application.written = related
+    return application
 
 
 def application_create_draft(
@@ -75,14 +87,15 @@ def application_create_draft(
     goods = [{"currency": fields.get("currency", "USD"), **good} for good in goods]
     _check_goods_currency(fields.get("currency", "USD"), goods)
     with transaction.atomic():
+        # The year's counter is locked from here to the commit: two inserts.
         application = Application.objects.create(
             reference=next_number("EXP", local_today().year),
             organisation_id=user.organisation_id,
             created_by=user,
             **fields,
         )
-        _replace_goods(application, goods)
-    return application
+        created = _replace_goods(application, goods, new=True)
+    return _known(application, goods=created, reviews=[], information_requests=[], routing=[])
 
 
 def application_update_draft(
@@ -195,7 +208,7 @@ def application_submit(*, application: Application, user: User) -> Application:
             )
         from_state = run_transition(application, "submit", application.submit)
         reviews = _open_reviews(application, result.ministries, today)
-        versions = _record_routing(application, result.matches)
+        versions, routing = _record_routing(application, result.matches)
         audit_record(
             application=application,
             actor=user,
@@ -216,7 +229,9 @@ def application_submit(*, application: Application, user: User) -> Application:
             },
         )
         _notify_submitted(application, reviews, result.ministries)
-    return application
+    return _known(
+        application, goods=goods, reviews=reviews, information_requests=[], routing=routing
+    )
 
 
 def _check_submittable(application: Application, goods: Sequence[Good]) -> None:
@@ -252,15 +267,17 @@ def _open_reviews(application: Application, ministries: Sequence[str], today) ->
                 received_on=today,
                 due_date=calendar.due_date(today, policies_by_ministry[ministry].review_days),
             )
-            for ministry in ministries
+            for ministry in sorted(ministries)  # the order reviews are always read in
         ]
     )
 
 
-def _record_routing(application: Application, matches) -> dict[int, tuple[int | None, int | None]]:
-    """Keep which rules, in which versions, routed the application; return those versions."""
+def _record_routing(
+    application: Application, matches
+) -> tuple[dict[int, tuple[int | None, int | None]], list[RoutingDecision]]:
+    """Keep which rules, in which versions, routed the application; return both."""
     versions = rule_versions()
-    RoutingDecision.objects.bulk_create(
+    routing = RoutingDecision.objects.bulk_create(
         [
             RoutingDecision(
                 application=application,
@@ -275,30 +292,38 @@ def _record_routing(application: Application, matches) -> dict[int, tuple[int | 
             for match in matches
         ]
     )
-    return versions
+    return versions, routing
 
 
 def _notify_submitted(
     application: Application, reviews: Sequence[Review], ministries: Sequence[str]
 ) -> None:
-    notify(
-        event=NotificationEvent.APPLICATION_SUBMITTED,
-        recipients=organisation_exporters(application.organisation_id),
-        key=f"submitted:{application.pk}",
-        subject=f"{application.reference} submitted",
-        application=application,
-        context={"ministries": list(ministries)},
+    """The exporters that it is in, each routed ministry's staff that it is queued: at once."""
+    exporters, staff = submission_recipients(application.organisation_id, list(ministries))
+    notify_all(
+        [
+            Message(
+                event=NotificationEvent.APPLICATION_SUBMITTED,
+                recipients=exporters,
+                key=f"submitted:{application.pk}",
+                subject=f"{application.reference} submitted",
+                application=application,
+                context={"ministries": list(ministries)},
+            ),
+            *(
+                Message(
+                    event=NotificationEvent.REVIEW_ASSIGNED,
+                    recipients=staff.get(review.ministry, []),
+                    key=f"queued:{review.pk}",
+                    subject=f"{application.reference}: new {review.get_ministry_display()} "
+                    f"review, due {review.due_date:%d %b %Y}",
+                    application=application,
+                    context={"ministry": review.ministry, "due_date": review.due_date.isoformat()},
+                )
+                for review in reviews
+            ),
+        ]
     )
-    for review in reviews:
-        notify(
-            event=NotificationEvent.REVIEW_ASSIGNED,
-            recipients=ministry_staff(review.ministry),
-            key=f"queued:{review.pk}",
-            subject=f"{application.reference}: new {review.get_ministry_display()} review, "
-            f"due {review.due_date:%d %b %Y}",
-            application=application,
-            context={"ministry": review.ministry, "due_date": review.due_date.isoformat()},
-        )
 
 
 def application_withdraw(*, application: Application, user: User, reason: str = "") -> Application:

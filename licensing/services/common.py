@@ -6,7 +6,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from typing import TypeVar
 
-from django.db import models
+from django.db import connection, models
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from licensing.exceptions import TransitionConflict
@@ -49,9 +49,24 @@ def run_transition(obj: M, action: str, method: Callable[[], object]) -> str:
 
 
 def next_number(prefix: str, year: int) -> str:
-    """`PREFIX-YEAR-000123`: sequential per year, never reused, safe under concurrency."""
-    ReferenceCounter.objects.get_or_create(prefix=prefix, year=year)
-    counter = ReferenceCounter.objects.select_for_update().get(prefix=prefix, year=year)
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    return f"{prefix}-{year}-{counter.last:06d}"
+    """`PREFIX-YEAR-000123`: sequential per year, never reused, safe under concurrency.
+
+    One statement: the increment takes the year's counter row lock and returns
+    the number, and the lock is all that orders two exporters' drafts (callers
+    take it last, just before their inserts, and commit right after). The first
+    number of a year creates the row.
+    """
+    table = connection.ops.quote_name(ReferenceCounter._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET last = last + 1 WHERE prefix = %s AND year = %s "  # noqa: S608
+            "RETURNING last",
+            [prefix, year],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        ReferenceCounter.objects.bulk_create(
+            [ReferenceCounter(prefix=prefix, year=year)], ignore_conflicts=True
+        )
+        return next_number(prefix, year)
+    return f"{prefix}-{year}-{row[0]:06d}"

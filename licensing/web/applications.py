@@ -31,6 +31,7 @@ def _loaded_application(request: HttpRequest, pk: int) -> Application:
             "consignee_country",
             "organisation",
             "marketing_license",
+            "license",
         )
         .prefetch_related(
             Prefetch("goods", queryset=Good.objects.select_related("control_list_entry")),

@@ -101,3 +101,79 @@ def test_the_audit_trail_and_documents_cost_the_same_for_any_page(
 def test_page_size_is_capped_at_one_hundred(api, exporter):
     response = api(exporter).get("/api/v1/countries/", {"page_size": 1000})
     assert len(response.json()["results"]) == 100
+
+
+def _statements(captured) -> list[str]:
+    """The SQL a request sends, without the savepoints the test's own transaction adds
+    (in production the service's transaction is the outermost one)."""
+    return [
+        q["sql"]
+        for q in captured.captured_queries
+        if not q["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))
+    ]
+
+
+def _two_goods(**overrides) -> dict:
+    from tests.api.conftest import draft_payload
+
+    payload = draft_payload(**overrides)
+    payload["goods"] = payload["goods"] * 2
+    return payload
+
+
+@pytest.mark.parametrize("goods", [1, 20])
+def test_creating_a_draft_costs_at_most_eight_queries_whatever_its_goods(api, exporter, goods):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.api.conftest import draft_payload
+
+    client = api(exporter)
+    client.post("/api/v1/applications/", _two_goods(), format="json")  # warm: counter, cache
+    payload = draft_payload()
+    payload["goods"] = payload["goods"] * goods
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post("/api/v1/applications/", payload, format="json")
+    assert response.status_code == 201, response.content
+    assert len(response.json()["goods"]) == goods
+    assert len(_statements(captured)) <= 8, _statements(captured)
+
+
+@pytest.mark.parametrize("goods", [1, 20])
+def test_submitting_costs_at_most_fifteen_queries_whatever_its_goods_and_rules(
+    api, exporter, goods
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.api.conftest import draft_payload
+
+    client = api(exporter)
+    warm = client.post("/api/v1/applications/", _two_goods(), format="json").json()
+    client.post(f"/api/v1/applications/{warm['id']}/submit/")  # rules, calendar: cached
+    # To China, for a military end use, goods of the current generation: four rules hold.
+    payload = draft_payload(destination="CN", military_end_use=True)
+    payload["goods"] = [{**payload["goods"][0], "technology_generation": "current"}] * goods
+    draft = client.post("/api/v1/applications/", payload, format="json").json()
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post(f"/api/v1/applications/{draft['id']}/submit/")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert {r["ministry"] for r in body["reviews"]} == {"defense", "economy", "foreign"}
+    assert len(body["routing"]) >= 4
+    assert len(_statements(captured)) <= 15, _statements(captured)
+
+
+def test_reading_an_application_costs_a_handful_of_queries(api, exporter, reviewers):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    application = draft(created_by=exporter, destination="CN", goods=5)
+    application_submit(application=application, user=exporter)
+    for who in (exporter, reviewers["economy"]):
+        client = api(who)
+        client.get("/api/v1/countries/")
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(f"/api/v1/applications/{application.pk}/")
+        assert response.status_code == 200
+        assert len(_statements(captured)) <= 6, _statements(captured)

@@ -27,9 +27,9 @@ def enqueued(monkeypatch) -> list[int]:
     from licensing import tasks
 
     monkeypatch.setattr(
-        tasks.deliver_notification,
+        tasks.deliver_notifications,
         "apply_async",
-        lambda args, **kwargs: sent.append(args[0]),
+        lambda args, **kwargs: sent.extend(args[0]),
     )
     return sent
 
@@ -205,6 +205,50 @@ class TestDelivery:
         notification.recipient.save()
         assert notification_deliver(notification_id=notification.pk) == "sent"
         assert mail.outbox == []
+
+
+class TestBatches:
+    def test_a_batch_is_claimed_once_and_sent_over_one_connection(
+        self, exporter, reviewers, monkeypatch, enqueued
+    ):
+        from django.core.mail.backends.locmem import EmailBackend
+
+        from licensing.notifications import BATCH, notifications_deliver
+
+        opened = []
+        real_open = EmailBackend.open
+        monkeypatch.setattr(EmailBackend, "open", lambda self: opened.append(1) or real_open(self))
+        application = draft(created_by=exporter)
+        for i in range(BATCH + 5):
+            notify(
+                event=NotificationEvent.INFORMATION_REQUESTED,
+                recipients=[exporter],
+                key=f"batch:{i}",
+                subject=f"Question {i}",
+                application=application,
+                context={"question": "?"},
+            )
+        ids = list(Notification.objects.order_by("id").values_list("id", flat=True))
+        # Each notify() enqueued its own row after commit; in batches of at most BATCH.
+        notifications_relay()  # nothing is old enough yet
+        assert enqueued == []
+        first = notifications_deliver(notification_ids=ids[:BATCH])
+        assert set(first.values()) == {"sent"}
+        assert len(opened) == 1
+        again = notifications_deliver(notification_ids=ids)
+        assert [again[i] for i in ids[:BATCH]] == ["not claimable"] * BATCH
+        assert [again[i] for i in ids[BATCH:]] == ["sent"] * 5
+        assert len(mail.outbox) == BATCH + 5
+
+    def test_the_outbox_hands_the_broker_batches(self, exporter, enqueued, monkeypatch):
+        from licensing import notifications, tasks
+
+        batches = []
+        monkeypatch.setattr(
+            tasks.deliver_notifications, "apply_async", lambda args, **kw: batches.append(args[0])
+        )
+        notifications.enqueue_delivery(list(range(1, 251)))
+        assert [len(batch) for batch in batches] == [100, 100, 50]
 
 
 class TestRelay:

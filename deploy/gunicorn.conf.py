@@ -1,0 +1,24 @@
+"""gunicorn's configuration: `gunicorn -c deploy/gunicorn.conf.py config.wsgi`.
+
+Sized from the machine's cores unless told otherwise: threaded workers, since
+a request spends much of its time waiting on PostgreSQL and Redis. Every value
+can be set from the environment (GUNICORN_*).
+"""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
+workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2))
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# A worker is recycled after this many requests (with jitter), bounding any slow leak.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "5000"))
+max_requests_jitter = 500
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = 30
+keepalive = 5
+accesslog = "-"
+errorlog = "-"
+# Behind nginx or a Kubernetes ingress: trust X-Forwarded-* from these addresses only.
+forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")

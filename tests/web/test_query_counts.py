@@ -1,0 +1,50 @@
+"""The queue and the case page answer in a fixed number of queries, whatever their size."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from licensing.models import Review
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def _queries(client, path: str) -> int:
+    client.get(path)  # the session, the cached reference data: once
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(path)
+    assert response.status_code == 200
+    return len(captured.captured_queries)
+
+
+@pytest.mark.parametrize("who", ["defense", "defense-supervisor"])
+def test_the_queue_costs_at_most_ten_queries_for_three_rows_or_a_full_page(
+    client, exporter, reviewers, supervisors, who
+):
+    user = reviewers["defense"] if who == "defense" else supervisors["defense"]
+    client.force_login(user)
+    munitions = {"code": "ML10", "destination": "CN", "license_type": "marketing"}
+    for _ in range(3):
+        factories.submitted(exporter, **munitions)
+    few = _queries(client, "/")
+    for _ in range(60):
+        factories.submitted(exporter, **munitions)
+    review = Review.objects.filter(ministry="defense").first()
+    Review.objects.filter(pk=review.pk).update(due_date=review.received_on)  # one overdue
+    many = _queries(client, "/")
+    assert many == few
+    assert many <= 10
+
+
+def test_the_case_page_costs_the_same_for_one_good_and_for_twenty(client, exporter, reviewers):
+    small = factories.approved(exporter, reviewers, goods=1)
+    large = factories.approved(exporter, reviewers, goods=20)
+    for who in (exporter, reviewers["economy"]):
+        client.force_login(who)
+        assert _queries(client, f"/applications/{small.pk}/") == _queries(
+            client, f"/applications/{large.pk}/"
+        )
+        assert _queries(client, f"/applications/{large.pk}/") <= 10
