@@ -119,7 +119,13 @@ class Application(ConcurrentTransitionMixin, models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["status", "submitted_at"])]
+        indexes = [
+            models.Index(fields=["status", "submitted_at"]),
+            # An exporter's list, newest first, at any archive size.
+            models.Index(fields=["organisation", "-created_at", "-id"], name="app_org_newest_idx"),
+            # The committee's decided cases, newest first.
+            models.Index(fields=["status", "-decided_at"], name="app_status_decided_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.reference

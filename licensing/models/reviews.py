@@ -118,6 +118,12 @@ class Review(ConcurrentTransitionMixin, models.Model):
                 condition=models.Q(status__in=["pending", "in_progress"]),
             ),
             models.Index(fields=["ministry", "status"]),
+            # A ministry's queue: its open reviews by due date, whatever its history.
+            models.Index(
+                fields=["ministry", "due_date", "id"],
+                name="review_queue_idx",
+                condition=models.Q(status__in=["pending", "in_progress", "awaiting_applicant"]),
+            ),
         ]
 
     def __str__(self) -> str:
