@@ -223,14 +223,65 @@ def prepare_database() -> None:
             conn.execute(
                 "CREATE TABLE IF NOT EXISTS bench_marker (name text PRIMARY KEY, value text)"
             )
-            conn.execute(
-                "INSERT INTO bench_marker VALUES ('seeded_size', %s) "
-                "ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value",
-                [str(CONFIG.size)],
-            )
+            seeded_max = conn.execute("SELECT coalesce(max(id), 0) FROM licensing_application")
+            for name, value in [
+                ("seeded_size", CONFIG.size),
+                ("seeded_max_application_id", seeded_max.fetchone()[0]),
+            ]:
+                conn.execute(
+                    "INSERT INTO bench_marker VALUES (%s, %s) "
+                    "ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value",
+                    [name, str(value)],
+                )
+    remove_bench_applications()  # a run that was interrupted may have left some
     with psycopg.connect(CONFIG.database_url, autocommit=True) as conn:
         conn.execute("ANALYZE")
     manage("collectstatic", "--noinput", "-v0")
+
+
+def remove_bench_applications() -> int:
+    """Delete what the benchmarks created (every application after the seeded ones, and the
+    rows referring to them), so each run measures the same data; the audit chain's head is
+    set back to the last event kept."""
+    import psycopg
+
+    with psycopg.connect(CONFIG.database_url) as conn:
+        row = conn.execute(
+            "SELECT value FROM bench_marker WHERE name = 'seeded_max_application_id'"
+        ).fetchone()
+        if row is None:
+            return 0
+        conn.execute("SET CONSTRAINTS ALL DEFERRED")
+        removed = _delete_tree(conn, "licensing_application", "id > %s", [int(row[0])], ())
+        conn.execute(
+            "UPDATE licensing_auditchainhead SET last_hash = coalesce("
+            "(SELECT hash FROM licensing_auditevent ORDER BY id DESC LIMIT 1), '')"
+        )
+    if removed:
+        log(f"removed {removed} applications a previous benchmark created")
+    return removed
+
+
+def _delete_tree(conn, table: str, where: str, params: list, path: tuple[str, ...]) -> int:
+    """DELETE the rows of `table` matching `where`, and first every row referring to them
+    through a foreign key (found in pg_constraint), recursively; a cycle is cut."""
+    references = conn.execute(
+        """
+        SELECT c.conrelid::regclass::text, a.attname
+        FROM pg_constraint c
+        JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+        WHERE c.contype = 'f' AND c.confrelid = %s::regclass
+        """,
+        [table],
+    ).fetchall()
+    for child, column in references:
+        if child == table or child in path:
+            continue
+        _delete_tree(
+            conn, child, f"{column} IN (SELECT id FROM {table} WHERE {where})", params,
+            (*path, table),
+        )  # fmt: skip
+    return conn.execute(f"DELETE FROM {table} WHERE {where}", params).rowcount
 
 
 def prepare_aux_schema() -> None:
@@ -695,6 +746,7 @@ def http_benchmarks(results: dict, extra: dict) -> None:
     finally:
         gunicorn.stop()
         purge_queue()
+        remove_bench_applications()
 
 
 def burst(port: int, ids: list[int], headers: dict) -> dict:
@@ -1000,7 +1052,7 @@ def phase_notifications() -> dict:
                 ],
                 cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
             )  # fmt: skip
-        deadline = time.monotonic() + max(300, count / 20)
+        deadline = time.monotonic() + max(600, count / 10)
         while len(sink.keys) < count and time.monotonic() < deadline:
             if worker.poll() is not None:
                 raise RuntimeError(f"the worker exited; see {worker_log}")
