@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
 
-.PHONY: run test install lint format migrate seed check clean
+.PHONY: run test install lint format migrate seed check clean bench
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
@@ -31,6 +31,10 @@ run: seed
 ## The whole suite; uses DATABASE_URL and REDIS_URL when set.
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## National-scale measurements against PostgreSQL (see README, Benchmarks); writes var/bench/.
+bench: install
+	$(BIN)/python bench/run.py
 
 lint: install
 	$(BIN)/ruff check .

@@ -1,0 +1,1 @@
+"""`make bench`: the national-scale load and timing benchmarks (see README, Benchmarks)."""
