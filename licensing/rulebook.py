@@ -96,9 +96,11 @@ class Action:
             return any(name in available for name in self.transitions)
         return obj.status in self.states
 
-    def allows(self, obj: Any, user: Any) -> bool:
+    def allows(self, obj: Any, user: Any, mine: set[str] | None = None) -> bool:
+        """`mine`: the names of the transitions `user` may take on `obj` now, if known."""
         if self.transitions:
-            mine = {t.name for t in obj.get_available_user_status_transitions(user)}
+            if mine is None:
+                mine = _user_transitions(obj, user)
             return any(name in mine for name in self.transitions)
         return self.permits(obj, user) and self.possible(obj)
 
@@ -283,11 +285,14 @@ def get(target: type[models.Model], name: str) -> Action | None:
 def allowed(obj: Any, user: Any, *, names: Iterable[str] | None = None) -> list[Action]:
     """The actions `user` may take on `obj` now, in the table's order."""
     wanted = set(names) if names is not None else None
-    return [
-        action
-        for action in actions_for(type(obj))
-        if (wanted is None or action.name in wanted) and action.allows(obj, user)
-    ]
+    candidates = [a for a in actions_for(type(obj)) if wanted is None or a.name in wanted]
+    # django-fsm-2 answers for every transition at once; ask it once per object.
+    mine = _user_transitions(obj, user) if any(a.transitions for a in candidates) else set()
+    return [action for action in candidates if action.allows(obj, user, mine)]
+
+
+def _user_transitions(obj: Any, user: Any) -> set[str]:
+    return {t.name for t in obj.get_available_user_status_transitions(user)}
 
 
 def available(obj: Any, user: Any) -> list[str]:
