@@ -134,16 +134,23 @@ def rules_in_force(on: date):
     )
 
 
-def route(*, application: Application, goods: Sequence[Good], on: date) -> RoutingResult:
+def route(
+    *,
+    application: Application,
+    goods: Sequence[Good],
+    on: date,
+    rules: Sequence[RoutingRule] | None = None,
+) -> RoutingResult:
     """Evaluate the rules in force on `on`, in priority order.
 
     The first refusing rule that applies stops routing. Otherwise each
     matching rule adds its ministry; an application no rule routes still gets
-    an Economy review.
+    an Economy review. `rules`, when given, are `rules_in_force(on)` already
+    read (the bulk seeder routes thousands of applications with one read).
     """
     matches: list[RuleMatch] = []
     ministries: list[str] = []
-    for rule in rules_in_force(on):
+    for rule in rules_in_force(on) if rules is None else rules:
         explanation = _explain(rule, application, goods)
         if explanation is None:
             continue
