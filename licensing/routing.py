@@ -34,10 +34,18 @@ Verdict = str | bool | None
 def _destination(rule: RoutingRule, application: Application, goods: Sequence[Good]) -> Verdict:
     if rule.destination_list_id is None:
         return None
-    codes = {country.code for country in rule.destination_list.countries.all()}
-    if application.destination_id not in codes:
+    if application.destination_id not in _codes(rule.destination_list):
         return False
     return f"destination {application.destination_id} is on the '{rule.destination_list.slug}' list"
+
+
+def _codes(country_list) -> frozenset[str]:
+    """The list's country codes, read once per loaded list (rules are read per routing)."""
+    codes = getattr(country_list, "_routing_codes", None)
+    if codes is None:
+        codes = frozenset(country.code for country in country_list.countries.all())
+        country_list._routing_codes = codes
+    return codes
 
 
 def _first_good(goods: Sequence[Good], holds) -> Good | None:
