@@ -439,8 +439,12 @@ class _Chunk:
         return pool.take()
 
     def write(self) -> int:
-        # Counters first: on SQLite that write takes the database's lock for the chunk.
         plans = sorted((self._plan(t) for t in self.targets), key=lambda p: p.created_at)
+        # Locks in the services' order: the chain's head, then the counters (an approval
+        # appends its event, then numbers its licence). With the head held no one else
+        # appends, so the database numbers the events in the order they are written: the
+        # chain's order.
+        head = lock_chain_head()
         references = _take_numbers("EXP", [p.created_at.astimezone(self.w.tz).year for p in plans])
         approved = [p for p in plans if p.final == S.APPROVED]
         licence_numbers = _take_numbers(
@@ -451,9 +455,6 @@ class _Chunk:
             pool.restart()
         for plan, reference in zip(plans, references, strict=True):
             self._materialise(plan, reference, numbers.get(id(plan)))
-        # With the head locked no one else appends, so the database numbers the events
-        # in the order they are written: the chain's order.
-        head = lock_chain_head()
         prev = head.last_hash
         for event in self.events:
             event["prev_hash"] = prev
