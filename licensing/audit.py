@@ -131,6 +131,19 @@ def audit_verify_chain(
     `progress`, when given, is called with the number of events checked since
     its previous call, every `batch_size` events and once at the end.
     """
+    # Inside a transaction the cursor streams (outside one, Django declares it WITH HOLD
+    # and PostgreSQL copies every event aside before sending the first); one snapshot
+    # for the events and the head, so appends while it runs are not taken for a break.
+    connection = transaction.get_connection()
+    snapshot = connection.vendor == "postgresql" and not connection.in_atomic_block
+    with transaction.atomic():
+        if snapshot:
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        return _verify(batch_size, progress)
+
+
+def _verify(batch_size: int, progress: Callable[[int], object] | None) -> ChainReport:
     prev_hash = ""
     checked = 0
     unreported = 0

@@ -111,6 +111,7 @@ DENY_REASON = "The end-user assurances do not cover the stated end use."
 QUESTION = "Please attach the end-user certificate signed by the end user."
 COMMITTEE_REASON = "The committee accepts the end-user assurances."
 COMMITTEE_DENY_REASON = "The committee finds the diversion risk too high."
+ROUTES_KEPT = 20000
 REFERENCE_MARK = "\x00reference\x00"
 LICENCE_MARK = "\x00licence\x00"
 
@@ -183,7 +184,8 @@ class _World:
     committee: list[int]
     validity: dict[str, int]
     ids: dict[type[models.Model], _Ids]
-    cache: dict[tuple, Any]
+    cache: dict[tuple, Any]  # dates and email bodies: a few thousand shapes at most
+    routes: dict[tuple, Any]
     value_rules: bool = False  # some rule looks at the total value
 
     @classmethod
@@ -236,6 +238,7 @@ class _World:
             validity=dict(LicenseValidity.objects.values_list("license_type", "years")),
             ids={},
             cache={},
+            routes={},
             value_rules=any(rule.min_total_value is not None for rule in rules),
         )
 
@@ -263,7 +266,6 @@ class _World:
         """`licensing.routing.route` with the rules read once, memoised on what they look at."""
         total = sum(g.value for g in goods) if self.value_rules else None
         key = (
-            "route",
             application.license_type,
             application.destination_id,
             application.military_end_use,
@@ -273,9 +275,11 @@ class _World:
                 for g in goods
             ),
         )
-        result = self.cache.get(key)
+        result = self.routes.get(key)
         if result is None:
-            result = self.cache[key] = route(
+            if len(self.routes) >= ROUTES_KEPT:  # memory stays flat over a million cases
+                self.routes.clear()
+            result = self.routes[key] = route(
                 application=application, goods=goods, on=self.today, rules=self.rules
             )
         return result
