@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 from django.db.models import Count, Q
+from django.utils import timezone
 
 from accounts.models import User
 from licensing.audit import audit_verify_chain
@@ -29,6 +30,7 @@ from licensing.models import (
 )
 from licensing.notifications import _render_text
 from licensing.services.applications import application_create_draft, application_submit
+from licensing.services.deadlines import deadlines_sweep
 from licensing.services.reviews import review_claim, review_recommend
 
 pytestmark = pytest.mark.django_db
@@ -66,8 +68,7 @@ def test_reviews_and_licenses_match_each_state(seeded):
     assert not submitted.annotate(n=Count("reviews")).filter(n=0).exists()
     assert not submitted.annotate(n=Count("routing")).filter(n=0).exists()
     for review in Review.objects.select_related("application"):
-        local_submission = review.application.submitted_at.astimezone(today_tz()).date()
-        assert review.received_on == local_submission
+        assert review.received_on == timezone.localtime(review.application.submitted_at).date()
         assert review.due_date == calendar.due_date(review.received_on, days[review.ministry])
 
     under_review = Review.objects.filter(application__status=S.UNDER_REVIEW)
@@ -108,12 +109,6 @@ def test_reviews_and_licenses_match_each_state(seeded):
     assert not License.objects.filter(valid_until__lt=today).exists()
 
 
-def today_tz():
-    from django.utils import timezone
-
-    return timezone.get_current_timezone()
-
-
 def test_the_outbox_is_already_sent_and_reads_as_notify_writes_it(seeded):
     notifications = Notification.objects.all()
     assert notifications.count() > N
@@ -134,6 +129,14 @@ def test_the_outbox_is_already_sent_and_reads_as_notify_writes_it(seeded):
             {"subject": notification.subject, **notification.context},
         )
         assert notification.body == expected
+
+
+def test_the_deadline_sweep_finds_nothing_owed(seeded):
+    """Reminders and steps already due are recorded as done; nothing is past a moving step."""
+    before = (AuditEvent.objects.count(), Notification.objects.count())
+    report = deadlines_sweep()
+    assert (report.reminders, report.steps) == (0, {})
+    assert (AuditEvent.objects.count(), Notification.objects.count()) == before
 
 
 def test_references_are_unique_sequential_and_the_counters_moved_past_them(seeded):
