@@ -34,10 +34,18 @@ Verdict = str | bool | None
 def _destination(rule: RoutingRule, application: Application, goods: Sequence[Good]) -> Verdict:
     if rule.destination_list_id is None:
         return None
-    codes = {country.code for country in rule.destination_list.countries.all()}
-    if application.destination_id not in codes:
+    if application.destination_id not in _codes(rule.destination_list):
         return False
     return f"destination {application.destination_id} is on the '{rule.destination_list.slug}' list"
+
+
+def _codes(country_list) -> frozenset[str]:
+    """The list's country codes, read once per loaded list (rules are read per routing)."""
+    codes = getattr(country_list, "_routing_codes", None)
+    if codes is None:
+        codes = frozenset(country.code for country in country_list.countries.all())
+        country_list._routing_codes = codes
+    return codes
 
 
 def _first_good(goods: Sequence[Good], holds) -> Good | None:
@@ -132,16 +140,23 @@ def rules_in_force(on: date) -> list[RoutingRule]:
     return [rule for rule in routing_rules() if rule.in_force_on(on)]
 
 
-def route(*, application: Application, goods: Sequence[Good], on: date) -> RoutingResult:
+def route(
+    *,
+    application: Application,
+    goods: Sequence[Good],
+    on: date,
+    rules: Sequence[RoutingRule] | None = None,
+) -> RoutingResult:
     """Evaluate the rules in force on `on`, in priority order.
 
     The first refusing rule that applies stops routing. Otherwise each
     matching rule adds its ministry; an application no rule routes still gets
-    an Economy review.
+    an Economy review. `rules`, when given, are `rules_in_force(on)` already
+    read (the bulk seeder routes thousands of applications with one read).
     """
     matches: list[RuleMatch] = []
     ministries: list[str] = []
-    for rule in rules_in_force(on):
+    for rule in rules_in_force(on) if rules is None else rules:
         explanation = _explain(rule, application, goods)
         if explanation is None:
             continue

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
-
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
@@ -65,21 +62,3 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("Audit events are append-only.")
-
-    def compute_hash(self) -> str:
-        payload = {
-            "application": self.application_id,
-            "actor": self.actor_id,
-            "actor_name": self.actor_name,
-            "action": self.action,
-            "from_state": self.from_state,
-            "to_state": self.to_state,
-            "created_at": self.created_at.isoformat(),
-            "reason": self.reason,
-            "data": self.data,
-            "prev_hash": self.prev_hash,
-        }
-        canonical = json.dumps(
-            payload, sort_keys=True, cls=DjangoJSONEncoder, separators=(",", ":")
-        )
-        return hashlib.sha256(canonical.encode()).hexdigest()

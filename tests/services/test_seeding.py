@@ -1,0 +1,234 @@
+"""Bulk seeding (`seed_demo --applications N`): every state, consistent rows, one valid chain."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from accounts.models import User
+from licensing.audit import audit_verify_chain
+from licensing.clock import WorkingCalendar, local_today
+from licensing.models import (
+    Application,
+    ApplicationStatus,
+    AuditChainHead,
+    AuditEvent,
+    ControlListEntry,
+    DeadlinePolicy,
+    InformationRequest,
+    License,
+    Notification,
+    ReferenceCounter,
+    Review,
+    RoutingDecision,
+)
+from licensing.notifications import _render_text
+from licensing.services.applications import application_create_draft, application_submit
+from licensing.services.deadlines import deadlines_sweep
+from licensing.services.reviews import review_claim, review_recommend
+
+pytestmark = pytest.mark.django_db
+
+N = 300
+S = ApplicationStatus
+
+
+@pytest.fixture
+def seeded():
+    call_command("seed_demo", applications=N)
+
+
+def by_status(status: str):
+    return Application.objects.filter(status=status)
+
+
+def test_it_adds_exactly_n_applications_in_every_state(seeded):
+    statuses = Counter(Application.objects.values_list("status", flat=True))
+    assert sum(statuses.values()) == N
+    assert set(statuses) == set(S.values)
+
+
+def test_reviews_and_licenses_match_each_state(seeded):
+    today = local_today()
+    calendar = WorkingCalendar.load()
+    days = dict(DeadlinePolicy.objects.values_list("ministry", "review_days"))
+
+    drafts = by_status(S.DRAFT)
+    assert not Review.objects.filter(application__in=drafts).exists()
+    assert not AuditEvent.objects.filter(application__in=drafts).exists()
+    assert not drafts.exclude(submitted_at=None).exists()
+
+    submitted = Application.objects.exclude(submitted_at=None)
+    assert not submitted.annotate(n=Count("reviews")).filter(n=0).exists()
+    assert not submitted.annotate(n=Count("routing")).filter(n=0).exists()
+    for review in Review.objects.select_related("application"):
+        assert review.received_on == timezone.localtime(review.application.submitted_at).date()
+        assert review.due_date == calendar.due_date(review.received_on, days[review.ministry])
+
+    under_review = Review.objects.filter(application__status=S.UNDER_REVIEW)
+    assert set(under_review.values_list("status", flat=True)) == {"pending", "in_progress"}
+    assert not under_review.filter(status="in_progress", assigned_to=None).exists()
+    # Spread over the past weeks: some overdue (escalated as the sweep would have), some not.
+    assert Review.objects.overdue(today).exists()
+    assert Review.objects.not_overdue(today).filter(application__status=S.UNDER_REVIEW).exists()
+    assert under_review.filter(escalation_level__gt=0).exists()
+    # Nothing the sweep would already have moved on: no deemed consent or referral owed.
+    assert not Review.objects.overdue(today).filter(ministry="foreign").exists()
+
+    asked = by_status(S.INFORMATION_REQUESTED)
+    assert not asked.filter(clock_stopped_on=None).exists()
+    assert InformationRequest.objects.filter(answered_at=None).count() == asked.count()
+    assert set(Review.objects.filter(application__in=asked).values_list("status", flat=True)) == {
+        "awaiting_applicant"
+    }
+
+    decided = Application.objects.filter(status__in=[S.APPROVED, S.DENIED, S.DISPUTED])
+    reviews = Review.objects.filter(application__in=decided)
+    assert set(reviews.values_list("status", flat=True)) == {"completed"}
+    assert not reviews.filter(Q(recommendation="") | Q(completed_at=None)).exists()
+    assert not by_status(S.APPROVED).filter(decided_at=None).exists()
+    assert not by_status(S.DISPUTED).filter(disputed_at=None).exists()
+    # Some decisions came from the committee after the ministries disagreed.
+    assert AuditEvent.objects.filter(action="committee_decided").exists()
+
+    assert set(
+        Review.objects.filter(application__status=S.WITHDRAWN).values_list("status", flat=True)
+    ) == {"cancelled"}
+
+    approved = by_status(S.APPROVED)
+    assert License.objects.count() == approved.count()
+    assert License.objects.filter(application__in=approved, status="active").count() == (
+        approved.count()
+    )
+    assert not License.objects.filter(valid_until__lt=today).exists()
+
+
+def test_the_outbox_is_already_sent_and_reads_as_notify_writes_it(seeded):
+    notifications = Notification.objects.all()
+    assert notifications.count() > N
+    assert not notifications.exclude(delivery_status="sent").exists()
+    assert set(notifications.values_list("event", flat=True)) >= {
+        "application_submitted",
+        "review_assigned",
+        "information_requested",
+        "application_decided",
+        "review_escalated",
+        "review_overdue",
+        "review_due_soon",
+    }
+    for event in set(notifications.values_list("event", flat=True)):
+        notification = notifications.filter(event=event).first()
+        expected = _render_text(
+            f"emails/{notification.event}.txt",
+            {"subject": notification.subject, **notification.context},
+        )
+        assert notification.body == expected
+
+
+def test_the_deadline_sweep_finds_nothing_owed(seeded):
+    """Reminders and steps already due are recorded as done; nothing is past a moving step."""
+    before = (AuditEvent.objects.count(), Notification.objects.count())
+    report = deadlines_sweep()
+    assert (report.reminders, report.steps) == (0, {})
+    assert (AuditEvent.objects.count(), Notification.objects.count()) == before
+
+
+def test_references_are_unique_sequential_and_the_counters_moved_past_them(seeded):
+    references = list(Application.objects.values_list("reference", flat=True))
+    assert len(set(references)) == N
+    numbers: dict[int, list[int]] = {}
+    for reference in references:
+        year, number = re.fullmatch(r"EXP-(\d{4})-(\d{6})", reference).groups()
+        numbers.setdefault(int(year), []).append(int(number))
+    for year, used in numbers.items():
+        assert sorted(used) == list(range(1, len(used) + 1))
+        assert ReferenceCounter.objects.get(prefix="EXP", year=year).last == len(used)
+    licences = list(License.objects.values_list("number", flat=True))
+    assert len(set(licences)) == len(licences)
+    for counter in ReferenceCounter.objects.filter(prefix="LIC"):
+        assert (
+            counter.last
+            == License.objects.filter(number__startswith=f"LIC-{counter.year}-").count()
+        )
+
+
+def test_the_chain_verifies_and_its_head_is_the_last_event(seeded):
+    report = audit_verify_chain()
+    assert report.ok
+    assert report.checked == AuditEvent.objects.count()
+    last = AuditEvent.objects.order_by("-id").first()
+    assert AuditChainHead.objects.get(pk=1).last_hash == last.hash
+    assert RoutingDecision.objects.exists()
+
+
+def test_a_second_run_adds_n_more_and_live_work_carries_on(seeded):
+    exporter = User.objects.get(username="exporter")
+    live = application_create_draft(
+        user=exporter,
+        fields={
+            "license_type": "dual_use_export",
+            "destination_id": "DE",
+            "end_user_name": "Live End User",
+            "end_user_address": "1 Live Street",
+            "end_user_country_id": "DE",
+            "end_user_type": "commercial",
+            "end_use": "Civilian cameras.",
+        },
+        goods=[
+            {
+                "description": "Thermal camera",
+                "control_list_entry": ControlListEntry.objects.get(code="6A003"),
+                "quantity": 2,
+                "unit_value": Decimal("1000"),
+                "technology_generation": "previous",
+            }
+        ],
+    )
+    year = local_today().year
+    this_year = Application.objects.filter(reference__startswith=f"EXP-{year}-")
+    # The seeded cases of this year, then this one: no number skipped or taken twice.
+    assert live.reference == f"EXP-{year}-{this_year.count():06d}"
+    submitted = application_submit(application=live, user=exporter)
+
+    call_command("seed_demo", applications=N)
+    assert Application.objects.count() == 2 * N + 1
+    references = Application.objects.values_list("reference", flat=True)
+    assert len(set(references)) == 2 * N + 1
+    assert audit_verify_chain().ok
+
+    # After both runs, a live case takes the next numbers and keeps the chain whole.
+    live = application_create_draft(
+        user=exporter,
+        fields={"license_type": "dual_use_export", "destination_id": "DE"},
+    )
+    assert live.reference == f"EXP-{year}-{this_year.count():06d}"
+    review = submitted.reviews.get()
+    reviewer = User.objects.get(username=review.ministry)
+    review_claim(review=review, user=reviewer)
+    review_recommend(review=review, user=reviewer, recommendation="approve")
+    licences = License.objects.filter(number__startswith=f"LIC-{year}-")
+    newest = License.objects.get(application=submitted)
+    assert newest.number == f"LIC-{year}-{licences.count():06d}"
+    assert audit_verify_chain().ok
+
+
+def test_verification_reports_progress_and_still_names_a_broken_event(seeded):
+    from django.db import connection
+
+    seen: list[int] = []
+    report = audit_verify_chain(batch_size=100, progress=seen.append)
+    assert report.ok and sum(seen) == report.checked
+    target = AuditEvent.objects.order_by("id")[250]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {AuditEvent._meta.db_table} SET reason = %s WHERE id = %s",
+            ["rewritten", target.pk],
+        )
+    report = audit_verify_chain(batch_size=100)
+    assert report.broken.pk == target.pk and report.checked == 250
