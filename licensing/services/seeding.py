@@ -68,8 +68,12 @@ from licensing.models import (
 )
 from licensing.notifications import _render_text
 from licensing.routing import route, rules_in_force
-from licensing.selectors import committee_members, ministry_staff, organisation_exporters
-from licensing.services.applications import _rule_versions
+from licensing.selectors import (
+    committee_members,
+    ministry_staff,
+    organisation_exporters,
+    rule_versions,
+)
 from licensing.services.licenses import _add_years
 
 S = ApplicationStatus
@@ -223,7 +227,7 @@ class _World:
             policies=policies,
             steps={m: list(p.steps.all()) for m, p in policies.items()},
             rules=rules,
-            versions=_rule_versions(rules),
+            versions=rule_versions(),
             dual_use=[e for e in entries if e.code in DUAL_USE_CODES],
             munitions=[e for e in entries if e.regime == Regime.MUNITIONS],
             exporter=exporter,
