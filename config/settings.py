@@ -56,6 +56,18 @@ if not SECRET_KEY:
     # Development only: DEBUG is on, so this never serves real users.
     SECRET_KEY = "insecure-development-key-do-not-use-in-production"  # noqa: S105
 
+# The audit trail's hashes are keyed (HMAC) with a key kept outside the database,
+# and not SECRET_KEY: someone who can write to the database cannot recompute them.
+AUDIT_HMAC_KEY = envsecret("AUDIT_HMAC_KEY")
+if not AUDIT_HMAC_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("AUDIT_HMAC_KEY must be set when DEBUG is off")
+    AUDIT_HMAC_KEY = "insecure-development-audit-key"
+if AUDIT_HMAC_KEY == SECRET_KEY:
+    raise ImproperlyConfigured("AUDIT_HMAC_KEY must differ from SECRET_KEY")
+# Where the signed anchors of the chain's head are written (daily, and on demand).
+AUDIT_ANCHOR_DIR = Path(os.environ.get("AUDIT_ANCHOR_DIR", VAR_DIR / "audit-anchors"))
+
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
 
@@ -269,6 +281,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "licensing.tasks.sweep_deadlines",
         "schedule": float(envint("DEADLINE_SWEEP_SECONDS", "300")),
         "options": {"expires": 240},
+    },
+    "audit-anchor": {
+        "task": "licensing.tasks.anchor_audit_chain",
+        "schedule": crontab(hour=0, minute=30),
     },
     "license-expiry": {
         "task": "licensing.tasks.expire_licenses",

@@ -8,17 +8,23 @@ it, so changing how events are hashed is a change here and nowhere else.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
 from licensing.models import SYSTEM, Application, AuditChainHead, AuditEvent
+
+log = logging.getLogger(__name__)
 
 # The columns an event's hash covers (besides the previous event's hash), as model attnames.
 HASHED_FIELDS = (
@@ -61,8 +67,20 @@ def event_hash(
         "data": data,
         "prev_hash": prev_hash,
     }
+    return _sign(payload)
+
+
+def _sign(payload: dict) -> str:
+    """HMAC-SHA256 of the canonical JSON, keyed by AUDIT_HMAC_KEY.
+
+    The key lives outside the database (the environment or a `*_FILE` secret),
+    so someone who can write to the database cannot recompute the hashes after
+    an edit.
+    """
     canonical = json.dumps(payload, sort_keys=True, cls=DjangoJSONEncoder, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return hmac.new(
+        settings.AUDIT_HMAC_KEY.encode(), canonical.encode(), hashlib.sha256
+    ).hexdigest()
 
 
 def hash_of(event: AuditEvent) -> str:
@@ -118,7 +136,7 @@ class ChainReport:
 
     @property
     def ok(self) -> bool:
-        return self.broken is None
+        return self.broken is None and not self.problem
 
 
 def audit_verify_chain(
@@ -144,6 +162,11 @@ def audit_verify_chain(
 
 
 def _verify(batch_size: int, progress: Callable[[int], object] | None) -> ChainReport:
+    anchors = anchors_read()
+    forged = next((anchor for anchor in anchors if not anchor.signed_here), None)
+    if forged is not None:
+        return ChainReport(0, None, f"the anchor {forged.path} is not signed with our key")
+    pending = sorted(anchors, key=lambda anchor: anchor.last_id)
     prev_hash = ""
     checked = 0
     unreported = 0
@@ -159,6 +182,7 @@ def _verify(batch_size: int, progress: Callable[[int], object] | None) -> ChainR
             problem = "its link to the previous event is broken"
         elif event_hash(**fields) != stored_hash:
             problem = "its contents do not match its hash"
+        problem = problem or _against_anchors(pending, pk, stored_hash, checked + 1)
         if problem:
             if progress and unreported:
                 progress(unreported)
@@ -172,7 +196,91 @@ def _verify(batch_size: int, progress: Callable[[int], object] | None) -> ChainR
     if progress and unreported:
         progress(unreported)
     head = AuditChainHead.objects.filter(pk=1).first()
+    last = AuditEvent.objects.order_by("-id").first()
+    if pending:
+        anchor = pending[0]
+        return ChainReport(
+            checked,
+            last,
+            f"events after it are missing: the anchor of {anchor.at} counted {anchor.count} "
+            f"events, the trail holds {checked}",
+        )
     if head and head.last_hash != prev_hash:
-        last = AuditEvent.objects.order_by("-id").first()
         return ChainReport(checked, last, "events after it are missing")
     return ChainReport(checked, None)
+
+
+def _against_anchors(pending: list[Anchor], pk: int, stored_hash: str, position: int) -> str:
+    """Check the event at `position` (id `pk`) against the anchors it reaches; pop them."""
+    while pending and pending[0].last_id <= pk:
+        anchor = pending.pop(0)
+        if anchor.last_id < pk:
+            return f"the event anchored on {anchor.at} (id {anchor.last_id}) is missing"
+        if anchor.last_hash != stored_hash or anchor.count != position:
+            return f"it differs from the anchor of {anchor.at}: rewritten at or before it"
+    return ""
+
+
+# Anchors: the chain's head, signed and kept outside the database.
+
+
+@dataclass(frozen=True)
+class Anchor:
+    count: int
+    last_id: int
+    last_hash: str
+    at: str
+    signature: str
+    path: str = ""
+
+    @property
+    def fields(self) -> dict:
+        return {
+            "count": self.count,
+            "last_id": self.last_id,
+            "last_hash": self.last_hash,
+            "at": self.at,
+        }
+
+    @property
+    def signed_here(self) -> bool:
+        return hmac.compare_digest(self.signature, _sign(self.fields))
+
+
+def audit_anchor() -> Anchor:
+    """Write the chain's head (event count, last event, its hash), signed, outside the database.
+
+    A file per anchor under AUDIT_ANCHOR_DIR, and a log line, so an operator
+    keeps it wherever logs go. `audit_verify_chain` compares the trail with
+    every anchor: events cut off the end, or a trail recomputed from an edit,
+    no longer match.
+    """
+    with transaction.atomic():
+        head = lock_chain_head()  # no append while we read the count and the last event
+        count = AuditEvent.objects.count()
+        last = AuditEvent.objects.order_by("-id").values_list("id", "hash").first()
+        last_id, last_hash = last or (0, "")
+        if last_hash != head.last_hash:
+            raise RuntimeError("the chain head does not match the last event: verify the chain")
+    at = timezone.now().isoformat()
+    fields = {"count": count, "last_id": last_id, "last_hash": last_hash, "at": at}
+    anchor = Anchor(**fields, signature=_sign(fields))
+    folder = settings.AUDIT_ANCHOR_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"anchor-{timezone.now():%Y%m%dT%H%M%S%f}-{count}.json"
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps({**fields, "signature": anchor.signature}))
+    os.replace(temporary, path)
+    log.info("audit anchor %s", json.dumps({**fields, "signature": anchor.signature}))
+    return Anchor(**fields, signature=anchor.signature, path=str(path))
+
+
+def anchors_read() -> list[Anchor]:
+    folder = settings.AUDIT_ANCHOR_DIR
+    if not folder.is_dir():
+        return []
+    anchors = []
+    for path in sorted(folder.glob("anchor-*.json")):
+        data = json.loads(path.read_text())
+        anchors.append(Anchor(**data, path=str(path)))
+    return anchors

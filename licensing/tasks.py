@@ -59,3 +59,11 @@ def expire_licenses(today: str | None = None) -> str:
 
     report = licenses_expire_and_warn(today=_day(today))
     return f"{report.expired} expired, {report.warned} warned"
+
+
+@shared_task(time_limit=300, soft_time_limit=270)
+def anchor_audit_chain() -> str:
+    from licensing.audit import audit_anchor
+
+    anchor = audit_anchor()
+    return f"{anchor.count} events, last {anchor.last_id}"

@@ -86,6 +86,37 @@ def _reference_data(request):
 
 
 @pytest.fixture(autouse=True)
+def _audit_guard(request):
+    """The database's guard on the audit trail is on in every test that touches the database.
+
+    pytest-django empties every table after a transactional test (TRUNCATE on
+    PostgreSQL, DELETE on SQLite), which the guard refuses: it is lifted just
+    for that, and put back before the next test.
+    """
+    fixtures = set(request.fixturenames)
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(
+        (marker is not None and marker.kwargs.get("transaction"))
+        or fixtures & {"transactional_db", "live_server"}
+    )
+    if not (transactional or marker is not None or "db" in fixtures):
+        yield
+        return
+    from licensing import audit_guard
+
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    audit_guard.install(connection)
+    yield
+    if transactional:
+        audit_guard.remove(connection)
+
+
+@pytest.fixture(autouse=True)
+def _anchors_in_tmp(settings, tmp_path):
+    settings.AUDIT_ANCHOR_DIR = tmp_path / "audit-anchors"
+
+
+@pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):
     """Uploads (documents) go to the test's own folder, never the developer's var/media."""
     settings.MEDIA_ROOT = tmp_path / "media"

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import itertools
+import json
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 
-from licensing.audit import audit_verify_chain
+from licensing import audit_guard
+from licensing.audit import audit_anchor, audit_verify_chain, event_hash, hash_of
 from licensing.exceptions import SubmissionRefused
-from licensing.models import AppendOnlyError, AuditEvent
+from licensing.models import AppendOnlyError, AuditChainHead, AuditEvent
 from licensing.services.applications import application_submit, application_withdraw
 from licensing.services.reviews import review_claim
 from tests.factories import draft
@@ -43,7 +45,8 @@ def test_every_event_links_to_the_one_before(trail):
 
 def test_a_tampered_reason_is_detected_at_that_event(trail, capsys):
     target = trail[3]
-    with connection.cursor() as cursor:  # what a hostile DBA could do, bypassing the ORM
+    audit_guard.remove(connection)  # a hostile DBA drops the triggers first
+    with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {AuditEvent._meta.db_table} SET reason = %s WHERE id = %s",
             ["Exporter changed its mind", target.pk],
@@ -56,6 +59,7 @@ def test_a_tampered_reason_is_detected_at_that_event(trail, capsys):
 
 
 def test_a_deleted_event_is_detected_at_the_next_one(trail):
+    audit_guard.remove(connection)
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {AuditEvent._meta.db_table} WHERE id = %s", [trail[1].pk])
     report = audit_verify_chain()
@@ -64,6 +68,7 @@ def test_a_deleted_event_is_detected_at_the_next_one(trail):
 
 
 def test_a_truncated_tail_is_detected(trail):
+    audit_guard.remove(connection)
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {AuditEvent._meta.db_table} WHERE id = %s", [trail[-1].pk])
     report = audit_verify_chain()
@@ -94,3 +99,122 @@ def test_a_refused_submission_leaves_no_event(exporter):
     with pytest.raises(SubmissionRefused):
         application_submit(application=draft(created_by=exporter, destination="SY"), user=exporter)
     assert not AuditEvent.objects.exists()
+
+
+# The database's own guard, and anchors outside it.
+
+TABLE = AuditEvent._meta.db_table
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        f"UPDATE {TABLE} SET reason = 'rewritten'",
+        f"DELETE FROM {TABLE}",
+        f"DELETE FROM {TABLE} WHERE id = (SELECT max(id) FROM {TABLE})",
+    ],
+)
+def test_the_database_refuses_to_change_or_delete_events_in_plain_sql(trail, statement):
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(statement)
+    assert list(AuditEvent.objects.order_by("id")) == trail
+    assert audit_verify_chain().ok
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)  # committed rows: nothing else holds TRUNCATE back
+def test_postgresql_refuses_to_truncate_the_trail(trail):
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(f"TRUNCATE {TABLE} CASCADE")
+    assert AuditEvent.objects.count() == len(trail)
+
+
+def test_hashes_are_keyed_so_a_database_writer_cannot_recompute_them(trail, settings):
+    event = trail[0]
+    assert hash_of(event) == event.hash
+    settings.AUDIT_HMAC_KEY = "another key"
+    assert hash_of(event) != event.hash  # plain SHA-256 of the same fields would not change
+    payload = {name: getattr(event, name) for name in ("actor_name", "action", "reason")}
+    assert "another key" not in str(payload)
+    assert event_hash  # one function hashes, for the live trail, the seeder and the check
+
+
+def _recompute_from(events: list[AuditEvent]) -> None:
+    """An insider with the key and DDL rights: rewrite an event and re-chain all after it."""
+    audit_guard.remove(connection)
+    prev = ""
+    for event in events:
+        event.prev_hash = prev
+        event.hash = hash_of(event)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {TABLE} SET reason = %s, prev_hash = %s, hash = %s WHERE id = %s",
+                [event.reason, event.prev_hash, event.hash, event.pk],
+            )
+        prev = event.hash
+    AuditChainHead.objects.filter(pk=1).update(last_hash=prev)
+
+
+def test_a_trail_recomputed_after_an_edit_no_longer_matches_its_anchor(trail):
+    anchor = audit_anchor()
+    assert (anchor.count, anchor.last_id) == (len(trail), trail[-1].pk)
+    assert audit_verify_chain().ok
+    events = list(AuditEvent.objects.order_by("id"))
+    events[1].reason = "Nothing happened"
+    _recompute_from(events)
+    report = audit_verify_chain()
+    assert not report.ok
+    assert report.broken.pk == trail[-1].pk
+    assert "anchor" in report.problem
+    with pytest.raises(CommandError, match="anchor"):
+        call_command("verify_audit_chain")
+
+
+def test_events_cut_off_the_end_with_the_head_moved_are_reported(trail):
+    call_command("anchor_audit_chain")
+    audit_guard.remove(connection)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {TABLE} WHERE id >= %s", [trail[2].pk])
+    AuditChainHead.objects.filter(pk=1).update(last_hash=trail[1].hash)
+    report = audit_verify_chain()
+    assert not report.ok
+    assert "missing" in report.problem
+    with pytest.raises(CommandError, match="missing"):
+        call_command("verify_audit_chain")
+
+
+def test_everything_deleted_and_the_head_blanked_is_reported(trail):
+    audit_anchor()
+    audit_guard.remove(connection)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {TABLE}")
+    AuditChainHead.objects.filter(pk=1).update(last_hash="")
+    report = audit_verify_chain()
+    assert not report.ok
+    assert "missing" in report.problem
+
+
+def test_a_forged_anchor_is_refused(trail, settings):
+    anchor = audit_anchor()
+    path = settings.AUDIT_ANCHOR_DIR / anchor.path.rsplit("/", 1)[-1]
+    data = json.loads(path.read_text())
+    data["count"] = 1
+    path.write_text(json.dumps(data))
+    report = audit_verify_chain()
+    assert not report.ok
+    assert "not signed" in report.problem
+
+
+def test_anchors_accumulate_and_later_appends_still_verify(trail, exporter):
+    audit_anchor()
+    application_submit(application=draft(created_by=exporter), user=exporter)
+    audit_anchor()
+    assert audit_verify_chain().ok

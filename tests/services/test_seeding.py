@@ -225,6 +225,9 @@ def test_verification_reports_progress_and_still_names_a_broken_event(seeded):
     report = audit_verify_chain(batch_size=100, progress=seen.append)
     assert report.ok and sum(seen) == report.checked
     target = AuditEvent.objects.order_by("id")[250]
+    from licensing import audit_guard
+
+    audit_guard.remove(connection)  # an insider who can drop the database's guard
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {AuditEvent._meta.db_table} SET reason = %s WHERE id = %s",

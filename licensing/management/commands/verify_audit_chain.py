@@ -21,6 +21,8 @@ class Command(BaseCommand):
             total=AuditEvent.objects.count(), desc="events", unit="event", file=sys.stderr
         ) as bar:
             report = audit_verify_chain(batch_size=options["batch_size"], progress=bar.update)
+        if not report.ok and report.broken is None:
+            raise CommandError(f"Audit chain not verified: {report.problem}.")
         if not report.ok:
             event = report.broken
             raise CommandError(
