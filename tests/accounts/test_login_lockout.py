@@ -92,6 +92,22 @@ def test_an_administrator_unlocks_a_username(client, exporter):
     assert _web_login(client, "/accounts/login/", "alice", "demo-password").status_code == 302
 
 
+def test_an_administrator_unlocks_in_the_admin(client, administrator, exporter):
+    from axes.models import AccessAttempt
+
+    for i in range(LIMIT):
+        _web_login(client, "/accounts/login/", "alice", f"guess{i}")
+    assert _web_login(client, "/accounts/login/", "alice", "demo-password").status_code == 429
+    admin_client = APIClient()
+    admin_client.force_login(administrator)
+    listed = admin_client.get("/admin/axes/accessattempt/", {"locked_out": "yes"})
+    assert "alice" in listed.content.decode()
+    attempt = AccessAttempt.objects.get(username="alice")
+    response = admin_client.post(f"/admin/axes/accessattempt/{attempt.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert _web_login(client, "/accounts/login/", "alice", "demo-password").status_code == 302
+
+
 def test_the_admin_lists_the_failed_attempts_without_the_passwords(client, administrator, exporter):
     admin_client = APIClient()
     admin_client.force_login(administrator)
