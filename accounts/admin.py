@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from knox.models import AuthToken
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.models import Organisation, User
@@ -24,3 +25,26 @@ class UserAdmin(BaseUserAdmin):
         *BaseUserAdmin.add_fieldsets,
         ("Role", {"fields": ["role", "organisation", "ministry", "email"]}),
     ]
+
+
+# API tokens: knox stores only digests; this admin shows whose tokens exist and until when,
+# never a token or its digest, issues none (a token is issued to its user by the API), and
+# revokes by deleting.
+admin.site.unregister(AuthToken)
+
+
+@admin.register(AuthToken)
+class AuthTokenAdmin(admin.ModelAdmin):
+    list_display = ["user", "created", "expiry"]
+    list_filter = ["created", "expiry"]
+    search_fields = ["user__username"]
+    fields = ["user", "created", "expiry"]
+    readonly_fields = fields
+    ordering = ["-created"]
+    list_select_related = ["user"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

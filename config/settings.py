@@ -8,6 +8,7 @@ to start without a secret key. Each variable is documented in README.md.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -79,7 +80,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "axes",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -97,6 +99,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last: turns a login that django-axes refused into the lockout page (or JSON).
+    "axes.middleware.AxesMiddleware",
 ]
 
 if not DEBUG:
@@ -305,11 +309,41 @@ NOTIFICATION_RETRY_BASE = envint("NOTIFICATION_RETRY_BASE", "60")
 NOTIFICATION_RETRY_MAX = envint("NOTIFICATION_RETRY_MAX", "3600")
 NOTIFICATION_GIVE_UP_AFTER = envint("NOTIFICATION_GIVE_UP_AFTER", str(2 * 24 * 3600))
 
+# Authentication: lockout, throttles, tokens.
+# django-axes counts failed logins (the web login, the admin login, the API token endpoint)
+# per username and per client address, and locks either out for a cool-off after
+# AXES_FAILURE_LIMIT failures; administrators unlock in the admin (Axes > Access attempts)
+# or with `manage.py axes_reset_username NAME`. The client address is the one the
+# throttles use too (accounts.security.client_ip): REMOTE_ADDR, or, behind NUM_PROXIES
+# trusted proxies, the address the outermost of them appended to X-Forwarded-For.
+NUM_PROXIES = envint("NUM_PROXIES", "0")
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", "10")
+AXES_COOLOFF_TIME = timedelta(minutes=envint("AXES_COOLOFF_MINUTES", "30"))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one locks
+# A lockout ends a cool-off after the failure that caused it; attempts while locked out
+# do not extend it, so the page can say when to try again.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "accounts.security.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.security.lockout_response"
+AXES_VERBOSE = False
+# API tokens (django-rest-knox): random, stored only as a SHA-512 digest, valid for
+# TOKEN_TTL_HOURS, revoked by POST /api/v1/auth/logout/, by a password change and by
+# deactivation; sent as `Authorization: Token <token>`.
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=envint("TOKEN_TTL_HOURS", "10")),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
+}
+
 REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header makes an anonymous request a 401,
     # where SessionAuthentication first would answer 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.tokens.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -318,7 +352,12 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_THROTTLE_RATES": {"token": os.environ.get("TOKEN_THROTTLE_RATE", "10/min")},
+    "DEFAULT_THROTTLE_RATES": {
+        "token": os.environ.get("TOKEN_THROTTLE_RATE", "10/min"),
+        "token_username": os.environ.get("TOKEN_USERNAME_THROTTLE_RATE", "10/min"),
+    },
+    # How many reverse proxies in front append to X-Forwarded-For; 0 trusts none of it.
+    "NUM_PROXIES": NUM_PROXIES,
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",

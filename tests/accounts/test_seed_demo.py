@@ -7,6 +7,7 @@ from collections import Counter
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
+from django.test import RequestFactory
 
 from accounts.models import Organisation, User
 from licensing.audit import audit_verify_chain
@@ -32,7 +33,8 @@ def test_it_creates_every_demo_login_with_the_demo_password(settings):
     settings.DEMO_PASSWORD = "s3cret-demo"
     call_command("seed_demo")
     for username, (role, ministry) in DEMO_USERS.items():
-        user = authenticate(username=username, password="s3cret-demo")
+        login = RequestFactory().post("/accounts/login/")  # the lockout needs the request
+        user = authenticate(login, username=username, password="s3cret-demo")
         assert user is not None, username
         assert (user.role, user.ministry) == (role, ministry)
     ricor = Organisation.objects.get(name="Ricor Demo Ltd")

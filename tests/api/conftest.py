@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
+
+from accounts.tokens import issue_token
 
 
 def token_for(user) -> str:
-    token, _ = Token.objects.get_or_create(user=user)
-    return token.key
+    """A new API token for `user` (knox keeps only its digest: the value is shown once)."""
+    _, token = issue_token(user)
+    return token
 
 
 @pytest.fixture

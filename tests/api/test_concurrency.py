@@ -6,11 +6,11 @@ import threading
 
 import pytest
 from django.db import connection
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from licensing.models import AuditEvent, Review
 from licensing.services.applications import application_submit
+from tests.api.conftest import token_for
 from tests.factories import ReviewerFactory, draft
 
 # The shared conftest reloads the reference data that a transactional test's flush removes.
@@ -22,9 +22,9 @@ def _race(requests) -> list[int]:
     barrier = threading.Barrier(len(requests))
     codes: list[int] = []
 
-    def run(user, path):
+    def run(token, path):
         client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get(user=user).key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
         barrier.wait()
         try:
             codes.append(client.post(path).status_code)
@@ -44,8 +44,7 @@ def test_two_reviewers_claiming_at_once_one_wins(exporter, reviewers):
     application_submit(application=application, user=exporter)
     review = application.reviews.get()
     first, second = reviewers["economy"], ReviewerFactory(username="eco-2", ministry="economy")
-    Token.objects.create(user=first)
-    Token.objects.create(user=second)
+    first, second = token_for(first), token_for(second)
     path = f"/api/v1/reviews/{review.pk}/claim/"
     assert _race([(first, path), (second, path)]) == [200, 409]
     assert Review.objects.get(pk=review.pk).status == "in_progress"
@@ -54,8 +53,6 @@ def test_two_reviewers_claiming_at_once_one_wins(exporter, reviewers):
 
 def test_a_double_submit_creates_one_set_of_reviews(exporter, teammate):
     application = draft(created_by=exporter)
-    Token.objects.create(user=exporter)
-    Token.objects.create(user=teammate)
     path = f"/api/v1/applications/{application.pk}/submit/"
-    assert _race([(exporter, path), (teammate, path)]) == [200, 409]
+    assert _race([(token_for(exporter), path), (token_for(teammate), path)]) == [200, 409]
     assert Review.objects.filter(application=application).count() == 1

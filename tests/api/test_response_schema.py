@@ -411,6 +411,13 @@ def test_every_response_of_whole_cases_for_every_role_conforms(callers, conforma
                 if client is not mallory:
                     mallory.post(f"/api/v1/notifications/{mine.pk}/read/")
 
+        # Logging a token out: without one, 401; with a second token of alice's, 204, once.
+        callers["anonymous"].post("/api/v1/auth/logout/")
+        leaving = CheckedClient("exporter", alice.user, conformance)
+        assert leaving.post("/api/v1/auth/logout/").status_code == 204
+        assert leaving.post("/api/v1/auth/logout/").status_code == 401
+        assert alice.get("/api/v1/applications/").status_code == 200  # her other token
+
     conformance.assert_conforms()
 
     # Every operation was exercised, and the errors a client can provoke were met.

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from licensing import rulebook
@@ -24,6 +23,7 @@ from licensing.services.applications import application_withdraw
 from licensing.services.licenses import license_suspend
 from licensing.services.reviews import review_claim, review_request_information
 from tests import factories
+from tests.api.conftest import token_for
 
 pytestmark = pytest.mark.django_db
 
@@ -123,7 +123,7 @@ def _service_accepts(action: rulebook.Action, obj, user) -> bool:
 def _offered_by_api(action: rulebook.Action, obj, user) -> bool | None:
     """Whether the object's `available_transitions` lists the action; None if invisible."""
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0]}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user)}")
     path = {Application: "applications", Review: "reviews", License: "licenses"}[action.target]
     response = client.get(f"/api/v1/{path}/{obj.pk}/")
     if response.status_code == 404:

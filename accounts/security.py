@@ -1,0 +1,110 @@
+"""Who is knocking, and what a locked-out client is told.
+
+`client_ip` is the one answer to "which client is this" for the login lockout
+(django-axes, AXES_CLIENT_IP_CALLABLE) and the token endpoint's throttles: the
+peer's address, or, behind NUM_PROXIES trusted proxies, the address the
+outermost of them appended to X-Forwarded-For. Anything a client writes there
+itself is ignored, so forging the header neither resets a count nor frames
+another address.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import math
+
+from django.conf import settings
+from django.db.models import Max, Q
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+from rest_framework.settings import api_settings
+
+LOCKED_OUT_MESSAGE = (
+    "Too many failed logins for this account or from this address: it is locked. "
+    "Try again after {retry_at}, or ask an administrator to unlock it."
+)
+
+
+def _valid(address: str | None) -> str | None:
+    if not address:
+        return None
+    try:
+        return str(ipaddress.ip_address(address.strip()))
+    except ValueError:
+        return None
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The client's address, trusting X-Forwarded-For only as far as NUM_PROXIES says.
+
+    The same rule as DRF's throttles with NUM_PROXIES set (the Nth address from the
+    right), and never a value that is not an IP address (it is stored and keyed on).
+    """
+    meta = request.META
+    remote = _valid(meta.get("REMOTE_ADDR"))
+    proxies = api_settings.NUM_PROXIES or 0
+    forwarded = meta.get("HTTP_X_FORWARDED_FOR")
+    if proxies <= 0 or not forwarded:
+        return remote
+    addresses = forwarded.split(",")
+    return _valid(addresses[-min(proxies, len(addresses))]) or remote
+
+
+def cool_off() -> dt.timedelta:
+    value = settings.AXES_COOLOFF_TIME
+    if isinstance(value, dt.timedelta):
+        return value
+    return dt.timedelta(hours=float(value or 0))
+
+
+def retry_at(request: HttpRequest, username: str | None) -> dt.datetime:
+    """When the lockout that covers this username or this client ends: a cool-off after
+    the latest counted failure of either."""
+    from axes.models import AccessAttempt
+
+    who = Q(ip_address=client_ip(request))
+    if username:
+        who |= Q(username=username)
+    latest = AccessAttempt.objects.filter(who).aggregate(latest=Max("attempt_time"))["latest"]
+    return (latest or timezone.now()) + cool_off()
+
+
+def _username(request: HttpRequest, credentials: dict | None) -> str | None:
+    from axes.helpers import get_client_username
+
+    username = get_client_username(request, credentials)
+    return username if isinstance(username, str) else None
+
+
+def lockout_message(request: HttpRequest, credentials: dict | None = None) -> tuple[str, int]:
+    """The message for a locked-out client, and the seconds until it may try again."""
+    until = retry_at(request, _username(request, credentials))
+    seconds = max(1, math.ceil((until - timezone.now()).total_seconds()))
+    local = timezone.localtime(until).strftime("%Y-%m-%d %H:%M %Z")
+    return LOCKED_OUT_MESSAGE.format(retry_at=local), seconds
+
+
+def lockout_response(
+    request: HttpRequest,
+    original_response: HttpResponse | None = None,
+    credentials: dict | None = None,
+) -> HttpResponse:
+    """AXES_LOCKOUT_CALLABLE: a 429 saying the account or client is locked, and until when;
+    JSON under /api/, the login page's lockout template elsewhere."""
+    if request.path.startswith("/api/"):
+        if original_response is not None and original_response.status_code == 429:
+            return original_response  # the token view answered the lockout itself
+        message, seconds = lockout_message(request, credentials)
+        response: HttpResponse = JsonResponse({"detail": message}, status=429)
+    else:
+        message, seconds = lockout_message(request, credentials)
+        response = render(
+            request,
+            "registration/locked_out.html",
+            {"message": message, "failure_limit": settings.AXES_FAILURE_LIMIT},
+            status=429,
+        )
+    response["Retry-After"] = str(seconds)
+    return response

@@ -1,0 +1,96 @@
+"""API tokens: a username and password for a token, and logging a token out.
+
+`POST /api/v1/auth/token/` goes through `django.contrib.auth.authenticate` with the
+request, so django-axes counts its failures with the web and admin logins' and locks
+out a username or a client past AXES_FAILURE_LIMIT (429, with when to retry); two
+throttles (per client, per username) come first. A token is valid for TOKEN_TTL_HOURS.
+`POST /api/v1/auth/logout/` revokes the token it is sent with.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth import authenticate, user_logged_in, user_logged_out
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.views import APIView
+
+from accounts.security import lockout_message
+from accounts.tokens import TokenAuthentication, issue_token
+from licensing.api.throttling import TokenClientThrottle, TokenUsernameThrottle
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150, trim_whitespace=False)
+    password = serializers.CharField(
+        max_length=4096, trim_whitespace=False, write_only=True, style={"input_type": "password"}
+    )
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text="Send as `Authorization: Token <token>`.")
+    expiry = serializers.DateTimeField(
+        allow_null=True, help_text="When the token stops working (TOKEN_TTL_HOURS after issue)."
+    )
+
+
+class LockedOut(APIException):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "locked_out"
+
+    def __init__(self, detail: str, wait: int) -> None:
+        super().__init__(detail)
+        self.wait = wait  # DRF's handler sends it as Retry-After
+
+
+class TokenView(APIView):
+    """Username and password for a token; throttled per client and per username, and
+    locked out with the web logins after repeated failures."""
+
+    authentication_classes: list = []
+    permission_classes: list = []
+    throttle_classes = [TokenClientThrottle, TokenUsernameThrottle]
+    throttle_scope = "token"  # for the schema: this endpoint can answer 429
+    parser_classes = api_settings.DEFAULT_PARSER_CLASSES
+
+    @extend_schema(request=TokenRequestSerializer, responses={200: TokenSerializer})
+    def post(self, request: Request) -> Response:
+        given = TokenRequestSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        username = given.validated_data["username"]
+        # The Django request, not DRF's wrapper: axes marks a lockout on the object it is
+        # given, and its middleware reads the mark from the Django request.
+        django_request = request._request
+        user = authenticate(
+            request=django_request, username=username, password=given.validated_data["password"]
+        )
+        if getattr(django_request, "axes_locked_out", False):
+            message, seconds = lockout_message(django_request, {"username": username})
+            raise LockedOut(message, wait=seconds)
+        if user is None:
+            raise ValidationError(
+                {"non_field_errors": ["Unable to log in with provided credentials."]},
+                code="authorization",
+            )
+        instance, token = issue_token(user)
+        user_logged_in.send(sender=user.__class__, request=django_request, user=user)
+        return Response(TokenSerializer({"token": token, "expiry": instance.expiry}).data)
+
+
+class LogoutView(APIView):
+    """Revoke the token this request is sent with (other tokens of the user stay)."""
+
+    authentication_classes = [TokenAuthentication]
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request: Request) -> Response:
+        request.auth.delete()
+        user_logged_out.send(
+            sender=request.user.__class__, request=request._request, user=request.user
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
