@@ -545,15 +545,15 @@ class Fixtures:
     def __init__(self) -> None:
         from django.conf import settings
         from django.test import Client
-        from rest_framework.authtoken.models import Token
 
         from accounts.models import User
+        from accounts.tokens import issue_token
         from licensing.selectors import applications_visible_to
 
         self.reviewer = User.objects.get(username=REVIEWER)
         self.exporter = User.objects.get(username=EXPORTER)
-        self.exporter_token = Token.objects.get_or_create(user=self.exporter)[0].key
-        self.reviewer_token = Token.objects.get_or_create(user=self.reviewer)[0].key
+        self.exporter_token = issue_token(self.exporter)[1]
+        self.reviewer_token = issue_token(self.reviewer)[1]
         self.client = Client(HTTP_HOST="127.0.0.1")
         self.client.force_login(self.reviewer)
         self.session = self.client.cookies[settings.SESSION_COOKIE_NAME].value
