@@ -15,10 +15,12 @@ from licensing.exceptions import InvalidInput, NotPermitted, TooLarge, Transitio
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, TransitionConflict):
-        return Response(
-            {"detail": exc.message, "current_state": exc.current_state},
-            status=status.HTTP_409_CONFLICT,
-        )
+        body: dict = {"detail": exc.message, "current_state": exc.current_state}
+        if exc.code:
+            body["code"] = exc.code
+        if exc.errors:
+            body["errors"] = exc.errors
+        return Response(body, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, InvalidInput):
         return Response({**exc.errors, "code": exc.code}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, TooLarge):
