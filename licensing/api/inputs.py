@@ -210,8 +210,16 @@ def line_errors(errors: dict) -> dict[str, list[str]]:
     """
     flat: dict[str, list[str]] = {}
     for field, value in errors.items():
-        if field == "lines" and isinstance(value, list) and any(isinstance(v, dict) for v in value):
-            for i, line in enumerate(value):
+        # A list of each line's errors, or (DRF 3.15+) a mapping of the index to them.
+        by_line = (
+            dict(enumerate(value))
+            if isinstance(value, list) and any(isinstance(v, dict) for v in value)
+            else value
+            if isinstance(value, dict) and value and all(isinstance(k, int) for k in value)
+            else None
+        )
+        if field == "lines" and by_line is not None:
+            for i, line in by_line.items():
                 for name, messages in (line or {}).items():
                     flat[f"lines[{i}].{name}"] = [
                         f"Line {i + 1}: {name}: {message}" for message in messages

@@ -151,6 +151,8 @@ def _wanted(lines: Sequence[Mapping[str, Any]]) -> list[Line]:
         good = line.get("license_good")
         good_id = getattr(good, "pk", good)
         quantity, value = line.get("quantity"), line.get("value")
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = Decimal(value)
         if not isinstance(good_id, int) or isinstance(good_id, bool):
             errors[f"lines[{i}].license_good"] = [f"Line {i + 1}: license_good is required."]
             continue
