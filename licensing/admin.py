@@ -222,6 +222,7 @@ class LicenseGoodInline(ReadOnlyInline):
 class ShipmentInline(ReadOnlyInline):
     model = Shipment
     fields = ["reference", "shipped_on", "created_by", "created_at"]
+    readonly_fields = fields
 
 
 @admin.register(License)

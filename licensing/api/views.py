@@ -341,14 +341,18 @@ class LicenseViewSet(viewsets.ReadOnlyModelViewSet):
         visible = licenses_visible_to(self.request.user)
         if self.action == "shipments":
             return visible  # only to find the licence; it is rendered apart
-        rendered = visible.select_related("application", "organisation").prefetch_related(
-            Prefetch("goods", queryset=LicenseGood.objects.select_related("control_list_entry"))
-        )
+        rendered = self._rendered(visible)
         if self.action == "document":
             return rendered.select_related(
                 "destination", "application__end_user_country", "application__consignee_country"
             )
         return rendered
+
+    def _rendered(self, visible: QuerySet[License]) -> QuerySet[License]:
+        """What the licence's representation reads: its goods in one more query."""
+        return visible.select_related("application", "organisation").prefetch_related(
+            Prefetch("goods", queryset=LicenseGood.objects.select_related("control_list_entry"))
+        )
 
     def _render(self, license: License) -> Response:
         return Response(self.get_serializer(self.get_queryset().get(pk=license.pk)).data)
@@ -378,8 +382,8 @@ class LicenseViewSet(viewsets.ReadOnlyModelViewSet):
                 raise InvalidInput(inputs.line_errors(serializer.errors))
             ship = rulebook.get(License, "ship")
             shipment = ship.run(license, request.user, dict(serializer.validated_data))
-            self.action = "retrieve"  # the licence as its representation reads it
-            shipment.license = self.get_queryset().get(pk=license.pk)
+            visible = licenses_visible_to(request.user)
+            shipment.license = self._rendered(visible).get(pk=license.pk)  # as it now stands
             return Response(
                 s.RecordedShipmentSerializer(shipment, context=self.get_serializer_context()).data,
                 status=status.HTTP_200_OK if shipment.replayed else status.HTTP_201_CREATED,
