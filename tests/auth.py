@@ -35,6 +35,12 @@ def code(device: TOTPDevice) -> str:
     return f"{totp.token():0{device.digits}d}"
 
 
+def forgive(device: TOTPDevice) -> None:
+    """Clear the device's wrong-code throttle (tests that go on after a wrong code)."""
+    device.refresh_from_db()
+    device.throttle_reset()
+
+
 def wrong_code(device: TOTPDevice) -> str:
     return f"{(int(code(device)) + 1) % 10**device.digits:0{device.digits}d}"
 
