@@ -147,7 +147,15 @@ def turn_off(user) -> None:
 # The gate --------------------------------------------------------------------------
 
 # Pages a logged-in person may open before entering the code (or setting it up).
-OPEN_URL_NAMES = {"login", "logout", "two-factor-verify", "two-factor-setup", "healthz"}
+# (The token endpoint asks for the code itself.)
+OPEN_URL_NAMES = {
+    "login",
+    "logout",
+    "two-factor-verify",
+    "two-factor-setup",
+    "healthz",
+    "api-token",
+}
 
 
 def _url_name(request: HttpRequest) -> str | None:
