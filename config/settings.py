@@ -82,6 +82,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "knox",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -96,6 +98,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Two-factor login: request.user.is_verified(), then the gate that sends a person who
+    # must (or chose to) use a code to enter it, or to set it up, before any other page.
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.two_factor.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -355,6 +361,18 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_CLIENT_IP_CALLABLE = "accounts.security.client_ip"
 AXES_LOCKOUT_CALLABLE = "accounts.security.lockout_response"
 AXES_VERBOSE = False
+
+# Two-factor login (django-otp, TOTP: an authenticator app's 6-digit codes).
+# Who must use it and who may turn it on are licensing.policies.must_use_two_factor and
+# may_use_two_factor (administrators must; everyone else may). The password is the first
+# step (the login form above, counted by django-axes), the code the second; a wrong code
+# makes the device wait 1, 2, 4, 8... seconds times TWO_FACTOR_THROTTLE_FACTOR before the
+# next try (0 turns that off). The API's token endpoint asks the same code as `otp`.
+OTP_TOTP_ISSUER = os.environ.get("TWO_FACTOR_ISSUER", "Export licensing")
+OTP_TOTP_THROTTLE_FACTOR = envint("TWO_FACTOR_THROTTLE_FACTOR", "1")
+# The admin lists people's authenticators (to remove a lost one) without their keys.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
 # API tokens (django-rest-knox): random, stored only as a SHA-512 digest, valid for
 # TOKEN_TTL_HOURS, revoked by POST /api/v1/auth/logout/, by a password change and by
 # deactivation; sent as `Authorization: Token <token>`.

@@ -106,3 +106,21 @@ def may_change_license(license: Any, user: Any) -> bool:
         or user.is_administrator
         or (user.role == Role.SUPERVISOR and user.ministry == Ministry.DEFENSE)
     )
+
+
+def must_use_two_factor(user: Any) -> bool:
+    """Administrators log in with a code from an authenticator app as well as the
+    password: they change the rules for everyone. Until they have set one up, every
+    page sends them to set it up."""
+    return _authenticated(user) and user.is_administrator
+
+
+def may_use_two_factor(user: Any) -> bool:
+    """Anyone who logs in may turn two-factor login on (reviewers, supervisors, the
+    committee and exporters alike)."""
+    return _authenticated(user)
+
+
+def may_turn_off_two_factor(user: Any) -> bool:
+    """Whoever turned it on may turn it off again, unless they must use it."""
+    return may_use_two_factor(user) and not must_use_two_factor(user)

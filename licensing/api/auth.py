@@ -5,6 +5,11 @@ request, so django-axes counts its failures with the web and admin logins' and l
 out a username or a client past AXES_FAILURE_LIMIT (429, with when to retry); two
 throttles (per client, per username) come first. A token is valid for TOKEN_TTL_HOURS.
 `POST /api/v1/auth/logout/` revokes the token it is sent with.
+
+Someone with two-factor login on sends the current code from their authenticator app as
+`otp` too (a wrong one counts against the device like on the web's code page); someone
+who must use two-factor login and has not set it up gets no token until they have, on
+the web. Only a correct password earns the answer that a code is missing.
 """
 
 from __future__ import annotations
@@ -19,15 +24,33 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from accounts import two_factor
 from accounts.security import lockout_message
 from accounts.tokens import TokenAuthentication, issue_token
+from licensing import policies
 from licensing.api.throttling import TokenClientThrottle, TokenUsernameThrottle
+
+OTP_REQUIRED = (
+    "This account uses two-factor login: send the 6-digit code from the authenticator app as otp."
+)
+OTP_NOT_SET_UP = (
+    "This account must use two-factor login and has not set it up: log in on the web and "
+    "set it up first (Security), then send its code as otp."
+)
 
 
 class TokenRequestSerializer(serializers.Serializer):
     username = serializers.CharField(max_length=150, trim_whitespace=False)
     password = serializers.CharField(
         max_length=4096, trim_whitespace=False, write_only=True, style={"input_type": "password"}
+    )
+    otp = serializers.CharField(
+        max_length=16,
+        required=False,
+        allow_blank=True,
+        write_only=True,
+        help_text="The 6-digit code from the authenticator app: required for accounts with "
+        "two-factor login on.",
     )
 
 
@@ -76,9 +99,23 @@ class TokenView(APIView):
                 {"non_field_errors": ["Unable to log in with provided credentials."]},
                 code="authorization",
             )
+        self._second_factor(user, given.validated_data.get("otp", ""))
         instance, token = issue_token(user)
         user_logged_in.send(sender=user.__class__, request=django_request, user=user)
         return Response(TokenSerializer({"token": token, "expiry": instance.expiry}).data)
+
+    @staticmethod
+    def _second_factor(user, code: str) -> None:
+        device = two_factor.device_of(user)
+        if device is None:
+            if policies.must_use_two_factor(user):
+                raise ValidationError({"otp": [OTP_NOT_SET_UP]}, code="two_factor_not_set_up")
+            return
+        if not code.strip():
+            raise ValidationError({"otp": [OTP_REQUIRED]}, code="required")
+        result = two_factor.check(device, code)
+        if not result.ok:
+            raise ValidationError({"otp": [result.message]}, code="invalid")
 
 
 class LogoutView(APIView):

@@ -11,6 +11,8 @@ from django.core.management import call_command
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from tests.auth import log_in
+
 pytestmark = pytest.mark.django_db
 
 LIMIT = 10
@@ -99,7 +101,7 @@ def test_an_administrator_unlocks_in_the_admin(client, administrator, exporter):
         _web_login(client, "/accounts/login/", "alice", f"guess{i}")
     assert _web_login(client, "/accounts/login/", "alice", "demo-password").status_code == 429
     admin_client = APIClient()
-    admin_client.force_login(administrator)
+    log_in(admin_client, administrator)
     listed = admin_client.get("/admin/axes/accessattempt/", {"locked_out": "yes"})
     assert "alice" in listed.content.decode()
     attempt = AccessAttempt.objects.get(username="alice")
@@ -110,7 +112,7 @@ def test_an_administrator_unlocks_in_the_admin(client, administrator, exporter):
 
 def test_the_admin_lists_the_failed_attempts_without_the_passwords(client, administrator, exporter):
     admin_client = APIClient()
-    admin_client.force_login(administrator)
+    log_in(admin_client, administrator)
     for i in range(3):
         _web_login(client, "/accounts/login/", "alice", f"secret-guess-{i}")
     page = admin_client.get("/admin/axes/accessattempt/")

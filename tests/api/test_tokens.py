@@ -12,6 +12,7 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from tests.auth import log_in
 
 pytestmark = pytest.mark.django_db
 
@@ -96,7 +97,7 @@ def test_deactivating_a_user_revokes_their_tokens(exporter):
 
 def test_a_password_changed_in_the_admin_revokes_the_tokens(client, administrator, exporter):
     token = _issue()["token"]
-    client.force_login(administrator)
+    log_in(client, administrator)
     response = client.post(
         f"/admin/accounts/user/{exporter.pk}/password/",
         {"password1": "a-new-long-passphrase", "password2": "a-new-long-passphrase"},
@@ -108,7 +109,7 @@ def test_a_password_changed_in_the_admin_revokes_the_tokens(client, administrato
 def test_the_admin_never_shows_a_token_value(client, administrator, exporter):
     token = _issue()["token"]
     stored = AuthToken.objects.get(user=exporter)
-    client.force_login(administrator)
+    log_in(client, administrator)
     for path in ("/admin/", "/admin/knox/authtoken/", "/admin/authtoken/tokenproxy/"):
         response = client.get(path)
         html = response.content.decode()
@@ -122,7 +123,7 @@ def test_the_admin_never_shows_a_token_value(client, administrator, exporter):
 def test_an_administrator_revokes_a_token_in_the_admin(client, administrator, exporter):
     token = _issue()["token"]
     stored = AuthToken.objects.get(user=exporter)
-    client.force_login(administrator)
+    log_in(client, administrator)
     listed = client.get("/admin/knox/authtoken/")
     assert listed.status_code == 200
     assert "alice" in listed.content.decode()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 
 import pytest
@@ -38,6 +39,16 @@ def browser():
         browser.close()
 
 
+def enter_code(page, username: str) -> None:
+    """The login's second step: the code the user's authenticator shows now."""
+    from accounts.models import User
+    from accounts.two_factor import device_of
+    from tests.auth import code
+
+    page.fill("#id_code", code(device_of(User.objects.get(username=username))))
+    page.click("#verify")
+
+
 @pytest.fixture
 def open_as(browser, live_server, settings):
     """Log a demo user in, in a fresh browser context, and return the page."""
@@ -55,6 +66,9 @@ def open_as(browser, live_server, settings):
         page.fill("#id_username", username)
         page.fill("#id_password", settings.DEMO_PASSWORD)
         page.click("button[type=submit]")
+        page.wait_for_url(re.compile(re.escape(live_server.url) + r"/(accounts/two-factor/.*)?$"))
+        if "/accounts/two-factor/" in page.url:  # two-factor login on (the demo admin)
+            enter_code(page, username)
         page.wait_for_url(f"{live_server.url}/")
         return page
 

@@ -8,13 +8,14 @@ from django.urls import reverse
 
 from licensing.models import Application, AuditEvent, RoutingRule
 from tests import factories
+from tests.auth import log_in
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def admin_client(client, administrator):
-    client.force_login(administrator)
+    log_in(client, administrator)  # verified with an authenticator: administrators must
     return client
 
 

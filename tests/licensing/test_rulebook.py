@@ -28,6 +28,7 @@ from licensing.services.reviews import review_claim, review_request_information
 from licensing.services.shipments import shipment_record
 from tests import factories
 from tests.api.conftest import token_for
+from tests.auth import log_in
 
 pytestmark = pytest.mark.django_db
 
@@ -159,7 +160,7 @@ def _offered_by_api(action: rulebook.Action, obj, user) -> bool | None:
 
 
 def _button_on_page(action: rulebook.Action, obj, user, client) -> bool:
-    client.force_login(user)
+    log_in(client, user)
     case = obj if isinstance(obj, Application) else obj.application
     response = client.get(f"/applications/{case.pk}/")
     if response.status_code == 404:

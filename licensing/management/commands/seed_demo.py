@@ -17,8 +17,9 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from tqdm import tqdm
 
+from accounts import two_factor
 from accounts.models import Ministry, Organisation, RegisterStatus, Role, User
-from licensing import reference_data
+from licensing import policies, reference_data
 from licensing.services.seeding import seed_applications
 
 ORGANISATIONS = {
@@ -40,6 +41,12 @@ USERS = [
     ("admin", Role.ADMINISTRATOR, None, "", "Site", "Administrator"),
 ]
 
+# The demo administrator's authenticator key while DEBUG is on (administrators must use
+# two-factor login), documented in README.md so whoever tries the product can add it to
+# an authenticator app: base32 MRSW23ZNMFSG22LOFV2G65DQFVVWK6JB. With DEBUG off the key
+# is random and printed once, when it is created.
+DEMO_TOTP_KEY = b"demo-admin-totp-key!".hex()
+
 
 class Command(BaseCommand):
     help = "Load the reference data, the demo organisations and users, and optional applications."
@@ -60,6 +67,7 @@ class Command(BaseCommand):
             reference_data.load(apps)
             created = self._people()
         self.stdout.write(f"Demo users ready ({created} created); password from DEMO_PASSWORD.")
+        self._authenticators()
         if options["applications"]:
             self._applications(options["applications"], options["chunk_size"])
 
@@ -89,6 +97,27 @@ class Command(BaseCommand):
                 user.save(update_fields=["password"])
                 created_count += 1
         return created_count
+
+    def _authenticators(self) -> None:
+        """An authenticator for each demo user who must use two-factor login (the admin)."""
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        usernames = [username for username, *_ in USERS]
+        for user in User.objects.filter(username__in=usernames).order_by("pk"):
+            if not policies.must_use_two_factor(user):
+                continue
+            device = two_factor.device_of(user)
+            created = device is None
+            if created:
+                fields = {"key": DEMO_TOTP_KEY} if settings.DEBUG else {}
+                device = TOTPDevice.objects.create(
+                    user=user, name=two_factor.DEVICE_NAME, confirmed=True, **fields
+                )
+            if created or (settings.DEBUG and device.key == DEMO_TOTP_KEY):
+                self.stdout.write(
+                    f"Two-factor key of {user.username} (add it to an authenticator app): "
+                    f"{two_factor.key_base32(device)}"
+                )
 
     def _applications(self, count: int, chunk_size: int) -> None:
         with tqdm(total=count, desc="applications", unit="app", file=sys.stderr) as bar:
