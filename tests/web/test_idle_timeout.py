@@ -7,6 +7,7 @@ import time_machine
 
 from accounts.models import Role, User
 from licensing import policies
+from tests.auth import log_in
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +35,7 @@ def test_staff_are_logged_out_after_thirty_idle_minutes(
         "administrator": administrator,
     }[who]
     with time_machine.travel(START, tick=False):
-        client.force_login(user)
+        log_in(client, user)
     assert _visit(client, "2026-11-01 10:00 +02:00") == 200
     assert _visit(client, "2026-11-01 10:29 +02:00") == 200  # active: the clock restarts
     assert _visit(client, "2026-11-01 10:58 +02:00") == 200
@@ -47,14 +48,14 @@ def test_staff_are_logged_out_after_thirty_idle_minutes(
 
 def test_an_exporter_keeps_the_session(client, exporter):
     with time_machine.travel(START, tick=False):
-        client.force_login(exporter)
+        log_in(client, exporter)
     assert _visit(client, "2026-11-01 10:00 +02:00") == 200
     assert _visit(client, "2026-11-01 13:00 +02:00") == 200
 
 
 def test_the_admin_logs_out_idle_administrators(client, administrator):
     with time_machine.travel(START, tick=False):
-        client.force_login(administrator)
+        log_in(client, administrator)
         assert client.get("/admin/").status_code == 200
     with time_machine.travel("2026-11-01 10:31 +02:00", tick=False):
         response = client.get("/admin/")
@@ -65,7 +66,7 @@ def test_the_admin_logs_out_idle_administrators(client, administrator):
 def test_zero_turns_the_timeout_off(client, reviewers, settings):
     settings.SESSION_IDLE_MINUTES = 0
     with time_machine.travel(START, tick=False):
-        client.force_login(reviewers["economy"])
+        log_in(client, reviewers["economy"])
     assert _visit(client, "2026-11-01 10:00 +02:00") == 200
     assert _visit(client, "2026-11-02 10:00 +02:00") == 200
 

@@ -9,6 +9,7 @@ from licensing.clock import WorkingCalendar
 from licensing.models import Application, DeadlinePolicy, Review
 from licensing.services.applications import application_submit
 from licensing.services.reviews import review_claim, review_recommend
+from tests.auth import log_in
 from tests.factories import draft
 
 pytestmark = pytest.mark.django_db
@@ -202,7 +203,7 @@ def test_nul_in_the_home_page_search_is_ignored_not_a_server_error(
     }[persona]
     _submit(exporter)
     client.raise_request_exception = False
-    client.force_login(user)
+    log_in(client, user)
     response = client.get(f"/?{query}")
     assert response.status_code == 200
     assert b"\x00" not in response.content
