@@ -19,12 +19,14 @@ from licensing.models import (
     EscalationStep,
     Good,
     License,
+    LicenseGood,
     LicenseValidity,
     NonWorkingDay,
     Notification,
     Review,
     RoutingDecision,
     RoutingRule,
+    Shipment,
 )
 
 admin.site.site_header = "Export licensing administration"
@@ -153,7 +155,7 @@ class NonWorkingDayAdmin(SimpleHistoryAdmin):
 
 @admin.register(LicenseValidity)
 class LicenseValidityAdmin(SimpleHistoryAdmin):
-    list_display = ["license_type", "years"]
+    list_display = ["license_type", "years", "value_tolerance"]
 
 
 class GoodInline(ReadOnlyInline):
@@ -204,6 +206,25 @@ class ApplicationAdmin(ReadOnlyAdmin):
     inlines = [GoodInline, ReviewInline, RoutingInline]
 
 
+class LicenseGoodInline(ReadOnlyInline):
+    model = LicenseGood
+    fields = [
+        "description",
+        "control_list_entry",
+        "quantity",
+        "used_quantity",
+        "value",
+        "used_value",
+        "currency",
+    ]
+
+
+class ShipmentInline(ReadOnlyInline):
+    model = Shipment
+    fields = ["reference", "shipped_on", "created_by", "created_at"]
+    readonly_fields = fields
+
+
 @admin.register(License)
 class LicenseAdmin(ReadOnlyAdmin):
     list_display = [
@@ -218,6 +239,7 @@ class LicenseAdmin(ReadOnlyAdmin):
     list_filter = ["status", "license_type"]
     search_fields = ["number", "organisation__name"]
     list_select_related = ["organisation", "destination"]
+    inlines = [LicenseGoodInline, ShipmentInline]
 
 
 @admin.register(AuditEvent)

@@ -16,11 +16,25 @@ class NotPermitted(ServiceError):
 
 
 class TransitionConflict(ServiceError):
-    """Not allowed from the current state, or lost to a concurrent change (409)."""
+    """Not allowed from the current state, or lost to a concurrent change (409).
 
-    def __init__(self, message: str, *, current_state: str) -> None:
+    `code` and `errors` (messages by field, as `InvalidInput` has them) say more
+    when the state allows the action but what was asked does not fit it now,
+    such as a shipment exceeding what remains on the licence.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        current_state: str,
+        code: str = "",
+        errors: dict[str, list[str]] | None = None,
+    ) -> None:
         super().__init__(message)
         self.current_state = current_state
+        self.code = code
+        self.errors = errors or {}
 
 
 class LimitReached(TransitionConflict):
@@ -28,8 +42,7 @@ class LimitReached(TransitionConflict):
     DOCUMENT_MAX_COUNT documents on one application. Nothing in the request can fix it."""
 
     def __init__(self, message: str, *, current_state: str, code: str) -> None:
-        super().__init__(message, current_state=current_state)
-        self.code = code
+        super().__init__(message, current_state=current_state, code=code)
 
 
 class InvalidInput(ServiceError):

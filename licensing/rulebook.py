@@ -35,7 +35,7 @@ from django_fsm import Transition, can_proceed
 from licensing import policies
 from licensing.api import inputs
 from licensing.exceptions import NotPermitted, TransitionConflict
-from licensing.models import Application, ApplicationStatus, License, Review
+from licensing.models import Application, ApplicationStatus, License, LicenseStatus, Review
 from licensing.models.applications import OPEN_STATES
 from licensing.web import forms
 
@@ -63,7 +63,8 @@ class Action:
     form: type | None = None
     endpoint: bool = True
     """A generated `POST .../{id}/<name>/` that returns the object, listed in
-    `available_transitions`; False for the draft's own verbs (PATCH, DELETE, upload)."""
+    `available_transitions`; False for the draft's own verbs (PATCH, DELETE, upload) and
+    for actions with an endpoint of their own (a licence's shipments)."""
     confirm: str = ""
     """Irreversible: the page asks this before it posts. `{obj}` is the object."""
     style: str = ""
@@ -262,6 +263,32 @@ ACTIONS: tuple[Action, ...] = (
         serializer=inputs.ReasonSerializer,
         form=forms.ReasonForm,
         confirm="Revoke license {obj.number}? This cannot be undone.",
+        style="danger",
+    ),
+    # The holder's: shipments drawn against it (`POST .../shipments/`), and giving it back.
+    Action(
+        name="ship",
+        target=License,
+        label="Record shipment",
+        done="Shipment recorded against license {obj.number}.",
+        service="licensing.services.shipments.shipment_record",
+        policy=policies.is_exporter_of,
+        states=(LicenseStatus.ACTIVE,),
+        serializer=inputs.ShipmentInputSerializer,
+        form=forms.ShipmentForm,
+        endpoint=False,
+    ),
+    Action(
+        name="surrender",
+        target=License,
+        label="Surrender license",
+        done="License {obj.number} surrendered.",
+        service="licensing.services.licenses.license_surrender",
+        transitions=("surrender",),
+        serializer=inputs.ReasonSerializer,
+        form=forms.ReasonForm,
+        confirm="Surrender license {obj.number}? No shipment can be made under it afterwards, "
+        "and this cannot be undone.",
         style="danger",
     ),
 )

@@ -12,8 +12,11 @@ from licensing.models import (
     Country,
     DeadlinePolicy,
     License,
+    LicenseGood,
     Review,
     RoutingRule,
+    Shipment,
+    ShipmentLine,
 )
 from licensing.reference_cache import cached
 
@@ -68,6 +71,75 @@ def licenses_visible_to(user: User) -> QuerySet[License]:
         # Every license comes from a decided application, which the committee sees.
         return qs
     return qs.none()
+
+
+_GOOD_FIELDS = (
+    "id",
+    "good_id",
+    "description",
+    "control_list_entry_id",
+    "quantity",
+    "value",
+    "currency",
+    "used_quantity",
+    "used_value",
+)
+
+
+def license_goods_and_shipments(license: License) -> tuple[list[LicenseGood], list[Shipment]]:
+    """A licence's goods and its shipments (newest first) with their lines, in one query.
+
+    One row per good and line (a good never shipped: one row without a line);
+    the licence page shows both, within the case page's query budget.
+    """
+    rows = (
+        LicenseGood.objects.filter(license=license)
+        .values(
+            *_GOOD_FIELDS,
+            "control_list_entry__code",
+            "shipment_lines__id",
+            "shipment_lines__quantity",
+            "shipment_lines__value",
+            "shipment_lines__shipment_id",
+            "shipment_lines__shipment__reference",
+            "shipment_lines__shipment__shipped_on",
+            "shipment_lines__shipment__created_at",
+        )
+        .order_by("id", "shipment_lines__id")
+    )
+    goods: dict[int, LicenseGood] = {}
+    shipments: dict[int, Shipment] = {}
+    for row in rows:
+        good = goods.get(row["id"])
+        if good is None:
+            good = LicenseGood(license=license, **{name: row[name] for name in _GOOD_FIELDS})
+            good.control_list_entry = ControlListEntry(
+                pk=row["control_list_entry_id"], code=row["control_list_entry__code"]
+            )
+            goods[good.pk] = good
+        shipment_id = row["shipment_lines__shipment_id"]
+        if shipment_id is None:
+            continue
+        shipment = shipments.get(shipment_id)
+        if shipment is None:
+            shipment = shipments[shipment_id] = Shipment(
+                pk=shipment_id,
+                license=license,
+                reference=row["shipment_lines__shipment__reference"],
+                shipped_on=row["shipment_lines__shipment__shipped_on"],
+                created_at=row["shipment_lines__shipment__created_at"],
+            )
+            shipment.shown_lines = []
+        line = ShipmentLine(
+            pk=row["shipment_lines__id"],
+            shipment=shipment,
+            license_good=good,
+            quantity=row["shipment_lines__quantity"],
+            value=row["shipment_lines__value"],
+        )
+        shipment.shown_lines.append(line)
+    newest_first = sorted(shipments.values(), key=lambda s: (s.created_at, s.pk), reverse=True)
+    return list(goods.values()), newest_first
 
 
 def ministry_staff(ministry: str, *, roles: tuple[str, ...] = (Role.REVIEWER, Role.SUPERVISOR)):

@@ -10,20 +10,16 @@ from rest_framework.exceptions import APIException, NotFound
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from licensing.exceptions import (
-    InvalidInput,
-    LimitReached,
-    NotPermitted,
-    TooLarge,
-    TransitionConflict,
-)
+from licensing.exceptions import InvalidInput, NotPermitted, TooLarge, TransitionConflict
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, TransitionConflict):
-        body = {"detail": exc.message, "current_state": exc.current_state}
-        if isinstance(exc, LimitReached):
+        body: dict = {"detail": exc.message, "current_state": exc.current_state}
+        if exc.code:
             body["code"] = exc.code
+        if exc.errors:
+            body["errors"] = exc.errors
         return Response(body, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, InvalidInput):
         return Response({**exc.errors, "code": exc.code}, status=status.HTTP_400_BAD_REQUEST)

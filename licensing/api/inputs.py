@@ -183,6 +183,58 @@ class ReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=5000)
 
 
+class ShipmentLineInputSerializer(serializers.Serializer):
+    license_good = serializers.IntegerField(
+        min_value=1, max_value=2**63 - 1, help_text="The id of one of the licence's `goods`."
+    )
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
+    value = serializers.DecimalField(
+        **MONEY, min_value=Decimal("0"), help_text="In the licence good's currency."
+    )
+
+
+class ShipmentInputSerializer(serializers.Serializer):
+    reference = serializers.CharField(
+        max_length=100,
+        help_text="Your own reference (invoice or air waybill number), unique per licence: "
+        "sending the same shipment again records it once.",
+    )
+    shipped_on = serializers.DateField()
+    lines = ShipmentLineInputSerializer(many=True, allow_empty=False, max_length=200)
+
+
+def line_errors(errors: dict) -> dict[str, list[str]]:
+    """A serializer's nested errors as flat ones, each message naming its line and field:
+    `{"lines": [{}, {"quantity": [...]}]}` becomes
+    `{"lines[1].quantity": ["Line 2: quantity: ..."]}`.
+    """
+    flat: dict[str, list[str]] = {}
+    for field, value in errors.items():
+        # A list of each line's errors, or (DRF 3.15+) a mapping of the index to them.
+        by_line = (
+            dict(enumerate(value))
+            if isinstance(value, list) and any(isinstance(v, dict) for v in value)
+            else value
+            if isinstance(value, dict) and value and all(isinstance(k, int) for k in value)
+            else None
+        )
+        if field == "lines" and by_line is not None:
+            for i, line in by_line.items():
+                for name, messages in (line or {}).items():
+                    flat[f"lines[{i}].{name}"] = [
+                        f"Line {i + 1}: {name}: {message}" for message in messages
+                    ]
+        elif isinstance(value, dict):
+            flat[field] = [
+                str(m) if name == "non_field_errors" else f"{name}: {m}"
+                for name, msgs in value.items()
+                for m in msgs
+            ]
+        else:
+            flat[field] = [str(message) for message in value]
+    return flat
+
+
 class DocumentUploadSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="PDF, PNG or JPEG, judged by content; at most 10 MB.")
     kind = serializers.ChoiceField(choices=DocumentKind.choices)

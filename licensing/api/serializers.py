@@ -13,6 +13,7 @@ tell which view it received.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -30,10 +31,13 @@ from licensing.models import (
     EndUserType,
     InformationRequest,
     License,
+    LicenseGood,
     Notification,
     Recommendation,
     Review,
     RoutingDecision,
+    Shipment,
+    ShipmentLine,
     TechnologyGeneration,
 )
 from licensing.models.applications import total_value
@@ -312,11 +316,48 @@ class QueueReviewSerializer(StaffReviewSerializer):
 
 # Licenses
 
+TOTAL = {"max_digits": 30, "decimal_places": 2}
+
+
+class LicenseGoodSerializer(serializers.ModelSerializer):
+    good = serializers.IntegerField(source="good_id", help_text="The application good's id.")
+    control_list_entry = serializers.CharField(source="control_list_entry.code")
+    value = serializers.DecimalField(**TOTAL, help_text="Licensed: quantity times unit value.")
+    used_value = serializers.DecimalField(**TOTAL)
+    remaining_quantity = serializers.IntegerField()
+    remaining_value = serializers.DecimalField(**TOTAL)
+
+    class Meta:
+        model = LicenseGood
+        fields = [
+            "id",
+            "good",
+            "description",
+            "control_list_entry",
+            "quantity",
+            "value",
+            "currency",
+            "used_quantity",
+            "used_value",
+            "remaining_quantity",
+            "remaining_value",
+        ]
+
+
+def verification_url(license: License) -> str:
+    """Where anyone holding the licence document checks it (absolute, from SITE_URL)."""
+    path = reverse("license-verify", args=[license.verification_code])
+    return settings.SITE_URL.rstrip("/") + path
+
 
 class LicenseSerializer(serializers.ModelSerializer):
     application = ApplicationSummarySerializer()
     organisation = serializers.CharField(source="organisation.name")
     destination = serializers.CharField(source="destination_id")
+    goods = LicenseGoodSerializer(many=True)
+    verification_url = serializers.SerializerMethodField(
+        help_text="The public page that says whether the licence is valid today."
+    )
     available_transitions = serializers.SerializerMethodField()
 
     class Meta:
@@ -334,14 +375,45 @@ class LicenseSerializer(serializers.ModelSerializer):
             "status",
             "status_reason",
             "issued_at",
+            "goods",
+            "verification_url",
             "available_transitions",
         ]
+
+    def get_verification_url(self, license: License) -> str:
+        return verification_url(license)
 
     @extend_schema_field(
         serializers.ListField(child=serializers.ChoiceField(rulebook.endpoint_names(License)))
     )
     def get_available_transitions(self, license: License) -> list[str]:
         return rulebook.available(license, _caller(self))
+
+
+class ShipmentLineSerializer(serializers.ModelSerializer):
+    license_good = serializers.IntegerField(source="license_good_id")
+    value = serializers.DecimalField(**MONEY)
+
+    class Meta:
+        model = ShipmentLine
+        fields = ["license_good", "quantity", "value"]
+
+
+class ShipmentSerializer(serializers.ModelSerializer):
+    lines = ShipmentLineSerializer(many=True)
+
+    class Meta:
+        model = Shipment
+        fields = ["id", "reference", "shipped_on", "lines", "created_at"]
+
+
+class RecordedShipmentSerializer(ShipmentSerializer):
+    """A shipment just recorded (or replayed), with the licence's goods as they now stand."""
+
+    license = LicenseSerializer()
+
+    class Meta(ShipmentSerializer.Meta):
+        fields = [*ShipmentSerializer.Meta.fields, "license"]
 
 
 # Documents, events, notifications
@@ -413,5 +485,11 @@ class ConflictSerializer(serializers.Serializer):
     current_state = serializers.CharField()
     code = serializers.CharField(
         required=False,
-        help_text="Set when a limit, not the state, refuses: `too_many_documents`.",
+        help_text="Why, when the state alone does not say: `exceeds_remaining`, "
+        "`too_many_documents`, ...",
+    )
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="Messages by field (`lines[0].quantity`), each naming its line and field.",
     )

@@ -7,6 +7,8 @@ caller may not act on is the service's `NotPermitted`, a 403.
 
 from __future__ import annotations
 
+from io import BytesIO
+
 from django.db.models import Prefetch, QuerySet
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
@@ -28,6 +30,8 @@ from licensing import policies, rulebook
 from licensing.api import filters, inputs
 from licensing.api import serializers as s
 from licensing.clock import local_today
+from licensing.exceptions import InvalidInput
+from licensing.license_document import license_pdf
 from licensing.models import (
     Application,
     AuditEvent,
@@ -36,6 +40,7 @@ from licensing.models import (
     Good,
     InformationRequest,
     License,
+    LicenseGood,
     Notification,
     Review,
 )
@@ -45,6 +50,7 @@ from licensing.selectors import (
     reviews_visible_to,
 )
 from licensing.services.applications import application_create_draft
+from licensing.services.shipments import shipment_check
 from licensing.storage import document_response
 
 ID = r"[0-9]+"
@@ -336,10 +342,77 @@ class LicenseViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self) -> QuerySet[License]:
         if getattr(self, "swagger_fake_view", False):
             return License.objects.none()
-        return licenses_visible_to(self.request.user).select_related("application", "organisation")
+        visible = licenses_visible_to(self.request.user)
+        if self.action == "shipments":
+            return visible  # only to find the licence; it is rendered apart
+        rendered = self._rendered(visible)
+        if self.action == "document":
+            return rendered.select_related(
+                "destination", "application__end_user_country", "application__consignee_country"
+            )
+        return rendered
+
+    def _rendered(self, visible: QuerySet[License]) -> QuerySet[License]:
+        """What the licence's representation reads: its goods in one more query."""
+        return visible.select_related("application", "organisation").prefetch_related(
+            Prefetch("goods", queryset=LicenseGood.objects.select_related("control_list_entry"))
+        )
 
     def _render(self, license: License) -> Response:
         return Response(self.get_serializer(self.get_queryset().get(pk=license.pk)).data)
+
+    @extend_schema(methods=["GET"], request=None, responses=s.ShipmentSerializer(many=True))
+    @extend_schema(
+        methods=["POST"],
+        request=inputs.ShipmentInputSerializer,
+        responses={201: s.RecordedShipmentSerializer, 200: s.RecordedShipmentSerializer},
+        description="Record a shipment: 201 with it and the licence's goods as they now stand; "
+        "200 with the shipment already recorded under this reference when the body is the "
+        "same (nothing deducted again); 409 when the reference was used with another body "
+        "(`code` `reference_reused`), when a line exceeds what remains (`exceeds_remaining`), "
+        "when the shipping date is outside the validity (`outside_validity`), or when the "
+        "licence is not active.",
+    )
+    @drf_action(detail=True, methods=["get", "post"], filterset_class=None, ordering_fields=[])
+    def shipments(self, request: Request, pk: str) -> Response:
+        """The shipments drawn against the licence, newest first."""
+        license = self.get_object()
+        if request.method == "POST":
+            reference = request.data.get("reference") if isinstance(request.data, dict) else None
+            # Who and when (403, 409) before the body (400), a retry of a recorded one aside.
+            shipment_check(license=license, user=request.user, reference=reference)
+            serializer = inputs.ShipmentInputSerializer(data=request.data)
+            if not serializer.is_valid():
+                raise InvalidInput(inputs.line_errors(serializer.errors))
+            ship = rulebook.get(License, "ship")
+            shipment = ship.run(license, request.user, dict(serializer.validated_data))
+            visible = licenses_visible_to(request.user)
+            shipment.license = self._rendered(visible).get(pk=license.pk)  # as it now stands
+            return Response(
+                s.RecordedShipmentSerializer(shipment, context=self.get_serializer_context()).data,
+                status=status.HTTP_200_OK if shipment.replayed else status.HTTP_201_CREATED,
+            )
+        page = self.paginate_queryset(license.shipments.prefetch_related("lines"))
+        return self.get_paginated_response(s.ShipmentSerializer(page, many=True).data)
+
+    @extend_schema(request=None, responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    @drf_action(
+        detail=True,
+        methods=["get"],
+        filterset_class=None,
+        ordering_fields=[],
+        pagination_class=None,
+    )
+    def document(self, request: Request, pk: str) -> FileResponse:
+        """The licence document (PDF), with a QR code of its verification address."""
+        license = self.get_object()
+        pdf = license_pdf(license, verification_url=s.verification_url(license))
+        return FileResponse(
+            BytesIO(pdf),
+            content_type="application/pdf",
+            as_attachment=True,
+            filename=f"{license.number}.pdf",
+        )
 
 
 # Notifications

@@ -11,7 +11,13 @@ from licensing.models.applications import (
     RoutingDecision,
 )
 from licensing.models.audit import SYSTEM, AppendOnlyError, AuditChainHead, AuditEvent
-from licensing.models.licenses import License, LicenseStatus
+from licensing.models.licenses import (
+    License,
+    LicenseGood,
+    LicenseStatus,
+    Shipment,
+    ShipmentLine,
+)
 from licensing.models.notifications import DeliveryStatus, Notification, NotificationEvent
 from licensing.models.reference import (
     ControlListEntry,
@@ -53,6 +59,7 @@ __all__ = [
     "Good",
     "InformationRequest",
     "License",
+    "LicenseGood",
     "LicenseStatus",
     "LicenseType",
     "LicenseValidity",
@@ -67,5 +74,7 @@ __all__ = [
     "RoutingDecision",
     "RoutingRule",
     "RuleAction",
+    "Shipment",
+    "ShipmentLine",
     "TechnologyGeneration",
 ]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
 
@@ -61,6 +64,15 @@ class LicenseType(models.TextChoices):
 class LicenseValidity(models.Model):
     license_type = models.CharField(max_length=20, choices=LicenseType.choices, unique=True)
     years = models.PositiveSmallIntegerField()
+    value_tolerance = models.DecimalField(
+        "shipment value tolerance (%)",
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        help_text="How far past a licence line's value its shipments may go, as a percentage "
+        "of that value (quantities never pass).",
+    )
     history = HistoricalRecords()
 
     class Meta:

@@ -1,7 +1,9 @@
-"""Licenses: issued on approval; suspended, reinstated, revoked by people; expired by the clock."""
+"""Licenses: issued on approval with their goods; suspended, reinstated, revoked, surrendered by
+people; expired by the clock (exhausted by the shipments: `licensing.services.shipments`)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, timedelta
 
 from django.db import transaction
@@ -13,7 +15,9 @@ from licensing.clock import local_today
 from licensing.exceptions import InvalidInput
 from licensing.models import (
     Application,
+    Good,
     License,
+    LicenseGood,
     LicenseValidity,
     NotificationEvent,
     Review,
@@ -32,8 +36,12 @@ def _add_years(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
-def license_issue(*, application: Application) -> License:
-    """Issue the license of an approved application, with every review's conditions."""
+def license_issue(*, application: Application, goods: Iterable[Good] | None = None) -> License:
+    """Issue the license of an approved application, with every review's conditions.
+
+    The licence covers `goods` (by default every good of the application), one
+    line each with its quantity and value.
+    """
     today = local_today()
     validity = LicenseValidity.objects.get(license_type=application.license_type)
     conditions = [
@@ -53,6 +61,22 @@ def license_issue(*, application: Application) -> License:
         valid_until=_add_years(today, validity.years) - timedelta(days=1),
         conditions="\n".join(conditions),
     )
+    if goods is None:
+        goods = Good.objects.filter(application=application)
+    lines = LicenseGood.objects.bulk_create(
+        [
+            LicenseGood(
+                license=license,
+                good=good,
+                description=good.description,
+                control_list_entry_id=good.control_list_entry_id,
+                quantity=good.quantity,
+                value=good.value,
+                currency=good.currency,
+            )
+            for good in goods
+        ]
+    )
     audit_record(
         application=application,
         actor=None,
@@ -62,6 +86,7 @@ def license_issue(*, application: Application) -> License:
             "license": license.number,
             "valid_until": license.valid_until.isoformat(),
             "conditions": license.conditions,
+            "goods": [{"good": line.good_id, "quantity": line.quantity} for line in lines],
         },
     )
     return license
@@ -106,6 +131,11 @@ def license_reinstate(*, license: License, user: User, reason: str) -> License:
 
 def license_revoke(*, license: License, user: User, reason: str) -> License:
     return _license_change(license=license, user=user, action="revoke", reason=reason)
+
+
+def license_surrender(*, license: License, user: User, reason: str) -> License:
+    """The holder gives the licence back: no more shipments against it."""
+    return _license_change(license=license, user=user, action="surrender", reason=reason)
 
 
 def license_expire(*, license: License, today: date | None = None) -> License | None:

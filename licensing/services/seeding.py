@@ -54,6 +54,7 @@ from licensing.models import (
     Good,
     InformationRequest,
     License,
+    LicenseGood,
     LicenseStatus,
     LicenseType,
     LicenseValidity,
@@ -66,6 +67,7 @@ from licensing.models import (
     ReviewStatus,
     RoutingDecision,
 )
+from licensing.models.licenses import new_verification_code
 from licensing.notifications import _render_text
 from licensing.routing import route, rules_in_force
 from licensing.selectors import (
@@ -406,6 +408,7 @@ class _Good:
     currency: str
     technology_generation: str
     us_origin_content: bool
+    id: int = 0  # reserved when written, for the licence's lines
 
     @property
     def value(self) -> Decimal:
@@ -475,6 +478,7 @@ class _Chunk:
             RoutingDecision,
             InformationRequest,
             License,
+            LicenseGood,
             AuditEvent,
             Notification,
         ):
@@ -664,8 +668,10 @@ class _Chunk:
         }
         self.rows[Application].append(row)
         for good in plan.goods:
+            good.id = self.ids(Good)  # a licence's lines point at their goods
             self.rows[Good].append(
                 {
+                    "id": good.id,
                     "application_id": app_id,
                     "description": good.description,
                     "control_list_entry_id": good.control_list_entry.pk,
@@ -1038,8 +1044,11 @@ class _Chunk:
             for r in sorted(plan.reviews, key=lambda r: r.ministry)
             if r.conditions
         )
+        license_id = self.ids(License)
         self.rows[License].append(
             {
+                "id": license_id,
+                "verification_code": new_verification_code(),
                 "number": number,
                 "application_id": app.id,
                 "organisation_id": w.exporter.organisation_id,
@@ -1051,6 +1060,18 @@ class _Chunk:
                 "status": LicenseStatus.ACTIVE,
                 "issued_at": decided + timedelta(milliseconds=1),
             }
+        )
+        self.rows[LicenseGood].extend(
+            {
+                "license_id": license_id,
+                "good_id": good.id,
+                "description": good.description,
+                "control_list_entry_id": good.control_list_entry.pk,
+                "quantity": good.quantity,
+                "value": good.quantity * good.unit_value,
+                "currency": good.currency,
+            }
+            for good in plan.goods
         )
         self._event(
             decided + timedelta(milliseconds=1),

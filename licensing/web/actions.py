@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from licensing import rulebook
-from licensing.exceptions import InvalidInput, ServiceError
+from licensing.exceptions import InvalidInput, ServiceError, TransitionConflict
 from licensing.models import Application, License, Review
 from licensing.selectors import applications_visible_to, licenses_visible_to, reviews_visible_to
 
@@ -114,13 +114,17 @@ def _run(action: rulebook.Action, obj: Any, request: HttpRequest) -> None:
                 raise InvalidInput(form.errors)
             data = dict(form.cleaned_data)
         action.run(obj, request.user, data)
-    except InvalidInput as error:
+    except (InvalidInput, TransitionConflict) as error:
         error.form = form
         raise
 
 
 def _invalid(
-    request: HttpRequest, action: rulebook.Action, obj: Any, error: InvalidInput
+    request: HttpRequest,
+    action: rulebook.Action,
+    obj: Any,
+    error: InvalidInput | TransitionConflict,
+    status: int = 400,
 ) -> HttpResponse:
     """Show the form again with what was typed and every error, or say why on the way back."""
     form = getattr(error, "form", None)
@@ -128,14 +132,16 @@ def _invalid(
         for message in (m for msgs in error.errors.values() for m in msgs):
             messages.error(request, message)
         return _back(request, obj)
-    for field, errors in error.errors.items():
+    for key, errors in error.errors.items():
+        field = form.error_field(key) if hasattr(form, "error_field") else key
+        field = field if field in form.fields else None
         for message in errors:
-            if message not in form.errors.get(field, []):
-                form.add_error(field if field in form.fields else None, message)
+            if message not in form.errors.get(field or "__all__", []):
+                form.add_error(field, message)
     from licensing.web.applications import render_case
 
     messages.error(request, "Please correct the errors below.")
-    return render_case(request, _case_of(obj), status=400, bound={action.name: form})
+    return render_case(request, _case_of(obj), status=status, bound={action.name: form})
 
 
 @login_required
@@ -153,6 +159,11 @@ def act(request: HttpRequest, target: str, pk: int, name: str) -> HttpResponse:
         _run(action, obj, request)
     except InvalidInput as error:
         return _invalid(request, action, obj, error)
+    except TransitionConflict as error:
+        if error.errors and getattr(error, "form", None) is not None:
+            # The state allows it, but not what was asked (more than remains): keep the input.
+            return _invalid(request, action, obj, error, status=409)
+        messages.error(request, error.message)
     except ServiceError as error:  # NotPermitted, TransitionConflict, TooLarge
         messages.error(request, error.message)
     else:

@@ -13,7 +13,7 @@ from django.utils.safestring import mark_safe
 from licensing import policies, rulebook
 from licensing.exceptions import InvalidInput, ServiceError
 from licensing.models import Application, AuditEvent, Good, License, Review
-from licensing.selectors import applications_visible_to
+from licensing.selectors import applications_visible_to, license_goods_and_shipments
 from licensing.services import applications as app_services
 from licensing.web import forms
 from licensing.web.actions import buttons
@@ -55,10 +55,16 @@ def render_case(
         review.application = application
     due_marks(reviews)
     own_review = next((r for r in reviews if policies.is_staff_of_ministry(r, user)), None)
+    if user.organisation_id == application.organisation_id:
+        user.organisation = application.organisation  # the header names it: already read
     try:
         license = application.license
     except License.DoesNotExist:
         license = None
+    license_goods, shipments = license_goods_and_shipments(license) if license else ([], [])
+    if license is not None:
+        # The licence's forms (a shipment's lines) read its goods from here, not again.
+        license._prefetched_objects_cache = {"goods": license_goods}
     events = list(AuditEvent.objects.filter(application=application).select_related("actor"))
     for event in events:
         event.label = describe_event(event)
@@ -77,6 +83,7 @@ def render_case(
     if own_review is not None:
         actions += buttons(own_review, user, bound=bound, used_ids=used_ids)
     license_buttons = buttons(license, user, bound=bound, used_ids=used_ids) if license else []
+    ship = [b for b in license_buttons if b.action.name == "ship"]
     upload = [b for b in actions if b.action.name == "upload"]
     context = {
         "application": application,
@@ -87,7 +94,10 @@ def render_case(
         # Built from our own constants, with every label escaped.
         "diagram": mark_safe(workflow_svg(application.status)),  # noqa: S308
         "license": license,
-        "license_buttons": license_buttons,
+        "license_goods": license_goods,
+        "shipments": shipments,
+        "ship": ship[0] if ship else None,
+        "license_buttons": [b for b in license_buttons if b.action.name != "ship"],
         "open_question": open_question,
         "may_edit": rulebook.get(Application, "edit").allows(application, user),
         "actions": [b for b in actions if b.action.name != "upload"],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 from django import forms
 from django.forms import BaseInlineFormSet, inlineformset_factory
@@ -122,6 +123,10 @@ class ActionForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.target = target
 
+    def error_field(self, key: str) -> str | None:
+        """The field that shows a service's error about `key` (None: the form's own errors)."""
+        return key if key in self.fields else None
+
 
 class DocumentForm(ActionForm):
     kind = forms.ChoiceField(choices=DocumentKind.choices)
@@ -185,3 +190,70 @@ class ReassignForm(ActionForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = ministry_colleagues(self.target).order_by("username")
+
+
+class ShipmentForm(ActionForm):
+    """A shipment against the licence (`target`): a quantity, and optionally a value, per good.
+
+    A good left blank is not shipped; a value left blank is the quantity's share
+    of the good's licensed value.
+    """
+
+    reference = forms.CharField(
+        max_length=100,
+        label="Your reference",
+        help_text="Invoice or air waybill number; one per shipment.",
+    )
+    shipped_on = forms.DateField(
+        label="Shipped on", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["shipped_on"].initial = local_today
+        self.goods = list(self.target.goods.all()) if self.target is not None else []
+        self.line_goods: list[int] = []
+        for good in self.goods:
+            name = f"{good.description} ({good.control_list_entry.code})"
+            self.fields[f"quantity_{good.pk}"] = forms.IntegerField(
+                label=f"{name}: quantity",
+                min_value=0,
+                max_value=2_147_483_647,
+                required=False,
+                help_text=f"{good.remaining_quantity} of {good.quantity} remaining.",
+            )
+            self.fields[f"value_{good.pk}"] = forms.DecimalField(
+                label=f"{name}: value ({good.currency})",
+                min_value=Decimal("0"),
+                max_digits=15,
+                decimal_places=2,
+                required=False,
+                help_text=f"{good.remaining_value} remaining; blank: the quantity's share.",
+            )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        lines = []
+        self.line_goods = []
+        for good in self.goods:
+            quantity = data.get(f"quantity_{good.pk}")
+            if not quantity:
+                continue
+            value = data.get(f"value_{good.pk}")
+            if value is None:
+                value = (good.value * quantity / good.quantity).quantize(Decimal("0.01"))
+            lines.append({"license_good": good.pk, "quantity": quantity, "value": value})
+            self.line_goods.append(good.pk)
+        if not lines and not self.errors:
+            raise forms.ValidationError("Enter the quantity shipped of at least one good.")
+        return {
+            "reference": data.get("reference"),
+            "shipped_on": data.get("shipped_on"),
+            "lines": lines,
+        }
+
+    def error_field(self, key: str) -> str | None:
+        match = re.fullmatch(r"lines\[(\d+)\]\.(quantity|value)", key)
+        if match and int(match[1]) < len(self.line_goods):
+            return f"{match[2]}_{self.line_goods[int(match[1])]}"
+        return super().error_field(key)

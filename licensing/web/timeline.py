@@ -24,6 +24,9 @@ EVENT_LABELS = {
     "license_reinstated": "License {license} reinstated",
     "license_revoked": "License {license} revoked",
     "license_expired": "License {license} expired",
+    "license_exhausted": "License {license} exhausted: every licensed quantity shipped",
+    "license_surrendered": "License {license} surrendered",
+    "shipment_recorded": "Shipment {reference} recorded against license {license}",
     "escalation_step": "{ministry} review overdue: {step}",
     "document_uploaded": "Document added",
 }
@@ -39,6 +42,7 @@ def describe_event(event: AuditEvent) -> str:
         "decision": data.get("decision", ""),
         "license": data.get("license", ""),
         "step": str(data.get("step", "")).replace("_", " "),
+        "reference": data.get("reference", ""),
     }
     template = EVENT_LABELS.get(event.action)
     return template.format(**values) if template else event.action.replace("_", " ").capitalize()

@@ -22,6 +22,7 @@ from openapi_core.testing import MockRequest, MockResponse
 from rest_framework.test import APIClient
 
 from licensing.models import Notification
+from tests import factories
 from tests.api.conftest import draft_payload, token_for
 
 pytestmark = pytest.mark.django_db
@@ -209,7 +210,9 @@ def _everyone_reads(callers: dict[str, CheckedClient], application_id: int) -> N
         client.get("/api/v1/notifications/")
 
 
-def test_every_response_of_whole_cases_for_every_role_conforms(callers, conformance, spec):
+def test_every_response_of_whole_cases_for_every_role_conforms(
+    callers, conformance, spec, exporter, reviewers
+):
     alice, mallory = callers["exporter"], callers["outsider"]
     carol = callers["committee"]
     reviewer = {m: callers[f"{m}-reviewer"] for m in ("defense", "economy", "foreign")}
@@ -335,6 +338,29 @@ def test_every_response_of_whole_cases_for_every_role_conforms(callers, conforma
         license_id = alice.get(f"/api/v1/applications/{app}/").json()["license"]["id"]
         for client in callers.values():
             client.get(f"/api/v1/licenses/{license_id}/")
+        # Shipments against it: recorded, replayed, refused; the list and the document.
+        goods = alice.get(f"/api/v1/licenses/{license_id}/").json()["goods"]
+        shipment = {
+            "reference": "AWB-1",
+            "shipped_on": "2026-11-01",
+            "lines": [{"license_good": goods[0]["id"], "quantity": 1, "value": "2500.50"}],
+        }
+        shipments = f"/api/v1/licenses/{license_id}/shipments/"
+        assert alice.post(shipments, shipment).status_code == 201
+        assert alice.post(shipments, shipment).status_code == 200  # the same, again
+        assert alice.post(shipments, {**shipment, "shipped_on": "2026-11-02"}).status_code == 409
+        too_many = {**shipment, "reference": "AWB-2"}
+        too_many["lines"] = [{**shipment["lines"][0], "quantity": 99}]
+        assert alice.post(shipments, too_many).status_code == 409
+        bad = {**shipment, "reference": "AWB-3", "lines": [{"license_good": 0, "quantity": 0}]}
+        assert alice.post(shipments, bad).status_code == 400
+        mallory.post(shipments, shipment)  # 404
+        carol.post(shipments, shipment)  # 403
+        for client in callers.values():
+            client.get(shipments)
+            client.get(f"/api/v1/licenses/{license_id}/document/")
+        alice.post(f"/api/v1/licenses/{license_id}/surrender/", {})  # 400
+        carol.post(f"/api/v1/licenses/{license_id}/surrender/", {"reason": "x"})  # 403
         alice.post(f"/api/v1/licenses/{license_id}/suspend/", {"reason": "x"})  # 403
         mallory.post(f"/api/v1/licenses/{license_id}/suspend/", {"reason": "x"})  # 404
         carol.post(f"/api/v1/licenses/{license_id}/suspend/", {})  # 400
@@ -355,6 +381,11 @@ def test_every_response_of_whole_cases_for_every_role_conforms(callers, conforma
         carol.post(f"/api/v1/licenses/{license_id}/reinstate/", {"reason": "Again."})  # 409
         carol.post(f"/api/v1/licenses/{license_id}/revoke/", {"reason": "Breach."})
         carol.post(f"/api/v1/licenses/{license_id}/suspend/", {"reason": "Again."})  # 409
+        alice.post(f"/api/v1/licenses/{license_id}/surrender/", {"reason": "Late."})  # 409
+        alice.post(shipments, {**shipment, "reference": "AWB-4"})  # 409: revoked
+        other = factories.approved(exporter, reviewers).license
+        surrendered = alice.post(f"/api/v1/licenses/{other.pk}/surrender/", {"reason": "Done."})
+        assert surrendered.json()["status"] == "surrendered", surrendered.content
         _everyone_reads(callers, app)
 
         # A disputed case, decided by the committee.

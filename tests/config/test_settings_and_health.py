@@ -12,7 +12,9 @@ pytestmark = pytest.mark.django_db
 
 
 def _django_check(**env: str) -> subprocess.CompletedProcess:
-    environment = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
+    environment = {
+        k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "AUDIT_HMAC_KEY"}
+    }
     environment.update(env)
     return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
@@ -34,9 +36,33 @@ def test_production_settings_pass_the_deploy_check():
     result = _django_check(
         DEBUG="false",
         SECRET_KEY="a" * 20 + "-long-random-production-secret-key-value-0123456789",
+        AUDIT_HMAC_KEY="another-long-random-key-for-the-audit-chain",
         ALLOWED_HOSTS="licensing.example.com",
     )
     assert result.returncode == 0, result.stderr + result.stdout
+
+
+def test_production_refuses_to_start_without_an_audit_key():
+    result = _django_check(
+        DEBUG="false",
+        SECRET_KEY="a" * 20 + "-long-random-production-secret-key-value-0123456789",
+        ALLOWED_HOSTS="licensing.example.com",
+    )
+    assert result.returncode != 0
+    assert "AUDIT_HMAC_KEY must be set when DEBUG is off" in result.stderr
+
+
+def test_the_audit_key_must_differ_from_the_secret_key(tmp_path):
+    secret = tmp_path / "secret"
+    secret.write_text("the-same-long-random-value-for-both-keys-0123456789")
+    result = _django_check(
+        DEBUG="false",
+        SECRET_KEY_FILE=str(secret),
+        AUDIT_HMAC_KEY_FILE=str(secret),
+        ALLOWED_HOSTS="licensing.example.com",
+    )
+    assert result.returncode != 0
+    assert "AUDIT_HMAC_KEY must differ from SECRET_KEY" in result.stderr
 
 
 def test_a_bad_boolean_is_a_clear_error():
@@ -64,7 +90,16 @@ def _settings_of(names: str, **env: str) -> list[str]:
     environment = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"SECRET_KEY", "DEBUG", "PORT", "SITE_URL", "BEHIND_PROXY", "API_DOCS_PUBLIC"}
+        if k
+        not in {
+            "SECRET_KEY",
+            "DEBUG",
+            "PORT",
+            "SITE_URL",
+            "BEHIND_PROXY",
+            "API_DOCS_PUBLIC",
+            "AUDIT_HMAC_KEY",
+        }
     }
     environment.update(env)
     code = (
@@ -85,6 +120,7 @@ def _settings_of(names: str, **env: str) -> list[str]:
 PRODUCTION = {
     "DEBUG": "false",
     "SECRET_KEY": "k3-Vq8pX2" * 7,  # long and varied enough for the W009 check
+    "AUDIT_HMAC_KEY": "a-different-key-for-the-audit-chain",
     "ALLOWED_HOSTS": "licensing.example.com",
 }
 

@@ -120,3 +120,43 @@ def test_a_reviewer_cannot_open_the_admin(client, reviewers):
     response = client.get(_url(RoutingRule, "changelist"))
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+def test_an_administrator_sets_a_licence_types_shipment_value_tolerance(admin_client):
+    from licensing.models import LicenseValidity
+
+    validity = LicenseValidity.objects.get(license_type="export")
+    assert validity.value_tolerance == 0  # as seeded
+    response = admin_client.post(
+        _url(LicenseValidity, "change", validity.pk),
+        {"license_type": "export", "years": 2, "value_tolerance": "10"},
+    )
+    assert response.status_code == 302, response.content
+    validity.refresh_from_db()
+    assert validity.value_tolerance == 10
+    assert validity.history.count() >= 1
+    refused = admin_client.post(
+        _url(LicenseValidity, "change", validity.pk),
+        {"license_type": "export", "years": 2, "value_tolerance": "150"},
+    )
+    assert refused.status_code == 200  # the form again: at most 100%
+
+
+def test_a_licence_shows_its_goods_and_shipments_in_the_admin(admin_client, exporter, reviewers):
+    from licensing.clock import local_today
+    from licensing.models import License
+    from licensing.services.shipments import shipment_record
+
+    license = factories.approved(exporter, reviewers).license
+    good = license.goods.get()
+    shipment_record(
+        license=license,
+        user=exporter,
+        reference="AWB-ADMIN",
+        shipped_on=local_today(),
+        lines=[{"license_good": good.pk, "quantity": 1, "value": 1}],
+    )
+    response = admin_client.get(_url(License, "change", license.pk))
+    assert response.status_code == 200
+    assert "Miniature cryogenic cooler" in response.content.decode()
+    assert "AWB-ADMIN" in response.content.decode()

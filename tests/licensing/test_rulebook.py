@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from decimal import Decimal
+from itertools import count
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -17,11 +19,13 @@ from django.db import transaction
 from rest_framework.test import APIClient
 
 from licensing import rulebook
+from licensing.clock import local_today
 from licensing.exceptions import InvalidInput, NotPermitted, TransitionConflict
 from licensing.models import Application, License, Review
 from licensing.services.applications import application_withdraw
-from licensing.services.licenses import license_suspend
+from licensing.services.licenses import license_surrender, license_suspend
 from licensing.services.reviews import review_claim, review_request_information
+from licensing.services.shipments import shipment_record
 from tests import factories
 from tests.api.conftest import token_for
 
@@ -63,6 +67,19 @@ def _cases(exporter, reviewers, supervisors) -> list[Case]:
     suspended = factories.approved(exporter, reviewers, **munitions)
     license_suspend(license=suspended.license, user=supervisors["defense"], reason="Inquiry")
     cases.append(Case("license suspended", suspended))
+    exhausted = factories.approved(exporter, reviewers, **munitions)
+    good = exhausted.license.goods.get()
+    shipment_record(
+        license=exhausted.license,
+        user=exporter,
+        reference="AWB-ALL",
+        shipped_on=local_today(),
+        lines=[{"license_good": good.pk, "quantity": good.quantity, "value": good.value}],
+    )
+    cases.append(Case("license exhausted", exhausted))
+    surrendered = factories.approved(exporter, reviewers, **munitions)
+    license_surrender(license=surrendered.license, user=exporter, reason="No longer needed.")
+    cases.append(Case("license surrendered", surrendered))
     denied = factories.submitted(exporter, **munitions)
     cases.append(
         Case("denied", factories.recommend_all(denied, reviewers, dict.fromkeys(reviewers, "deny")))
@@ -86,8 +103,17 @@ def _personas(exporter, outsider, reviewers, supervisors, committee_member, admi
     }
 
 
+_references = count(1)
+
+
 def _input(action: rulebook.Action, obj, user) -> dict:
     """A valid input for the action, so only who and when can refuse it."""
+    if action.name == "ship":
+        return {
+            "reference": f"INV-{next(_references)}",
+            "shipped_on": local_today(),
+            "lines": [{"license_good": obj.goods.first().pk, "quantity": 1, "value": Decimal(0)}],
+        }
     if action.name == "reassign":
         return {"assignee": factories.ReviewerFactory(ministry=obj.ministry)}
     if action.name == "upload":

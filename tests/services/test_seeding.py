@@ -109,6 +109,23 @@ def test_reviews_and_licenses_match_each_state(seeded):
     assert not License.objects.filter(valid_until__lt=today).exists()
 
 
+def test_each_licence_has_a_line_per_good_and_a_code_of_its_own(seeded):
+    from licensing.models import Good, License, LicenseGood
+
+    licences = list(License.objects.all())
+    assert licences
+    assert len({licence.verification_code for licence in licences}) == len(licences)
+    for licence in licences:
+        goods = Good.objects.filter(application_id=licence.application_id)
+        lines = LicenseGood.objects.filter(license=licence)
+        assert sorted(lines.values_list("good_id", flat=True)) == sorted(
+            goods.values_list("id", flat=True)
+        )
+        for line in lines.select_related("good"):
+            assert line.value == line.good.quantity * line.good.unit_value
+            assert (line.used_quantity, line.remaining_quantity) == (0, line.quantity)
+
+
 def test_the_outbox_is_already_sent_and_reads_as_notify_writes_it(seeded):
     notifications = Notification.objects.all()
     assert notifications.count() > N

@@ -160,7 +160,9 @@ def test_a_defense_supervisor_suspends_a_license_on_its_page(
     assert (license.status, license.status_reason) == ("suspended", "Inquiry")
     client.force_login(exporter)
     exporter_page = client.get(f"/applications/{application.pk}/").content.decode()
-    assert 'id="license-' not in exporter_page
+    assert 'id="license-suspend"' not in exporter_page
+    assert 'id="license-revoke"' not in exporter_page
+    assert 'id="license-reinstate"' not in exporter_page
     assert client.post(f"/licenses/{license.pk}/reinstate/", {"reason": "x"}).status_code == 302
     license.refresh_from_db()
     assert license.status == "suspended"  # refused with a message, not changed

@@ -1,0 +1,259 @@
+"""Shipments drawn against a licence: all lines or none, never overdrawn, idempotent.
+
+The exporter's reference (an invoice or air waybill number) is unique per
+licence, which makes recording a shipment safe to retry: the same reference
+with the same lines answers the shipment already recorded and deducts
+nothing; with other lines it is a conflict. Shipments on one licence are
+serialised by the licence's row lock, so two that together exceed what
+remains can never both be recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+
+from accounts.models import User
+from licensing import rulebook
+from licensing.audit import audit_record
+from licensing.exceptions import InvalidInput, TransitionConflict
+from licensing.models import (
+    Application,
+    License,
+    LicenseGood,
+    LicenseValidity,
+    NotificationEvent,
+    Shipment,
+    ShipmentLine,
+)
+from licensing.notifications import notify
+from licensing.selectors import organisation_exporters
+from licensing.services.common import lock, run_transition
+
+MAX_LINES = 200
+CENT = Decimal("0.01")
+
+Line = tuple[int, int, Decimal]
+"""(licence good id, quantity, value)"""
+
+
+def shipment_check(*, license: License, user: User, reference: Any) -> None:
+    """Who, then when (403, then 409), as `rulebook.require("ship", ...)` answers; except that
+    a retry of a shipment already recorded passes the *when*: it is answered, not refused,
+    even once that very shipment has exhausted the licence. The API asks this before it
+    reads the body; the service asks it again under the lock."""
+    ship = rulebook.get(License, "ship")
+    replay = (
+        isinstance(reference, str)
+        and bool(reference.strip())
+        and Shipment.objects.filter(license=license, reference=reference.strip()).exists()
+    )
+    if not replay or not ship.permits(license, user):
+        rulebook.require("ship", license, user)
+
+
+def shipment_record(
+    *,
+    license: License,
+    user: User,
+    reference: str,
+    shipped_on: date,
+    lines: Sequence[Mapping[str, Any]],
+) -> Shipment:
+    """Record a shipment of some of the licence's goods, and exhaust the licence once every
+    line is shipped in full. The shipment answered has `replayed` set when it was already
+    recorded under this reference (and nothing was deducted)."""
+    reference = (reference or "").strip()
+    if not reference:
+        raise InvalidInput(
+            {"reference": ["Give your reference for the shipment (an invoice or waybill number)."]}
+        )
+    wanted = _wanted(lines)
+    with transaction.atomic():
+        application = lock(Application, license.application_id)
+        license = lock(License, license.pk)
+        shipment_check(license=license, user=user, reference=reference)
+        existing = Shipment.objects.filter(license=license, reference=reference).first()
+        if existing is not None:
+            return _replay(existing, license, shipped_on, wanted)
+        if not license.valid_from <= shipped_on <= license.valid_until:
+            message = (
+                f"License {license.number} is valid from {license.valid_from:%d %b %Y} to "
+                f"{license.valid_until:%d %b %Y}; a shipment on {shipped_on:%d %b %Y} "
+                "is outside it."
+            )
+            raise TransitionConflict(
+                message,
+                current_state=license.status,
+                code="outside_validity",
+                errors={"shipped_on": [message]},
+            )
+        goods = {
+            good.pk: good
+            for good in LicenseGood.objects.filter(license=license).select_related(
+                "control_list_entry"
+            )
+        }
+        _check_lines_belong(license, goods, wanted)
+        _check_remaining(license, goods, wanted)
+        shipment = Shipment.objects.create(
+            license=license, reference=reference, shipped_on=shipped_on, created_by=user
+        )
+        ShipmentLine.objects.bulk_create(
+            [
+                ShipmentLine(shipment=shipment, license_good_id=good_id, quantity=q, value=v)
+                for good_id, q, v in wanted
+            ]
+        )
+        for good_id, quantity, value in wanted:
+            LicenseGood.objects.filter(pk=good_id).update(
+                used_quantity=F("used_quantity") + quantity, used_value=F("used_value") + value
+            )
+            goods[good_id].used_quantity += quantity
+            goods[good_id].used_value += value
+        audit_record(
+            application=application,
+            actor=user,
+            action="shipment_recorded",
+            data={
+                "license": license.number,
+                "shipment": shipment.pk,
+                "reference": reference,
+                "shipped_on": shipped_on.isoformat(),
+                "lines": [
+                    {"license_good": good_id, "quantity": quantity, "value": f"{value:.2f}"}
+                    for good_id, quantity, value in wanted
+                ],
+            },
+        )
+        if all(good.remaining_quantity == 0 for good in goods.values()):
+            _exhaust(license, application)
+    shipment.replayed = False
+    shipment.license = license
+    return shipment
+
+
+def _wanted(lines: Sequence[Mapping[str, Any]]) -> list[Line]:
+    """The lines as (good, quantity, value), checked for what needs no database: 400."""
+    if not lines:
+        raise InvalidInput({"lines": ["Give at least one line: a licence good and its quantity."]})
+    if len(lines) > MAX_LINES:
+        raise InvalidInput({"lines": [f"A shipment has at most {MAX_LINES} lines."]})
+    errors: dict[str, list[str]] = {}
+    wanted: list[Line] = []
+    seen: dict[int, int] = {}
+    for i, line in enumerate(lines):
+        good = line.get("license_good")
+        good_id = getattr(good, "pk", good)
+        quantity, value = line.get("quantity"), line.get("value")
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = Decimal(value)
+        if not isinstance(good_id, int) or isinstance(good_id, bool):
+            errors[f"lines[{i}].license_good"] = [f"Line {i + 1}: license_good is required."]
+            continue
+        if good_id in seen:
+            errors[f"lines[{i}].license_good"] = [
+                f"Line {i + 1}: license_good {good_id} is already on line {seen[good_id] + 1}."
+            ]
+        seen.setdefault(good_id, i)
+        if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 1:
+            errors[f"lines[{i}].quantity"] = [f"Line {i + 1}: quantity must be at least 1."]
+        if not isinstance(value, Decimal) or not value.is_finite() or value < 0:
+            errors[f"lines[{i}].value"] = [f"Line {i + 1}: value must be 0 or more."]
+        if not errors:
+            wanted.append((good_id, quantity, value.quantize(CENT)))
+    if errors:
+        raise InvalidInput(errors)
+    return wanted
+
+
+def _check_lines_belong(license: License, goods: dict[int, LicenseGood], wanted: list[Line]):
+    errors = {
+        f"lines[{i}].license_good": [
+            f"Line {i + 1}: license_good {good_id} is not a good of license {license.number}."
+        ]
+        for i, (good_id, _, _) in enumerate(wanted)
+        if good_id not in goods
+    }
+    if errors:
+        raise InvalidInput(errors)
+
+
+def _check_remaining(license: License, goods: dict[int, LicenseGood], wanted: list[Line]):
+    """Every line within what remains (the value within the licence type's tolerance): 409."""
+    tolerance = LicenseValidity.objects.filter(license_type=license.license_type).values_list(
+        "value_tolerance", flat=True
+    ).first() or Decimal("0")
+    errors: dict[str, list[str]] = {}
+    for i, (good_id, quantity, value) in enumerate(wanted):
+        good = goods[good_id]
+        name = f"Line {i + 1} ({good.description}, {good.control_list_entry.code})"
+        if quantity > good.remaining_quantity:
+            errors[f"lines[{i}].quantity"] = [
+                f"{name}: quantity {quantity} exceeds the remaining {good.remaining_quantity}."
+            ]
+        ceiling = (good.value * (100 + tolerance) / 100).quantize(CENT)
+        room = max(ceiling - good.used_value, Decimal("0"))
+        if value > room:
+            allowed = f" ({room} with the {tolerance:g}% tolerance)" if tolerance else ""
+            errors[f"lines[{i}].value"] = [
+                f"{name}: value {value} exceeds the remaining {good.remaining_value} "
+                f"{good.currency}{allowed}."
+            ]
+    if errors:
+        raise TransitionConflict(
+            "The shipment exceeds what remains on the license; nothing of it was recorded.",
+            current_state=license.status,
+            code="exceeds_remaining",
+            errors=errors,
+        )
+
+
+def _replay(existing: Shipment, license: License, shipped_on: date, wanted: list[Line]):
+    recorded = sorted(
+        (line.license_good_id, line.quantity, line.value) for line in existing.lines.all()
+    )
+    if existing.shipped_on != shipped_on or recorded != sorted(wanted):
+        message = (
+            f"Shipment {existing.reference} is already recorded on license {license.number} "
+            "with other details; a new shipment needs a new reference."
+        )
+        raise TransitionConflict(
+            message,
+            current_state=license.status,
+            code="reference_reused",
+            errors={"reference": [message]},
+        )
+    existing.replayed = True
+    existing.license = license
+    return existing
+
+
+def _exhaust(license: License, application: Application) -> None:
+    from_state = run_transition(license, "exhaust", license.exhaust)
+    event = audit_record(
+        application=application,
+        actor=None,
+        action="license_exhausted",
+        from_state=from_state,
+        to_state=license.status,
+        reason=license.status_reason,
+        data={"license": license.number},
+    )
+    notify(
+        event=NotificationEvent.LICENSE_STATUS_CHANGED,
+        recipients=organisation_exporters(license.organisation_id),
+        key=f"license:{license.pk}:{event.pk}",
+        subject=f"License {license.number} exhausted",
+        application=application,
+        context={
+            "license": license.number,
+            "status": license.status,
+            "reason": license.status_reason,
+        },
+    )
