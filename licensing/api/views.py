@@ -10,6 +10,7 @@ from __future__ import annotations
 from io import BytesIO
 
 from django.db.models import Prefetch, QuerySet
+from django.http import FileResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
