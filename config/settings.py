@@ -207,6 +207,43 @@ STORAGES = {
     },
 }
 
+# --- Storage (issue 14) --------------------------------------------------------
+# Uploaded documents live on local disk under MEDIA_ROOT (VAR_DIR/media) unless
+# DOCUMENTS_S3_BUCKET names an S3-compatible bucket (AWS S3, MinIO), which every
+# web replica shares. Either way a document is served only by the API's
+# permission-checked download (licensing/storage.py): from a bucket, a redirect
+# to a presigned URL valid DOCUMENTS_URL_SECONDS; from local disk behind nginx
+# with DOCUMENTS_X_ACCEL=true, an X-Accel-Redirect to nginx's internal location
+# DOCUMENTS_X_ACCEL_PREFIX (which maps to MEDIA_ROOT); otherwise the file itself.
+DOCUMENTS_S3_BUCKET = os.environ.get("DOCUMENTS_S3_BUCKET", "")
+DOCUMENTS_URL_SECONDS = envint("DOCUMENTS_URL_SECONDS", "60")
+DOCUMENTS_X_ACCEL = envbool("DOCUMENTS_X_ACCEL", "false")
+DOCUMENTS_X_ACCEL_PREFIX = os.environ.get("DOCUMENTS_X_ACCEL_PREFIX", "/_protected/media/")
+if DOCUMENTS_S3_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "licensing.storage.DocumentS3Storage",
+        "OPTIONS": {
+            "bucket_name": DOCUMENTS_S3_BUCKET,
+            # MinIO or another S3-compatible server; unset for AWS itself.
+            "endpoint_url": os.environ.get("DOCUMENTS_S3_ENDPOINT_URL") or None,
+            # The address clients reach the bucket at, when it differs from the one
+            # the app uses (compose: http://minio:9000 inside, localhost:9000 outside).
+            "public_endpoint_url": os.environ.get("DOCUMENTS_S3_PUBLIC_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("DOCUMENTS_S3_REGION") or None,
+            # Unset: boto3's own chain (AWS_* variables, an instance or pod role).
+            "access_key": envsecret("DOCUMENTS_S3_ACCESS_KEY_ID") or None,
+            "secret_key": envsecret("DOCUMENTS_S3_SECRET_ACCESS_KEY") or None,
+            "location": os.environ.get("DOCUMENTS_S3_PREFIX", ""),
+            "addressing_style": os.environ.get("DOCUMENTS_S3_ADDRESSING_STYLE") or None,
+            "signature_version": "s3v4",
+            "default_acl": None,  # the bucket's own: private
+            "querystring_auth": True,  # every URL presigned
+            "querystring_expire": DOCUMENTS_URL_SECONDS,
+            "file_overwrite": False,  # two uploads of one name never replace each other
+        },
+    }
+# --- end Storage ---------------------------------------------------------------
+
 # Uploads: documents are at most 10 MB; the API answers 413 above that.
 DOCUMENT_MAX_BYTES = envint("DOCUMENT_MAX_BYTES", str(10 * 1024 * 1024))
 # Per application: at most DOCUMENT_MAX_COUNT documents (a 409 past it) and

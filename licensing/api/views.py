@@ -11,10 +11,16 @@ from io import BytesIO
 
 from django.db.models import Prefetch, QuerySet
 from django.http import FileResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action as drf_action
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -46,6 +52,7 @@ from licensing.selectors import (
 )
 from licensing.services.applications import application_create_draft
 from licensing.services.shipments import shipment_check
+from licensing.storage import document_response
 
 ID = r"[0-9]+"
 # The generated endpoints' method names (DRF's `self.action` while one runs).
@@ -266,6 +273,10 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             (200, "application/pdf"): OpenApiTypes.BINARY,
             (200, "image/png"): OpenApiTypes.BINARY,
             (200, "image/jpeg"): OpenApiTypes.BINARY,
+            302: OpenApiResponse(
+                description="Documents kept in object storage: a redirect to a short-lived "
+                "presigned URL for the file."
+            ),
         },
     )
     @drf_action(
@@ -276,18 +287,12 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         ordering_fields=[],
         pagination_class=None,
     )
-    def document_file(self, request: Request, pk: str, document_id: str) -> FileResponse:
+    def document_file(self, request: Request, pk: str, document_id: str) -> HttpResponseBase:
         """The document itself, as uploaded; only to those who may see the application."""
         application = self.get_object()
         document = get_object_or_404(application.documents, pk=document_id)
-        response = FileResponse(
-            document.file.open("rb"),
-            content_type=document.content_type,
-            as_attachment=True,
-            filename=document.display_name,
-        )
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        # Permission checked above; the file itself, an X-Accel-Redirect, or a presigned URL.
+        return document_response(document)
 
     @extend_schema(request=None, responses=EVENTS)
     @drf_action(detail=True, methods=["get"], filterset_class=None, ordering_fields=[])

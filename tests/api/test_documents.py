@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+from typing import ClassVar
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from licensing.models import AuditEvent, Document
@@ -201,3 +204,106 @@ def test_documents_per_application_are_capped_in_total_size_with_a_413(api, expo
 def test_the_caps_default_to_fifty_documents_and_a_hundred_megabytes(settings):
     assert settings.DOCUMENT_MAX_COUNT == 50
     assert settings.DOCUMENT_MAX_TOTAL_BYTES == 100 * 1024 * 1024
+
+
+# Serving modes (deploy/README.md): nginx X-Accel-Redirect, and presigned URLs from a bucket.
+
+
+def test_behind_nginx_the_download_is_an_x_accel_redirect_after_the_same_check(
+    api, exporter, outsider, settings
+):
+    settings.DOCUMENTS_X_ACCEL = True
+    application = draft(created_by=exporter)
+    body = upload(api(exporter), application, PDF, name="end user cert.pdf").json()
+    stored = Document.objects.get(pk=body["id"]).file.name
+
+    response = api(exporter).get(body["file_url"])
+    assert response.status_code == 200
+    assert response["X-Accel-Redirect"] == "/_protected/media/" + stored
+    assert response.content == b""  # nginx sends the bytes, from its internal location
+    assert response["Content-Type"] == "application/pdf"
+    assert 'attachment; filename="end_user_cert.pdf"' in response["Content-Disposition"]
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert api(outsider).get(body["file_url"]).status_code == 404
+
+
+class _FakeBucket(FileSystemStorage):
+    """A storage without local paths (as S3's), recording what url() was asked."""
+
+    asked: ClassVar[list] = []
+
+    def path(self, name):
+        raise NotImplementedError("no local paths")
+
+    def url(self, name, parameters=None, expire=None, http_method=None):
+        self.asked.append((name, parameters, expire))
+        return f"https://bucket.example/{name}?signature=abc"
+
+
+def test_from_a_bucket_the_download_redirects_to_the_storages_url(
+    api, exporter, outsider, settings
+):
+    application = draft(created_by=exporter)
+    body = upload(api(exporter), application, PDF, name="cert.pdf").json()
+    stored = Document.objects.get(pk=body["id"]).file.name
+    settings.DOCUMENTS_URL_SECONDS = 45
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": f"{__name__}._FakeBucket",
+            "OPTIONS": {"location": str(settings.MEDIA_ROOT)},
+        },
+    }
+    _FakeBucket.asked.clear()
+
+    assert api(outsider).get(body["file_url"]).status_code == 404
+    assert _FakeBucket.asked == []  # no URL for whoever may not see the application
+
+    response = api(exporter).get(body["file_url"])
+    assert response.status_code == 302
+    assert response["Location"] == f"https://bucket.example/{stored}?signature=abc"
+    assert response["Cache-Control"] == "private, no-store"
+    [(name, parameters, expire)] = _FakeBucket.asked
+    assert (name, expire) == (stored, 45)
+    assert parameters == {
+        "ResponseContentType": "application/pdf",
+        "ResponseContentDisposition": 'attachment; filename="cert.pdf"',
+    }
+
+
+def test_the_s3_backend_presigns_a_short_lived_url_for_the_public_endpoint(api, exporter, settings):
+    """django-storages' real S3 backend: signing is local, so no server is needed."""
+    application = draft(created_by=exporter)
+    body = upload(api(exporter), application, PDF, name="cert.pdf").json()
+    stored = Document.objects.get(pk=body["id"]).file.name
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "licensing.storage.DocumentS3Storage",
+            "OPTIONS": {
+                "bucket_name": "documents",
+                "endpoint_url": "http://minio:9000",
+                "public_endpoint_url": "https://files.example.test",
+                "region_name": "us-east-1",
+                "access_key": "test-access-key",
+                "secret_key": "test-secret-key",
+                "signature_version": "s3v4",
+                "addressing_style": "path",
+                "querystring_expire": 3600,
+            },
+        },
+    }
+    response = api(exporter).get(body["file_url"])
+    assert response.status_code == 302
+    url = urlsplit(response["Location"])
+    query = parse_qs(url.query)
+    assert (url.scheme, url.netloc, url.path) == (
+        "https",
+        "files.example.test",
+        f"/documents/{stored}",
+    )
+    assert query["X-Amz-Expires"] == [str(settings.DOCUMENTS_URL_SECONDS)]
+    assert query["X-Amz-Credential"][0].startswith("test-access-key/")
+    assert "X-Amz-Signature" in query
+    assert query["response-content-disposition"] == ['attachment; filename="cert.pdf"']
+    assert query["response-content-type"] == ["application/pdf"]
