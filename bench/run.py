@@ -142,6 +142,8 @@ def django_env(schema: str | None = None) -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "bench.settings",
         "DEBUG": "false",
         "SECRET_KEY": CONFIG.secret_key,
+        # The seeded trail is kept between runs: one key for the bench database.
+        "AUDIT_HMAC_KEY": "bench-audit-key-not-a-secret",
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "false",
         "DB_CONN_MAX_AGE": "60",

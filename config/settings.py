@@ -107,6 +107,24 @@ if not DEBUG:
     # Static files from the app server itself when no nginx is in front (Kubernetes).
     MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
 
+# --- Request hygiene, Content-Security-Policy, staff idle timeout -------------
+# (security findings 5 and 7; the settings they read are further down, under
+# "Browser security" and "Staff sessions".)
+# A query parameter holding NUL is dropped before any page or admin view reads it.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
+    "licensing.web.middleware.DropNulQueryParameters",
+)
+# Staff are logged out after SESSION_IDLE_MINUTES without a request (needs the user
+# and the message store, so it runs after both).
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.messages.middleware.MessageMiddleware") + 1,
+    "licensing.web.middleware.StaffIdleTimeout",
+)
+MIDDLEWARE.append("csp.middleware.CSPMiddleware")
+INSTALLED_APPS.append("csp")
+# --- end request hygiene ------------------------------------------------------
+
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 
@@ -182,6 +200,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
+# The pages' own CSS and JavaScript (no inline <script> or <style>: see CONTENT_SECURITY_POLICY).
+STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "media/"
 STORAGES = {
@@ -195,6 +215,10 @@ STORAGES = {
 
 # Uploads: documents are at most 10 MB; the API answers 413 above that.
 DOCUMENT_MAX_BYTES = envint("DOCUMENT_MAX_BYTES", str(10 * 1024 * 1024))
+# Per application: at most DOCUMENT_MAX_COUNT documents (a 409 past it) and
+# DOCUMENT_MAX_TOTAL_BYTES in all (a 413 past it).
+DOCUMENT_MAX_COUNT = envint("DOCUMENT_MAX_COUNT", "50")
+DOCUMENT_MAX_TOTAL_BYTES = envint("DOCUMENT_MAX_TOTAL_BYTES", str(100 * 1024 * 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
@@ -207,7 +231,8 @@ EMAIL_HOST_PASSWORD = envsecret("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", "false")
 EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "licensing@localhost")
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+# Links in emails; by default the address `make run` serves (PORT, default 8000).
+SITE_URL = os.environ.get("SITE_URL") or f"http://127.0.0.1:{envint('PORT', '8000')}"
 
 # Background work. One REDIS_URL for the broker; without it, kombu's
 # filesystem transport, which needs no server, so a laptop still runs a real
@@ -411,7 +436,6 @@ DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "demo-password")
 
 # Production hardening: on whenever DEBUG is off.
 if not DEBUG:
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", "true")
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SESSION_COOKIE_SECURE = True
@@ -420,6 +444,40 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# --- Behind a proxy (security finding 7) --------------------------------------
+# Trust X-Forwarded-Proto only when a TLS-terminating proxy (nginx, an ingress)
+# is known to set it (and strip it from clients): otherwise any client could claim
+# HTTPS. Set BEHIND_PROXY=true behind such a proxy, or SECURE_SSL_REDIRECT loops.
+BEHIND_PROXY = envbool("BEHIND_PROXY", "false")
+if BEHIND_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- Browser security: Content-Security-Policy (security finding 7) -----------
+# django-csp 4 (BSD). Everything from our own origin; no inline script or style
+# (the pages' JavaScript and CSS are files under static/); images also as data:
+# URIs (Swagger UI's icons). The API docs are a template of ours too
+# (templates/api/swagger_ui.html) for the same reason.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# The schema and the interactive docs: open while debugging, login (session or
+# token) required otherwise.
+API_DOCS_PUBLIC = envbool("API_DOCS_PUBLIC", "true" if DEBUG else "false")
+
+# --- Staff sessions (security finding 7) ---------------------------------------
+# Ministry staff, the committee and administrators are logged out after this many
+# minutes without a request (licensing.policies.logged_out_when_idle); 0 turns it off.
+SESSION_IDLE_MINUTES = envint("SESSION_IDLE_MINUTES", "30")
 
 LOGGING = {
     "version": 1,

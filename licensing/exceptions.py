@@ -23,6 +23,15 @@ class TransitionConflict(ServiceError):
         self.current_state = current_state
 
 
+class LimitReached(TransitionConflict):
+    """The object holds as many of something as it may (409, with a `code`): such as
+    DOCUMENT_MAX_COUNT documents on one application. Nothing in the request can fix it."""
+
+    def __init__(self, message: str, *, current_state: str, code: str) -> None:
+        super().__init__(message, current_state=current_state)
+        self.code = code
+
+
 class InvalidInput(ServiceError):
     """Bad or incomplete input, with a message per field (400)."""
 

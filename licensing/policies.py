@@ -54,6 +54,16 @@ def may_administer(user: Any) -> bool:
     return _authenticated(user) and user.is_administrator
 
 
+def logged_out_when_idle(user: Any) -> bool:
+    """Staff (ministry reviewers and supervisors, the committee, administrators) hold
+    sessions that can decide cases and change rules: they are logged out after
+    SESSION_IDLE_MINUTES without a request. Exporters keep Django's session age."""
+    return _authenticated(user) and (
+        user.role in (Role.REVIEWER, Role.SUPERVISOR, Role.COMMITTEE, Role.ADMINISTRATOR)
+        or bool(user.is_superuser or user.is_staff)
+    )
+
+
 def sees_exporter_view(user: Any) -> bool:
     """Exporters get the exporter's shape of a case (no reviewers, notes or rule details)."""
     return _authenticated(user) and user.role == Role.EXPORTER

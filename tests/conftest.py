@@ -133,6 +133,13 @@ def _fresh_cache(settings):
 
 
 @pytest.fixture(autouse=True)
+def _no_idle_logout(settings):
+    """Tests travel in time (time_machine) with one login: staff would be logged out
+    for idling weeks. tests/web/test_idle_timeout.py turns the timeout back on."""
+    settings.SESSION_IDLE_MINUTES = 0
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """Test users need a password, not a slow hash of one."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -10,15 +10,21 @@ from rest_framework.exceptions import APIException, NotFound
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from licensing.exceptions import InvalidInput, NotPermitted, TooLarge, TransitionConflict
+from licensing.exceptions import (
+    InvalidInput,
+    LimitReached,
+    NotPermitted,
+    TooLarge,
+    TransitionConflict,
+)
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, TransitionConflict):
-        return Response(
-            {"detail": exc.message, "current_state": exc.current_state},
-            status=status.HTTP_409_CONFLICT,
-        )
+        body = {"detail": exc.message, "current_state": exc.current_state}
+        if isinstance(exc, LimitReached):
+            body["code"] = exc.code
+        return Response(body, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, InvalidInput):
         return Response({**exc.errors, "code": exc.code}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, TooLarge):

@@ -348,6 +348,10 @@ class LicenseSerializer(serializers.ModelSerializer):
 
 
 class DocumentSerializer(serializers.ModelSerializer):
+    filename = serializers.CharField(
+        source="display_name",
+        help_text="The uploaded name, with the extension of the type found in its content.",
+    )
     uploaded_by = serializers.CharField(source="uploaded_by.username")
     file_url = serializers.SerializerMethodField(help_text="Where to download the file.")
 
@@ -407,3 +411,7 @@ class ErrorSerializer(serializers.Serializer):
 class ConflictSerializer(serializers.Serializer):
     detail = serializers.CharField()
     current_state = serializers.CharField()
+    code = serializers.CharField(
+        required=False,
+        help_text="Set when a limit, not the state, refuses: `too_many_documents`.",
+    )

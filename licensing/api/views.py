@@ -278,7 +278,7 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             document.file.open("rb"),
             content_type=document.content_type,
             as_attachment=True,
-            filename=document.filename,
+            filename=document.display_name,
         )
         response["X-Content-Type-Options"] = "nosniff"
         return response

@@ -8,6 +8,7 @@ checks, audit events and notifications around them.
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import PurePath
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
@@ -300,9 +301,42 @@ class DocumentKind(models.TextChoices):
     OTHER = "other", "Other"
 
 
+def megabytes(size: int) -> str:
+    """A byte count for people: `10 MB`."""
+    return f"{size / (1024 * 1024):g} MB"
+
+
 def document_size_limit() -> str:
     """DOCUMENT_MAX_BYTES for people: `10 MB`."""
-    return f"{settings.DOCUMENT_MAX_BYTES / (1024 * 1024):g} MB"
+    return megabytes(settings.DOCUMENT_MAX_BYTES)
+
+
+# The extensions a name may keep for each content type the upload recognises; any
+# other name gets the first one (a PDF named x.html is shown and served as x.pdf).
+DOCUMENT_EXTENSIONS = {
+    "application/pdf": (".pdf",),
+    "image/png": (".png",),
+    "image/jpeg": (".jpg", ".jpeg"),
+}
+DOCUMENT_NAME_MAX = 255
+
+
+def name_for_content_type(name: str, content_type: str) -> str:
+    """`name` with the extension of `content_type`: its own if it fits, else replaced.
+
+    `x.html` holding a PDF is `x.pdf` (not `x.html.pdf`: a browser or a mail filter
+    that reads any extension of a double one would still see `.html`).
+    """
+    extensions = DOCUMENT_EXTENSIONS.get(content_type)
+    if not extensions:
+        return name[:DOCUMENT_NAME_MAX]
+    path = PurePath(name)
+    if path.suffix.lower() in extensions and path.stem.strip("."):
+        stem, extension = path.stem, path.suffix
+    else:
+        stem, extension = path.stem if path.suffix else path.name, extensions[0]
+    stem = stem.strip(".") or "document"
+    return stem[: DOCUMENT_NAME_MAX - len(extension)] + extension
 
 
 def document_path(instance: Document, filename: str) -> str:
@@ -326,7 +360,13 @@ class Document(models.Model):
         ordering = ["uploaded_at", "id"]
 
     def __str__(self) -> str:
-        return self.filename
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """The name shown and served: the uploaded one, with its content's extension
+        (also for documents stored before names were corrected on upload)."""
+        return name_for_content_type(self.filename, self.content_type)
 
 
 class InformationRequest(models.Model):

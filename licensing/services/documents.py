@@ -1,4 +1,11 @@
-"""Exporters' supporting documents: PDF, PNG or JPEG, judged by content, never by name."""
+"""Exporters' supporting documents: PDF, PNG or JPEG, judged by content, never by name.
+
+The name a client sent is kept for display only, with the extension of the
+type found in the content (a PDF sent as `x.html` is `x.pdf`); the file is
+stored under a name of ours. Each application holds at most
+DOCUMENT_MAX_COUNT documents (409, `too_many_documents`) of at most
+DOCUMENT_MAX_TOTAL_BYTES together (413), checked under the application's lock.
+"""
 
 from __future__ import annotations
 
@@ -10,14 +17,16 @@ from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Count, Sum
 from django.utils.text import get_valid_filename
 
 from accounts.models import User
 from licensing import rulebook
 from licensing.audit import audit_record
-from licensing.exceptions import InvalidInput, TooLarge
+from licensing.exceptions import InvalidInput, LimitReached, TooLarge
 from licensing.models import Application, ApplicationStatus, Document, DocumentKind
 from licensing.models.applications import document_size_limit as size_limit
+from licensing.models.applications import megabytes, name_for_content_type
 from licensing.services.common import lock
 
 S = ApplicationStatus
@@ -38,12 +47,34 @@ def sniff_content_type(head: bytes) -> tuple[str, str] | None:
     return None
 
 
-def _display_name(name: str | None, extension: str) -> str:
+def _display_name(name: str | None, content_type: str) -> str:
+    """The client's name, made a plain file name, with the content's extension."""
     try:
         cleaned = get_valid_filename(PurePath(name or "").name) if name else ""
     except SuspiciousFileOperation:  # nothing usable left, such as "()" or "..."
         cleaned = ""
-    return (cleaned or f"document{extension}")[-255:]
+    return name_for_content_type(cleaned or "document", content_type)
+
+
+def _check_count(application: Application) -> int:
+    """Refuse a document past the application's count cap; the bytes it already holds."""
+    held = application.documents.aggregate(count=Count("id"), total=Sum("size"))
+    if held["count"] >= settings.DOCUMENT_MAX_COUNT:
+        raise LimitReached(
+            f"This application already has {held['count']} documents, the most one "
+            f"application may hold ({settings.DOCUMENT_MAX_COUNT}).",
+            current_state=application.status,
+            code="too_many_documents",
+        )
+    return held["total"] or 0
+
+
+def _check_total(held_bytes: int, size: int) -> None:
+    if held_bytes + size > settings.DOCUMENT_MAX_TOTAL_BYTES:
+        raise TooLarge(
+            f"This application's documents would total more than the "
+            f"{megabytes(settings.DOCUMENT_MAX_TOTAL_BYTES)} one application may hold."
+        )
 
 
 def document_upload(
@@ -55,7 +86,10 @@ def document_upload(
         rulebook.require("upload", application, user)
         if kind not in DocumentKind.values:
             raise InvalidInput({"kind": [f"Choose one of {', '.join(DocumentKind.values)}."]})
+        # Under the application's lock, so two uploads at once cannot both pass the caps.
+        held_bytes = _check_count(application)
         content, content_type, extension = _read_checked(file)
+        _check_total(held_bytes, len(content))
         document = _store(application, user, file.name, kind, content, content_type, extension)
     return document
 
@@ -88,7 +122,7 @@ def _store(
     document = Document(
         application=application,
         kind=kind,
-        filename=_display_name(name, extension),
+        filename=_display_name(name, content_type),
         content_type=content_type,
         size=len(content),
         sha256=sha256,

@@ -39,7 +39,9 @@ def test_the_exporter_uploads_a_document_judged_by_content(api, exporter, conten
     assert body["content_type"] == content_type
     assert body["size"] == len(content)
     assert body["sha256"] == hashlib.sha256(content).hexdigest()
-    assert body["filename"] == "scan.bin"
+    assert body["filename"] == "scan" + {"application/pdf": ".pdf", "image/png": ".png"}.get(
+        content_type, ".jpg"
+    )
     stored = Document.objects.get(pk=body["id"])
     assert stored.file.read() == content
     listed = api(exporter).get(f"/api/v1/applications/{application.pk}/documents/")
@@ -127,3 +129,75 @@ def test_whoever_sees_the_application_downloads_the_file_and_no_one_else(
         .status_code
         == 404
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "shown"),
+    [
+        ("x.html", PDF, "x.pdf"),
+        ("x.HTML", PNG, "x.png"),
+        ("invoice.pdf.exe", PDF, "invoice.pdf.pdf"),
+        ("photo.jpeg", JPEG, "photo.jpeg"),
+        ("photo.JPG", JPEG, "photo.JPG"),
+        ("scan.pdf", PNG, "scan.png"),
+        ("no-extension", PDF, "no-extension.pdf"),
+        ("report.v2.svg", PDF, "report.v2.pdf"),
+        ("()", PDF, "document.pdf"),
+        ("a" * 300 + ".html", PDF, "a" * 250 + ".pdf"),  # Django keeps 255 of the name
+    ],
+)
+def test_the_name_is_shown_and_served_with_the_extension_of_its_content(
+    api, exporter, name, content, shown
+):
+    """A PDF named x.html is never served back as x.html (a browser would render it)."""
+    application = draft(created_by=exporter)
+    body = upload(api(exporter), application, content, name=name).json()
+    assert body["filename"] == shown
+    assert Document.objects.get(pk=body["id"]).filename == shown
+    served = api(exporter).get(body["file_url"])
+    assert f'filename="{shown}"' in served["Content-Disposition"]
+    assert ".html" not in served["Content-Disposition"].lower()
+
+
+def test_a_document_stored_under_its_old_name_is_served_with_the_right_extension(api, exporter):
+    """Rows uploaded before names were corrected keep their name in the table only."""
+    application = draft(created_by=exporter)
+    body = upload(api(exporter), application, PDF, name="x.pdf").json()
+    Document.objects.filter(pk=body["id"]).update(filename="x.html")
+    listed = api(exporter).get(f"/api/v1/applications/{application.pk}/documents/").json()
+    assert listed["results"][0]["filename"] == "x.pdf"
+    served = api(exporter).get(body["file_url"])
+    assert 'filename="x.pdf"' in served["Content-Disposition"]
+
+
+def test_documents_per_application_are_capped_in_number_with_a_409(api, exporter, settings):
+    settings.DOCUMENT_MAX_COUNT = 3
+    application = draft(created_by=exporter)
+    client = api(exporter)
+    assert [upload(client, application, PDF).status_code for _ in range(3)] == [201] * 3
+    refused = upload(client, application, PDF)
+    assert refused.status_code == 409
+    body = refused.json()
+    assert body["code"] == "too_many_documents"
+    assert body["current_state"] == "draft"
+    assert "3 documents" in body["detail"]
+    assert application.documents.count() == 3
+    # The cap is per application: another one takes documents.
+    assert upload(client, draft(created_by=exporter), PDF).status_code == 201
+
+
+def test_documents_per_application_are_capped_in_total_size_with_a_413(api, exporter, settings):
+    settings.DOCUMENT_MAX_TOTAL_BYTES = 2048
+    application = draft(created_by=exporter)
+    client = api(exporter)
+    assert upload(client, application, PDF.ljust(1024, b" ")).status_code == 201
+    assert upload(client, application, PDF.ljust(1024, b" ")).status_code == 201
+    refused = upload(client, application, PDF)
+    assert refused.status_code == 413
+    assert "one application may hold" in refused.json()["detail"]
+    assert application.documents.count() == 2
+
+
+def test_the_caps_default_to_fifty_documents_and_a_hundred_megabytes(settings):
+    assert settings.DOCUMENT_MAX_COUNT == 50
+    assert settings.DOCUMENT_MAX_TOTAL_BYTES == 100 * 1024 * 1024

@@ -185,3 +185,91 @@ def test_a_defense_supervisor_suspends_a_license(api, exporter, reviewers, super
         f"/api/v1/licenses/{license.pk}/revoke/", {}, format="json"
     )
     assert refused.status_code == 403  # before the missing reason is even looked at
+
+
+# Text that no database or encoder takes: a lone surrogate (valid JSON escape, invalid
+# Unicode) and NUL. Each is the client's error, a JSON 400 naming it, never a 500.
+
+LONE_SURROGATE = '{"license_type": "\\ud800"}'
+
+
+def test_a_lone_surrogate_in_json_on_create_is_a_400(api, exporter):
+    response = _lenient(api(exporter)).post(
+        "/api/v1/applications/", data=LONE_SURROGATE, content_type="application/json"
+    )
+    assert response.status_code == 400, response.content[:200]
+    assert "surrogate" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"end_use": "ok \\udfff"}',
+        '{"end_user": {"name": "\\ud83d"}}',
+        '{"goods": [{"description": "x\\udc00y"}]}',
+        '{"\\ud800": 1}',
+    ],
+)
+def test_a_lone_surrogate_anywhere_in_json_on_patch_is_a_400(api, exporter, body):
+    application = draft(created_by=exporter)
+    response = _lenient(api(exporter)).patch(
+        f"/api/v1/applications/{application.pk}/", data=body, content_type="application/json"
+    )
+    assert response.status_code == 400, response.content[:200]
+    assert "surrogate" in response.json()["detail"]
+
+
+def test_a_surrogate_pair_is_a_character_and_is_kept(api, exporter):
+    application = draft(created_by=exporter)
+    response = api(exporter).patch(
+        f"/api/v1/applications/{application.pk}/",
+        data='{"end_use": "Rockets \\ud83d\\ude80"}',
+        content_type="application/json",
+    )
+    assert response.status_code == 200
+    assert response.json()["end_use"] == "Rockets \U0001f680"
+
+
+def test_a_lone_surrogate_on_the_token_endpoint_is_a_400(api):
+    response = _lenient(api(None)).post(
+        "/api/v1/auth/token/",
+        data='{"username": "\\ud800", "password": "x"}',
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        draft_payload(end_use="nul\x00here"),
+        draft_payload(end_user={**draft_payload()["end_user"], "name": "\x00"}),
+        draft_payload(goods=[{**GOOD, "description": "a\x00b"}]),
+        draft_payload(license_type="\x00"),
+    ],
+    ids=["end_use", "end_user.name", "goods.description", "license_type"],
+)
+def test_nul_in_json_text_is_a_field_error(api, exporter, body):
+    response = _lenient(api(exporter)).post("/api/v1/applications/", body, format="json")
+    assert response.status_code == 400, response.content[:200]
+
+
+@pytest.mark.parametrize(
+    ("path", "who"),
+    [
+        ("/api/v1/applications/", "exporter"),
+        ("/api/v1/reviews/", "reviewer"),
+        ("/api/v1/licenses/", "exporter"),
+        ("/api/v1/notifications/", "exporter"),
+        ("/api/v1/countries/", "exporter"),
+        ("/api/v1/control-list-entries/", "exporter"),
+    ],
+)
+@pytest.mark.parametrize(
+    "query", ["status=%00", "search=%00", "reference=%00", "ordering=%00", "page=%00", "x%00=1"]
+)
+def test_nul_in_a_list_filter_is_never_a_server_error(api, exporter, reviewers, path, who, query):
+    client = _lenient(api({"exporter": exporter, "reviewer": reviewers["economy"]}[who]))
+    response = client.get(f"{path}?{query}")
+    assert response.status_code in (200, 400, 404), (path, query, response.status_code)
+    assert response["Content-Type"].startswith("application/json")

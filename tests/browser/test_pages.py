@@ -156,3 +156,36 @@ def test_an_outsider_gets_not_found_for_another_companys_application(open_as):
     application = draft(created_by=exporter)
     response = page.goto(f"/applications/{application.pk}/")
     assert response.status == 404
+
+
+def test_the_pages_run_under_the_content_security_policy_without_violations(open_as, settings):
+    """The policy is enforced by the browser: nothing on the pages (or the API docs) is
+    blocked, the styles apply, and a cancelled confirmation keeps the case as it was."""
+    settings.API_DOCS_PUBLIC = True
+    violations: list[str] = []
+    page = open_as("exporter")
+    page.on(
+        "console",
+        lambda message: (
+            "Content Security Policy" in message.text and violations.append(message.text)
+        ),
+    )
+    page.goto("/")
+    # site.css applied: the header's background is the stylesheet's, not the browser's.
+    assert (
+        page.eval_on_selector("header", "e => getComputedStyle(e).backgroundColor")
+        == "rgb(11, 61, 102)"
+    )
+    page.goto("/applications/new/")
+    page.click("#add-good")
+    assert page.locator("#id_goods-1-description").count() == 1
+    application = draft(created_by=User.objects.get(username="exporter"))
+    page.goto(f"/applications/{application.pk}/")
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.click("form[data-confirm] button[type=submit]")
+    page.wait_for_timeout(300)
+    application.refresh_from_db()
+    assert application.status == "draft"  # dismissed: nothing was posted
+    page.goto("/api/docs/")
+    page.wait_for_selector(".swagger-ui .info", timeout=15000)
+    assert violations == []

@@ -57,3 +57,60 @@ def test_health_is_503_when_the_broker_does_not_answer(client, settings):
     assert response.status_code == 503
     assert response.json()["broker"] == "down"
     assert response.json()["database"] == "ok"
+
+
+def _settings_of(names: str, **env: str) -> list[str]:
+    """The values of some settings as a process started with `env` sees them."""
+    environment = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"SECRET_KEY", "DEBUG", "PORT", "SITE_URL", "BEHIND_PROXY", "API_DOCS_PUBLIC"}
+    }
+    environment.update(env)
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        f"print('|'.join(str(getattr(settings, n, None)) for n in {names.split()!r}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**environment, "DJANGO_SETTINGS_MODULE": "config.settings"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return result.stdout.strip().split("|")
+
+
+PRODUCTION = {
+    "DEBUG": "false",
+    "SECRET_KEY": "k3-Vq8pX2" * 7,  # long and varied enough for the W009 check
+    "ALLOWED_HOSTS": "licensing.example.com",
+}
+
+
+def test_site_url_follows_the_port_unless_set():
+    assert _settings_of("SITE_URL") == ["http://127.0.0.1:8000"]
+    assert _settings_of("SITE_URL", PORT="9000") == ["http://127.0.0.1:9000"]
+    assert _settings_of("SITE_URL", PORT="9000", SITE_URL="https://x.example") == [
+        "https://x.example"
+    ]
+
+
+def test_the_forwarded_proto_header_is_trusted_only_behind_a_proxy():
+    assert _settings_of("SECURE_PROXY_SSL_HEADER", **PRODUCTION) == ["None"]
+    assert _settings_of("SECURE_PROXY_SSL_HEADER", BEHIND_PROXY="true", **PRODUCTION) == [
+        "('HTTP_X_FORWARDED_PROTO', 'https')"
+    ]
+
+
+def test_the_api_docs_need_a_login_in_production_by_default():
+    assert _settings_of("API_DOCS_PUBLIC") == ["True"]
+    assert _settings_of("API_DOCS_PUBLIC", **PRODUCTION) == ["False"]
+    assert _settings_of("API_DOCS_PUBLIC", API_DOCS_PUBLIC="true", **PRODUCTION) == ["True"]
+
+
+def test_production_settings_pass_the_deploy_check_behind_a_proxy_too():
+    result = _django_check(BEHIND_PROXY="true", **PRODUCTION)
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "WARNING" not in result.stderr + result.stdout

@@ -183,3 +183,24 @@ def test_the_draft_form_says_which_destinations_are_refused(client, exporter):
     html = client.get("/applications/new/").content.decode()
     assert "Iran (refused: embargoed)" in html
     assert "Germany (refused" not in html
+
+
+@pytest.mark.parametrize("persona", ["exporter", "reviewer", "supervisor", "committee", "admin"])
+@pytest.mark.parametrize("query", ["q=%00", "q=EXP%00", "status=%00", "page=%00", "q%00=x"])
+def test_nul_in_the_home_page_search_is_ignored_not_a_server_error(
+    client, exporter, reviewers, supervisors, committee_member, administrator, persona, query
+):
+    """A NUL reaches no query (PostgreSQL refuses it): the parameter is dropped."""
+    user = {
+        "exporter": exporter,
+        "reviewer": reviewers["economy"],
+        "supervisor": supervisors["economy"],
+        "committee": committee_member,
+        "admin": administrator,
+    }[persona]
+    _submit(exporter)
+    client.raise_request_exception = False
+    client.force_login(user)
+    response = client.get(f"/?{query}")
+    assert response.status_code == 200
+    assert b"\x00" not in response.content
