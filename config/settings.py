@@ -174,6 +174,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
 
+# --- The database unreachable (licensing/web/unavailable.py) ----------------------------
+# A request that cannot reach the database (PostgreSQL restarting, a failover) answers
+# 503 with Retry-After at once, JSON under /api/; a connection attempt gives up after
+# DB_CONNECT_TIMEOUT seconds rather than the operating system's minutes; stale persistent
+# connections are replaced on their next use (conn_health_checks above).
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", envint("DB_CONNECT_TIMEOUT", "3")
+    )
+MIDDLEWARE.append("licensing.web.unavailable.DatabaseUnavailableMiddleware")
+# --- end of the database-unreachable block ------------------------------------------------
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"

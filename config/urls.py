@@ -17,3 +17,6 @@ urlpatterns = [
     path("api/docs/", DocsView.as_view(url_name="schema"), name="api-docs"),
     path("", include("licensing.web.urls")),
 ]
+
+# The database unreachable is a 503 wherever it is met (licensing/web/unavailable.py).
+handler500 = "licensing.web.unavailable.server_error"

@@ -192,3 +192,104 @@ class Worker:
             except subprocess.TimeoutExpired:
                 self.kill()
         self.process = None
+
+
+def postgres_bindir() -> Path | None:
+    """Debian's PostgreSQL server binaries (initdb, pg_ctl), the newest version installed."""
+    found = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/initdb"),
+        key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0,
+    )
+    if found:
+        return found[-1].parent
+    initdb = shutil.which("initdb")
+    return Path(initdb).parent if initdb else None
+
+
+class PostgresCluster:
+    """A PostgreSQL cluster of our own (initdb) on a spare port, never the machine's one.
+
+    initdb refuses to run as root, so as root the cluster belongs to the `postgres` OS
+    user (`runuser -u postgres --`), in a folder of its own under the system's temp dir.
+    Trust authentication on 127.0.0.1 only; no fsync (it is thrown away).
+    """
+
+    def __init__(self, bindir: Path) -> None:
+        import pwd
+        import tempfile
+
+        self.bindir = bindir
+        self.port = free_port(5440)
+        self.as_user: list[str] = []
+        self.dir = Path(tempfile.mkdtemp(prefix="pg-cluster-"))
+        if os.geteuid() == 0:
+            owner = pwd.getpwnam("postgres")
+            os.chown(self.dir, owner.pw_uid, owner.pw_gid)
+            self.as_user = [shutil.which("runuser") or "runuser", "-u", "postgres", "--"]
+        self.data = self.dir / "data"
+        self.log = self.dir / "server.log"
+
+    def url(self, database: str) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/{database}"
+
+    def _run(self, *args: str, timeout: float = 60) -> None:
+        subprocess.run(
+            [*self.as_user, *args],
+            check=True,
+            timeout=timeout,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+
+    def init(self) -> None:
+        self._run(
+            str(self.bindir / "initdb"),
+            "-D", str(self.data),
+            "-U", "postgres",
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--no-sync",
+        )  # fmt: skip
+
+    def start(self) -> None:
+        options = (
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.dir} "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        )
+        self._run(
+            str(self.bindir / "pg_ctl"),
+            "-D", str(self.data),
+            "-l", str(self.log),
+            "-o", options,
+            "-w", "-t", "30",
+            "start",
+        )  # fmt: skip
+
+    def stop(self, mode: str = "fast") -> None:
+        if (self.data / "postmaster.pid").exists():
+            self._run(
+                str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop"
+            )  # fmt: skip
+
+    def answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                return True
+        except OSError:
+            return False
+
+    def create_database(self, name: str) -> str:
+        import psycopg
+        from psycopg import sql
+
+        with psycopg.connect(self.url("postgres").replace("postgres://", "postgresql://")) as conn:
+            conn.autocommit = True
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        return self.url(name)
+
+    def destroy(self) -> None:
+        """Stop the server (immediately) and delete every file of the cluster."""
+        try:
+            self.stop(mode="immediate")
+        finally:
+            shutil.rmtree(self.dir, ignore_errors=True)
