@@ -34,7 +34,7 @@ test: install
 
 ## National-scale measurements against PostgreSQL (see README, Benchmarks); writes var/bench/.
 bench: install
-	$(BIN)/python bench/run.py
+	$(BIN)/python tests/bench/run.py
 
 lint: install
 	$(BIN)/ruff check .

@@ -207,7 +207,6 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 # The pages' own CSS and JavaScript (no inline <script> or <style>: see CONTENT_SECURITY_POLICY).
-STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "media/"
 STORAGES = {
@@ -510,7 +509,7 @@ if BEHIND_PROXY:
 
 # --- Browser security: Content-Security-Policy (security finding 7) -----------
 # django-csp 4 (BSD). Everything from our own origin; no inline script or style
-# (the pages' JavaScript and CSS are files under static/); images also as data:
+# (the pages' JavaScript and CSS are files under licensing/static/); images also as data:
 # URIs (Swagger UI's icons). The API docs are a template of ours too
 # (templates/api/swagger_ui.html) for the same reason.
 CONTENT_SECURITY_POLICY = {

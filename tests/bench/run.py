@@ -6,7 +6,7 @@ One run:
    seeded by `manage.py seed_demo --applications BENCH_SIZE` and reused while it
    holds that size (a marker table records it; BENCH_RESEED=1 seeds afresh);
 2. gunicorn with the production settings (DEBUG off, a secret key, ALLOWED_HOSTS
-   127.0.0.1, no SSL redirect, persistent connections) and bench.urls, which adds
+   127.0.0.1, no SSL redirect, persistent connections) and tests.bench.urls, which adds
    the floor: a DRF endpoint doing one primary-key query;
 3. wrk against the floor, a reviewer's queue page, the application page, the
    application API, creating a two-good draft and submitting drafts (each once),
@@ -44,13 +44,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 OUT = ROOT / "var" / "bench"
 BIN = Path(sys.executable).parent
-LUA = ROOT / "bench" / "wrk" / "requests.lua"
+LUA = ROOT / "tests" / "bench" / "wrk" / "requests.lua"
 AUX_SCHEMA = "bench_aux"
 REVIEWER = "economy"  # the ministry every generated dual-use application goes to
 EXPORTER = "exporter"
@@ -139,7 +139,7 @@ def django_env(schema: str | None = None) -> dict[str, str]:
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
-        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "DJANGO_SETTINGS_MODULE": "tests.bench.settings",
         "DEBUG": "false",
         "SECRET_KEY": CONFIG.secret_key,
         # The seeded trail is kept between runs: one key for the bench database.
@@ -814,7 +814,7 @@ def purge_queue() -> None:
 
 
 def run_phase(phase: str) -> dict:
-    """Run `bench/run.py --phase PHASE` in the aux schema; its last BENCH_JSON line."""
+    """Run `tests/bench/run.py --phase PHASE` in the aux schema; its last BENCH_JSON line."""
     completed = subprocess.run(
         [sys.executable, str(Path(__file__)), "--phase", phase],
         cwd=ROOT,

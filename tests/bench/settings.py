@@ -1,6 +1,6 @@
-"""The production settings, plus the benchmark's floor endpoint (bench.urls).
+"""The production settings, plus the benchmark's floor endpoint (tests.bench.urls).
 
-`make bench` serves the app with DJANGO_SETTINGS_MODULE=bench.settings, so the
+`make bench` serves the app with DJANGO_SETTINGS_MODULE=tests.bench.settings, so the
 floor endpoint is served by the same gunicorn, middleware and database as the
 pages it is compared with, and never appears among the product's URLs.
 
@@ -14,7 +14,7 @@ import os
 from config.settings import *  # noqa: F403
 from config.settings import DATABASES
 
-ROOT_URLCONF = "bench.urls"
+ROOT_URLCONF = "tests.bench.urls"
 
 if os.environ.get("BENCH_DB_SCHEMA"):
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
