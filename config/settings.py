@@ -388,6 +388,13 @@ NOTIFICATION_RETRY_BASE = envint("NOTIFICATION_RETRY_BASE", "60")
 NOTIFICATION_RETRY_MAX = envint("NOTIFICATION_RETRY_MAX", "3600")
 NOTIFICATION_GIVE_UP_AFTER = envint("NOTIFICATION_GIVE_UP_AFTER", str(2 * 24 * 3600))
 
+# Screening parties against sanctions and denial lists (licensing.screening): a
+# token-order-insensitive similarity (0-100) at or above SCREENING_THRESHOLD is a
+# partial match; re-screening after a list changes reads SCREENING_BATCH_SIZE open
+# applications (or live licences) per transaction.
+SCREENING_THRESHOLD = envint("SCREENING_THRESHOLD", "90")
+SCREENING_BATCH_SIZE = envint("SCREENING_BATCH_SIZE", "500")
+
 # Authentication: lockout, throttles, tokens.
 # django-axes counts failed logins (the web login, the admin login, the API token endpoint)
 # per username and per client address, and locks either out for a cool-off after

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from accounts.models import Ministry
 from licensing.models import Application, Good, RoutingRule, RuleAction
 from licensing.models.applications import total_value
+from licensing.screening import Party, parties_of
 
 DEFAULT_MINISTRY = Ministry.ECONOMY
 
@@ -17,6 +19,24 @@ DEFAULT_MINISTRY = Ministry.ECONOMY
 class RuleMatch:
     rule: RoutingRule
     explanation: str
+    party: Party | None = None
+    """The party whose country made the rule's country-list condition hold (not the
+    destination)."""
+
+    @property
+    def refusal_message(self) -> str:
+        """The rule's message, naming the party when a party (not the destination) made it hold."""
+        if self.party is None:
+            return self.rule.message
+        country = self.party.country_id
+        return f"{self.rule.message} (The {self.party.label} is in {_country_name(country)}.)"
+
+
+def _country_name(code: str | None) -> str:
+    from licensing.selectors import countries_by_code
+
+    country = countries_by_code().get(code or "")
+    return country.name if country else str(code)
 
 
 @dataclass(frozen=True)
@@ -32,11 +52,34 @@ Verdict = str | bool | None
 
 
 def _destination(rule: RoutingRule, application: Application, goods: Sequence[Good]) -> Verdict:
+    """The destination, or the country of any party, on the rule's country list."""
     if rule.destination_list_id is None:
         return None
-    if application.destination_id not in _codes(rule.destination_list):
+    codes = _codes(rule.destination_list)
+    slug = rule.destination_list.slug
+    if application.destination_id in codes:
+        return f"destination {application.destination_id} is on the '{slug}' list"
+    party = next((p for p in _parties(application) if p.country_id in codes), None)
+    if party is None:
         return False
-    return f"destination {application.destination_id} is on the '{rule.destination_list.slug}' list"
+    return _PartyVerdict(f"{party.label} is in {party.country_id}, on the '{slug}' list", party)
+
+
+class _PartyVerdict(str):
+    """A reason that names the party it is about."""
+
+    party: Party
+
+    def __new__(cls, text: str, party: Party) -> _PartyVerdict:
+        verdict = super().__new__(cls, text)
+        verdict.party = party
+        return verdict
+
+
+def _parties(application: Any) -> list[Party]:
+    """The parties `route` was given, or the end user and consignee of the row."""
+    parties = getattr(application, "_routing_parties", None)
+    return parties if parties is not None else parties_of(application)
 
 
 def _codes(country_list) -> frozenset[str]:
@@ -122,16 +165,20 @@ CONDITIONS = (
 )
 
 
-def _explain(rule: RoutingRule, application: Application, goods: Sequence[Good]) -> str | None:
+def _explain(
+    rule: RoutingRule, application: Application, goods: Sequence[Good]
+) -> RuleMatch | None:
     """Why `rule` applies to the application, or None when a condition fails."""
     reasons: list[str] = []
+    party = None
     for condition in CONDITIONS:
         verdict = condition(rule, application, goods)
         if verdict is False:
             return None
         if verdict:
-            reasons.append(verdict)
-    return "; ".join(reasons) or "applies to every application"
+            reasons.append(str(verdict))
+            party = getattr(verdict, "party", party)
+    return RuleMatch(rule, "; ".join(reasons) or "applies to every application", party)
 
 
 def rules_in_force(on: date) -> list[RoutingRule]:
@@ -146,21 +193,24 @@ def route(
     goods: Sequence[Good],
     on: date,
     rules: Sequence[RoutingRule] | None = None,
+    parties: Sequence[Party] | None = None,
 ) -> RoutingResult:
     """Evaluate the rules in force on `on`, in priority order.
 
     The first refusing rule that applies stops routing. Otherwise each
     matching rule adds its ministry; an application no rule routes still gets
     an Economy review. `rules`, when given, are `rules_in_force(on)` already
-    read (the bulk seeder routes thousands of applications with one read).
+    read (the bulk seeder routes thousands of applications with one read). `parties`:
+    every party of the application (`licensing.screening.parties_of`); by default its
+    end user and consignee.
     """
     matches: list[RuleMatch] = []
     ministries: list[str] = []
+    application._routing_parties = list(parties) if parties is not None else None
     for rule in rules_in_force(on) if rules is None else rules:
-        explanation = _explain(rule, application, goods)
-        if explanation is None:
+        match = _explain(rule, application, goods)
+        if match is None:
             continue
-        match = RuleMatch(rule, explanation)
         if rule.action == RuleAction.REFUSE:
             return RoutingResult(matches=[match], refusal=match, ministries=[])
         matches.append(match)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from collections.abc import Iterable
+
+from django.db.models import Q, QuerySet, prefetch_related_objects
 
 from accounts.models import Role, User
 from licensing.models import (
@@ -13,8 +15,10 @@ from licensing.models import (
     DeadlinePolicy,
     License,
     LicenseGood,
+    OtherParty,
     Review,
     RoutingRule,
+    ScreeningMatch,
     Shipment,
     ShipmentLine,
 )
@@ -39,6 +43,33 @@ def applications_visible_to(user: User) -> QuerySet[Application]:
         # also revokes licenses, so it sees each approved case behind one.
         return qs.filter(status__in=[S.DISPUTED, S.APPROVED, S.DENIED])
     return qs.none()
+
+
+def with_parties_and_matches(applications: Iterable[Application], *, matches: bool) -> None:
+    """Load the other parties (and, for staff, the screening matches) of applications
+    already read, in one query per relation, and none at all for those whose counters
+    say they have no rows: most cases have neither."""
+    relations = [("other_parties", "other_party_count", OtherParty)]
+    if matches:
+        relations.append(("screening_matches", "screening_match_count", ScreeningMatch))
+    rows = list(applications)
+    for relation, counter, model in relations:
+        pending = [a for a in rows if relation not in getattr(a, "_prefetched_objects_cache", {})]
+        for application in pending:
+            if not getattr(application, counter):
+                if not hasattr(application, "_prefetched_objects_cache"):
+                    application._prefetched_objects_cache = {}
+                application._prefetched_objects_cache[relation] = model.objects.none()
+        prefetch_related_objects([a for a in pending if getattr(a, counter)], relation)
+
+
+def screening_matches_visible_to(user: User) -> QuerySet[ScreeningMatch]:
+    """Matches are the staff's: those of the applications they see; an exporter sees none."""
+    from licensing import policies
+
+    if not policies.sees_screening(user):
+        return ScreeningMatch.objects.none()
+    return ScreeningMatch.objects.filter(application__in=applications_visible_to(user))
 
 
 def disputed(applications: QuerySet[Application]) -> QuerySet[Application]:

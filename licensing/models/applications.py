@@ -117,6 +117,11 @@ class Application(ConcurrentTransitionMixin, models.Model):
     clock_stopped_on = models.DateField(
         null=True, blank=True, help_text="Local date the review clocks stopped for a question."
     )
+    # Kept by the services beside the rows they count, so a page or the API reads a
+    # relation only when it has rows, and a queue shows its screening badge from the row.
+    other_party_count = models.PositiveIntegerField(default=0, editable=False)
+    screening_match_count = models.PositiveIntegerField(default=0, editable=False)
+    open_screening_match_count = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -20,6 +20,7 @@ class NotificationEvent(models.TextChoices):
     LICENSE_EXPIRING = "license_expiring", "License expiring"
     LICENSE_EXPIRED = "license_expired", "License expired"
     LICENSE_STATUS_CHANGED = "license_status_changed", "License status changed"
+    SCREENING_MATCH = "screening_match", "Screening match on a live license"
 
 
 class DeliveryStatus(models.TextChoices):

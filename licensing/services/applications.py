@@ -23,6 +23,7 @@ from licensing.models import (
     LicenseStatus,
     LicenseType,
     NotificationEvent,
+    OtherParty,
     Recommendation,
     Review,
     ReviewStatus,
@@ -31,6 +32,7 @@ from licensing.models import (
 from licensing.models.applications import APPLICATION_FIELDS, GOOD_FIELDS, has_munitions
 from licensing.notifications import Message, notify, notify_all
 from licensing.routing import route
+from licensing.screening import parties_of, screen
 from licensing.selectors import (
     committee_members,
     deadline_policies,
@@ -40,6 +42,12 @@ from licensing.selectors import (
 )
 from licensing.services.common import lock, next_number, run_transition
 from licensing.services.licenses import license_issue
+from licensing.services.screening import (
+    screening_check_submission,
+    screening_record_at_submission,
+)
+
+OTHER_PARTY_FIELDS = ("kind", "name", "address", "country", "type")
 
 S = ApplicationStatus
 
@@ -69,6 +77,22 @@ def _replace_goods(
     )
 
 
+def _replace_other_parties(
+    application: Application, parties: Sequence[dict[str, Any]], *, new: bool = False
+) -> list[OtherParty]:
+    """The other parties, wholesale; their number kept on the application (saved by the
+    caller)."""
+    if not new and application.other_party_count:
+        application.other_parties.all().delete()
+    application.other_party_count = len(parties)
+    return OtherParty.objects.bulk_create(
+        [
+            OtherParty(application=application, **_model_fields(party, OTHER_PARTY_FIELDS))
+            for party in parties
+        ]
+    )
+
+
 def _known(application: Application, **related: list) -> Application:
     """Say what this service read and wrote, by relation, so the API can answer with it
     without reading it all again (`written`; a draft or a just-submitted case has no
@@ -79,7 +103,11 @@ def _known(application: Application, **related: list) -> Application:
 
 
 def application_create_draft(
-    *, user: User, fields: dict[str, Any], goods: Sequence[dict[str, Any]] = ()
+    *,
+    user: User,
+    fields: dict[str, Any],
+    goods: Sequence[dict[str, Any]] = (),
+    other_parties: Sequence[dict[str, Any]] = (),
 ) -> Application:
     if not policies.may_create_application(user):
         raise NotPermitted("Only an exporter can create an application.")
@@ -92,10 +120,20 @@ def application_create_draft(
             reference=next_number("EXP", local_today().year),
             organisation_id=user.organisation_id,
             created_by=user,
+            other_party_count=len(other_parties),
             **fields,
         )
         created = _replace_goods(application, goods, new=True)
-    return _known(application, goods=created, reviews=[], information_requests=[], routing=[])
+        parties = _replace_other_parties(application, other_parties, new=True)
+    return _known(
+        application,
+        goods=created,
+        reviews=[],
+        information_requests=[],
+        routing=[],
+        other_parties=parties,
+        screening_matches=[],
+    )
 
 
 def application_update_draft(
@@ -104,8 +142,9 @@ def application_update_draft(
     user: User,
     fields: dict[str, Any],
     goods: Sequence[dict[str, Any]] | None = None,
+    other_parties: Sequence[dict[str, Any]] | None = None,
 ) -> Application:
-    """Edit a draft; `goods`, when given, replaces the goods wholesale."""
+    """Edit a draft; `goods` and `other_parties`, when given, replace theirs wholesale."""
     with transaction.atomic():
         application = lock(Application, application.pk)
         rulebook.require("edit", application, user)
@@ -118,6 +157,8 @@ def application_update_draft(
             _replace_goods(application, goods)
         else:
             _check_goods_currency(currency, list(application.goods.values("currency")))
+        if other_parties is not None:
+            _replace_other_parties(application, other_parties)
         application.save()
     return application
 
@@ -194,18 +235,24 @@ def _check_marketing_license(application: Application) -> None:
 
 
 def application_submit(*, application: Application, user: User) -> Application:
-    """Check completeness and the rules, route to ministries, start their clocks."""
+    """Check completeness and the rules, screen every party, route to ministries, start
+    their clocks."""
     with transaction.atomic():
         application = lock(Application, application.pk)
         rulebook.require("submit", application, user)
         goods = list(application.goods.select_related("control_list_entry"))
         _check_submittable(application, goods)
         today = local_today()
-        result = route(application=application, goods=goods, on=today)
+        others = list(application.other_parties.all()) if application.other_party_count else []
+        parties = parties_of(application, others)
+        result = route(application=application, goods=goods, on=today, parties=parties)
         if result.refusal:
             raise SubmissionRefused(
-                {"non_field_errors": [result.refusal.rule.message]}, code="refused_by_rule"
+                {"non_field_errors": [result.refusal.refusal_message]}, code="refused_by_rule"
             )
+        found = screen(parties)
+        screening_check_submission(found)
+        matches = screening_record_at_submission(application, found)
         from_state = run_transition(application, "submit", application.submit)
         reviews = _open_reviews(application, result.ministries, today)
         versions, routing = _record_routing(application, result.matches)
@@ -226,11 +273,27 @@ def application_submit(*, application: Application, user: User) -> Application:
                     }
                     for m in result.matches
                 ],
+                **(
+                    {
+                        "screening_matches": [
+                            {"match": m.pk, "party": m.party_name, "list": m.list_name}
+                            for m in matches
+                        ]
+                    }
+                    if matches
+                    else {}
+                ),
             },
         )
         _notify_submitted(application, reviews, result.ministries)
     return _known(
-        application, goods=goods, reviews=reviews, information_requests=[], routing=routing
+        application,
+        goods=goods,
+        reviews=reviews,
+        information_requests=[],
+        routing=routing,
+        other_parties=others,
+        screening_matches=matches,
     )
 
 

@@ -31,6 +31,7 @@ from licensing.selectors import (
 )
 from licensing.services.applications import application_conclude_if_reviewed
 from licensing.services.common import lock, run_transition
+from licensing.services.screening import check_approval_hold
 
 MAX_TEXT = 5000
 
@@ -96,6 +97,7 @@ def review_recommend(
         application, review = _lock_review(review)
         rulebook.require("recommend", review, user)
         _check_recommendation(recommendation, reason, conditions)
+        check_approval_hold(application, recommendation)
         from_state = run_transition(
             review,
             "recommend on",

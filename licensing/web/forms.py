@@ -163,6 +163,20 @@ class QuestionForm(ActionForm):
 
 class RecommendForm(ActionForm):
     recommendation = forms.ChoiceField(choices=[("", "Choose..."), *Recommendation.choices])
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        from licensing.services.screening import approval_hold
+
+        hold = approval_hold(self.target.application) if self.target is not None else None
+        if hold is not None:
+            # The service refuses approval while a screening match holds the case: offer
+            # what it accepts, and say why.
+            field = self.fields["recommendation"]
+            field.choices = [("", "Choose..."), (Recommendation.DENY, Recommendation.DENY.label)]
+            field.help_text = hold[1]
+            field.error_messages["invalid_choice"] = hold[1]
+
     reason = forms.CharField(
         label="Reasons (required to deny)",
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -174,6 +188,19 @@ class RecommendForm(ActionForm):
         widget=forms.Textarea(attrs={"rows": 2}),
         max_length=5000,
         required=False,
+    )
+
+
+class ResolveForm(ActionForm):
+    disposition = forms.ChoiceField(
+        choices=[
+            ("", "Choose..."),
+            ("cleared", "Cleared: not the listed party"),
+            ("confirmed", "Confirmed: the listed party"),
+        ]
+    )
+    reason = forms.CharField(
+        label="Reasons", widget=forms.Textarea(attrs={"rows": 2}), max_length=5000
     )
 
 
