@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db.models import Q, QuerySet, prefetch_related_objects
+from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 
 from accounts.models import Role, User
 from licensing.models import (
@@ -49,18 +49,28 @@ def with_parties_and_matches(applications: Iterable[Application], *, matches: bo
     """Load the other parties (and, for staff, the screening matches) of applications
     already read, in one query per relation, and none at all for those whose counters
     say they have no rows: most cases have neither."""
-    relations = [("other_parties", "other_party_count", OtherParty)]
+    relations = [
+        ("other_parties", "other_party_count", OtherParty.objects.select_related("country"))
+    ]
     if matches:
-        relations.append(("screening_matches", "screening_match_count", ScreeningMatch))
+        relations.append(
+            (
+                "screening_matches",
+                "screening_match_count",
+                ScreeningMatch.objects.select_related("resolved_by"),
+            )
+        )
     rows = list(applications)
-    for relation, counter, model in relations:
+    for relation, counter, queryset in relations:
         pending = [a for a in rows if relation not in getattr(a, "_prefetched_objects_cache", {})]
         for application in pending:
             if not getattr(application, counter):
                 if not hasattr(application, "_prefetched_objects_cache"):
                     application._prefetched_objects_cache = {}
-                application._prefetched_objects_cache[relation] = model.objects.none()
-        prefetch_related_objects([a for a in pending if getattr(a, counter)], relation)
+                application._prefetched_objects_cache[relation] = queryset.none()
+        prefetch_related_objects(
+            [a for a in pending if getattr(a, counter)], Prefetch(relation, queryset=queryset)
+        )
 
 
 def screening_matches_visible_to(user: User) -> QuerySet[ScreeningMatch]:

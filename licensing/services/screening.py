@@ -313,7 +313,7 @@ def _enqueue(task, list_id: int) -> None:
         task.apply_async((list_id,), retry=False)
     except Exception:  # noqa: BLE001 - the broker is down: say so, an operator re-runs it
         logging.getLogger(__name__).warning(
-            "broker unavailable; re-screen list %s with `manage.py rescreen --list`", list_id
+            "broker unavailable; re-screen list %s with `manage.py rescreen --list NAME`", list_id
         )
 
 

@@ -13,7 +13,11 @@ from django.utils.safestring import mark_safe
 from licensing import policies, rulebook
 from licensing.exceptions import InvalidInput, ServiceError
 from licensing.models import Application, AuditEvent, Good, License, Review
-from licensing.selectors import applications_visible_to, license_goods_and_shipments
+from licensing.selectors import (
+    applications_visible_to,
+    license_goods_and_shipments,
+    with_parties_and_matches,
+)
 from licensing.services import applications as app_services
 from licensing.web import forms
 from licensing.web.actions import buttons
@@ -50,6 +54,8 @@ def render_case(
     """The application page; `bound` forms (with the user's input and errors) replace blanks."""
     user = request.user
     application = _loaded_application(request, pk)
+    show_internal = not policies.sees_exporter_view(user)
+    with_parties_and_matches([application], matches=policies.sees_screening(user))
     reviews = list(application.reviews.all())
     for review in reviews:
         review.application = application
@@ -83,13 +89,16 @@ def render_case(
     if own_review is not None:
         actions += buttons(own_review, user, bound=bound, used_ids=used_ids)
     license_buttons = buttons(license, user, bound=bound, used_ids=used_ids) if license else []
+    matches = _screening_matches(application, user, bound)
     ship = [b for b in license_buttons if b.action.name == "ship"]
     upload = [b for b in actions if b.action.name == "upload"]
     context = {
         "application": application,
         "goods": list(application.goods.all()),
         "reviews": reviews,
-        "show_internal": not policies.sees_exporter_view(user),
+        "show_internal": show_internal,
+        "other_parties": list(application.other_parties.all()),
+        "screening_matches": matches,
         "events": events,
         # Built from our own constants, with every label escaped.
         "diagram": mark_safe(workflow_svg(application.status)),  # noqa: S308
@@ -104,6 +113,23 @@ def render_case(
         "upload": upload[0] if upload else None,
     }
     return render(request, "licensing/application_detail.html", context, status=status)
+
+
+def _screening_matches(application: Application, user, bound: dict | None) -> list:
+    """The staff's matches, each with the resolve form the user may use on it now."""
+    if not policies.sees_screening(user):
+        return []
+    matches = list(application.screening_matches.all())
+    for match in matches:
+        match.application = application  # its policy reads the reviews, already loaded
+        # A form that failed is shown again for the match it was posted for only.
+        mine = (bound or {}).get("resolve")
+        own_bound = {"resolve": mine} if mine is not None and mine.target.pk == match.pk else {}
+        match.buttons = buttons(match, user, bound=own_bound)
+        for button in match.buttons:
+            if button.form is not None:
+                button.form.auto_id = f"id_match-{match.pk}-%s"
+    return matches
 
 
 @login_required
@@ -130,21 +156,26 @@ def application_edit(request: HttpRequest, pk: int | None = None) -> HttpRespons
         request.POST or None, instance=application, organisation_id=user.organisation_id
     )
     formset = forms.GoodFormSet(request.POST or None, instance=application, prefix="goods")
-    if request.method == "POST" and form.is_valid() and formset.is_valid():
-        goods = [
-            {k: v for k, v in g.items() if k not in {"id", "DELETE", "application"}}
-            for g in formset.cleaned_data
-            if g and not g.get("DELETE")
-        ]
+    parties = forms.OtherPartyFormSet(request.POST or None, instance=application, prefix="parties")
+    if request.method == "POST" and form.is_valid() and formset.is_valid() and parties.is_valid():
+        goods = _rows(formset)
+        other_parties = _rows(parties)
         try:
             with transaction.atomic():
                 if pk:
                     saved = app_services.application_update_draft(
-                        application=application, user=user, fields=form.cleaned_data, goods=goods
+                        application=application,
+                        user=user,
+                        fields=form.cleaned_data,
+                        goods=goods,
+                        other_parties=other_parties,
                     )
                 else:
                     saved = app_services.application_create_draft(
-                        user=user, fields=form.cleaned_data, goods=goods
+                        user=user,
+                        fields=form.cleaned_data,
+                        goods=goods,
+                        other_parties=other_parties,
                     )
         except InvalidInput as error:
             for field, errors in error.errors.items():
@@ -158,5 +189,19 @@ def application_edit(request: HttpRequest, pk: int | None = None) -> HttpRespons
     return render(
         request,
         "licensing/application_form.html",
-        {"form": form, "formset": formset, "application": application if pk else None},
+        {
+            "form": form,
+            "formset": formset,
+            "parties": parties,
+            "application": application if pk else None,
+        },
     )
+
+
+def _rows(formset) -> list[dict]:
+    """A formset's kept rows as the services take them."""
+    return [
+        {k: v for k, v in row.items() if k not in {"id", "DELETE", "application"}}
+        for row in formset.cleaned_data
+        if row and not row.get("DELETE")
+    ]

@@ -19,6 +19,7 @@ from licensing.models import (
     License,
     LicenseStatus,
     LicenseType,
+    OtherParty,
     Recommendation,
     RoutingRule,
     RuleAction,
@@ -113,6 +114,18 @@ class BaseGoodFormSet(BaseInlineFormSet):
 
 GoodFormSet = inlineformset_factory(
     Application, Good, form=GoodForm, formset=BaseGoodFormSet, extra=1, can_delete=True
+)
+
+
+class OtherPartyForm(forms.ModelForm):
+    class Meta:
+        model = OtherParty
+        fields = ["kind", "name", "address", "country", "type"]
+        widgets = {"address": forms.Textarea(attrs={"rows": 1})}
+
+
+OtherPartyFormSet = inlineformset_factory(
+    Application, OtherParty, form=OtherPartyForm, extra=1, can_delete=True
 )
 
 
