@@ -177,7 +177,7 @@ class TestTheApprovalHold:
         return application, review, ScreeningMatch.objects.get(application=application)
 
     def test_approval_answers_a_conflict_naming_the_open_match(self, held, reviewers):
-        application, review, match = held
+        _application, review, _match = held
         for recommendation in ("approve", "approve_with_conditions"):
             with pytest.raises(TransitionConflict) as error:
                 review_recommend(
@@ -233,14 +233,14 @@ class TestTheApprovalHold:
         assert application.status == "denied"
 
     def test_deny_is_accepted_while_the_match_is_open(self, held, reviewers):
-        application, review, match = held
+        application, review, _match = held
         review_recommend(
             review=review, user=reviewers["economy"], recommendation="deny", reason="Listed."
         )
         assert application.reviews.get().recommendation == "deny"
 
     def test_a_resolved_match_cannot_be_resolved_again(self, held, reviewers):
-        application, review, match = held
+        _application, _review, match = held
         screening_match_resolve(
             screeningmatch=match, user=reviewers["economy"], disposition="cleared", reason="Ok."
         )
@@ -258,7 +258,7 @@ class TestTheApprovalHold:
     def test_a_ministry_that_does_not_review_the_case_may_not_resolve(self, held, reviewers):
         from licensing.exceptions import NotPermitted
 
-        application, review, match = held
+        _application, _review, match = held
         with pytest.raises(NotPermitted):
             screening_match_resolve(
                 screeningmatch=match, user=reviewers["defense"], disposition="cleared", reason="?"
