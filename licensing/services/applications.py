@@ -238,7 +238,13 @@ def application_submit(*, application: Application, user: User) -> Application:
     """Check completeness and the rules, screen every party, route to ministries, start
     their clocks."""
     with transaction.atomic():
-        application = lock(Application, application.pk)
+        # The organisation comes with the row (only the application's is locked): the
+        # munitions check and the answer read it, and screening spent that query.
+        application = (
+            Application.objects.select_for_update(of=("self",))
+            .select_related("organisation")
+            .get(pk=application.pk)
+        )
         rulebook.require("submit", application, user)
         goods = list(application.goods.select_related("control_list_entry"))
         _check_submittable(application, goods)
