@@ -10,6 +10,7 @@ from accounts.models import Role, User
 from licensing.models import (
     Application,
     ApplicationStatus,
+    AuditEvent,
     ControlListEntry,
     Country,
     DeadlinePolicy,
@@ -80,6 +81,20 @@ def screening_matches_visible_to(user: User) -> QuerySet[ScreeningMatch]:
     if not policies.sees_screening(user):
         return ScreeningMatch.objects.none()
     return ScreeningMatch.objects.filter(application__in=applications_visible_to(user))
+
+
+# Screening is the staff's: an exporter's timeline never says a party resembled a list entry.
+STAFF_ONLY_EVENTS = ("screening_match_found", "screening_match_resolved")
+
+
+def events_visible_to(user: User, application: Application) -> QuerySet[AuditEvent]:
+    """An application's audit trail as the user may read it."""
+    from licensing import policies
+
+    events = AuditEvent.objects.filter(application=application)
+    if not policies.sees_screening(user):
+        events = events.exclude(action__in=STAFF_ONLY_EVENTS)
+    return events
 
 
 def disputed(applications: QuerySet[Application]) -> QuerySet[Application]:

@@ -35,7 +35,6 @@ from licensing.exceptions import InvalidInput
 from licensing.license_document import license_pdf
 from licensing.models import (
     Application,
-    AuditEvent,
     ControlListEntry,
     Country,
     Good,
@@ -48,6 +47,7 @@ from licensing.models import (
 )
 from licensing.selectors import (
     applications_visible_to,
+    events_visible_to,
     licenses_visible_to,
     reviews_visible_to,
     screening_matches_visible_to,
@@ -325,7 +325,7 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         serializer_class = (
             s.ExporterEventSerializer if _is_exporter(request) else s.StaffEventSerializer
         )
-        page = self.paginate_queryset(AuditEvent.objects.filter(application=application))
+        page = self.paginate_queryset(events_visible_to(request.user, application))
         return self.get_paginated_response(serializer_class(page, many=True).data)
 
 

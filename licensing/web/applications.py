@@ -12,9 +12,10 @@ from django.utils.safestring import mark_safe
 
 from licensing import policies, rulebook
 from licensing.exceptions import InvalidInput, ServiceError
-from licensing.models import Application, AuditEvent, Good, License, Review
+from licensing.models import Application, Good, License, Review
 from licensing.selectors import (
     applications_visible_to,
+    events_visible_to,
     license_goods_and_shipments,
     with_parties_and_matches,
 )
@@ -71,7 +72,7 @@ def render_case(
     if license is not None:
         # The licence's forms (a shipment's lines) read its goods from here, not again.
         license._prefetched_objects_cache = {"goods": license_goods}
-    events = list(AuditEvent.objects.filter(application=application).select_related("actor"))
+    events = list(events_visible_to(user, application).select_related("actor"))
     for event in events:
         event.label = describe_event(event)
     open_question = next(

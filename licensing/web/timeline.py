@@ -29,6 +29,8 @@ EVENT_LABELS = {
     "shipment_recorded": "Shipment {reference} recorded against license {license}",
     "escalation_step": "{ministry} review overdue: {step}",
     "document_uploaded": "Document added",
+    "screening_match_found": "Screening: a list change found a party resembling a listed one",
+    "screening_match_resolved": "Screening match of '{party}' {disposition}",
 }
 
 
@@ -43,6 +45,8 @@ def describe_event(event: AuditEvent) -> str:
         "license": data.get("license", ""),
         "step": str(data.get("step", "")).replace("_", " "),
         "reference": data.get("reference", ""),
+        "party": data.get("party", ""),
+        "disposition": data.get("disposition", ""),
     }
     template = EVENT_LABELS.get(event.action)
     return template.format(**values) if template else event.action.replace("_", " ").capitalize()

@@ -227,3 +227,18 @@ class TestScreeningMatches:
             "ultimate end user 'Zagros Precision Industries'"
             in (response.json()["non_field_errors"][0])
         )
+
+    def test_the_exporters_timeline_never_mentions_screening(
+        self, api, exporter, reviewers, case
+    ):
+        match = ScreeningMatch.objects.get()
+        api(reviewers["economy"]).post(
+            f"/api/v1/screening-matches/{match.pk}/resolve/",
+            {"disposition": "cleared", "reason": "Namesake."},
+            format="json",
+        )
+        url = f"/api/v1/applications/{case}/events/"
+        staff = [e["action"] for e in api(reviewers["economy"]).get(url).json()["results"]]
+        mine = [e["action"] for e in api(exporter).get(url).json()["results"]]
+        assert "screening_match_resolved" in staff
+        assert mine == [a for a in staff if not a.startswith("screening_")]
