@@ -228,9 +228,7 @@ class TestScreeningMatches:
             in (response.json()["non_field_errors"][0])
         )
 
-    def test_the_exporters_timeline_never_mentions_screening(
-        self, api, exporter, reviewers, case
-    ):
+    def test_the_exporters_timeline_never_mentions_screening(self, api, exporter, reviewers, case):
         match = ScreeningMatch.objects.get()
         api(reviewers["economy"]).post(
             f"/api/v1/screening-matches/{match.pk}/resolve/",
