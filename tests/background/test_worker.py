@@ -11,8 +11,8 @@ from django.conf import settings
 from licensing.models import Notification, Review, ScreeningMatch
 from licensing.services.applications import application_submit
 from licensing.tasks import sweep_deadlines
-from tests.conftest import celery_broker
 from tests import factories
+from tests.conftest import celery_broker
 from tests.factories import draft
 from tests.harness import Worker, wait_for
 

@@ -158,7 +158,7 @@ def test_resolving_on_the_page_records_it_and_a_bad_form_keeps_what_was_typed(
 
 
 def test_the_recommend_form_refuses_approval_while_the_match_is_open(client, reviewers, held):
-    application, match = held
+    application, _match = held
     review = review_claim(review=application.reviews.get(), user=reviewers["economy"])
     client.force_login(reviewers["economy"])
     response = client.post(f"/reviews/{review.pk}/recommend/", {"recommendation": "approve"})
@@ -169,7 +169,7 @@ def test_the_recommend_form_refuses_approval_while_the_match_is_open(client, rev
 
 
 def test_the_queue_marks_cases_with_open_matches(client, exporter, reviewers, held):
-    application, match = held
+    application, _match = held
     factories.submitted(exporter)  # a case with no match
     client.force_login(reviewers["economy"])
     queue = client.get("/").content.decode()
