@@ -150,58 +150,82 @@ def screen_many(
 ) -> dict:
     """`screen` for many applications' parties at once (keyed as given), in one query."""
     threshold = settings.SCREENING_THRESHOLD if threshold is None else threshold
-    candidates: dict = {}
-    names: set[str] = set()
-    words: set[str] = set()
-    for key, parties in parties_by_key.items():
-        for party in parties:
-            normalised = normalise(party.name)
-            if not normalised:
-                continue
-            candidate = _Candidate(party, normalised, tokens(normalised))
-            candidates.setdefault(key, []).append(candidate)
-            names.add(normalised)
-            words |= candidate.words
+    candidates = {
+        key: [c for c in (_candidate(party) for party in parties) if c.normalised]
+        for key, parties in parties_by_key.items()
+    }
+    names = {c.normalised for found in candidates.values() for c in found}
+    words = {w for found in candidates.values() for c in found for w in c.words}
     if not names:
         return {}
+    index = _Index(_rows(names, words, list_ids))
+    results: dict = {}
+    for key, party_candidates in candidates.items():
+        for candidate in party_candidates:
+            found = index.best(candidate, threshold)
+            if found:
+                results.setdefault(key, []).extend(found)
+    return results
+
+
+def _candidate(party: Party) -> _Candidate:
+    normalised = normalise(party.name)
+    return _Candidate(party, normalised, tokens(normalised))
+
+
+_ROW = (
+    "entry_id",
+    "name",
+    "normalised",
+    "entry__name",
+    "entry__country_id",
+    "entry__list_id",
+    "entry__list__name",
+    "entry__list__blocking",
+)
+
+
+def _rows(names: set[str], words: set[str], list_ids: Iterable[int] | None) -> list[tuple]:
+    """The names of every entry sharing a whole name or a distinctive token with a party."""
     near = Q(normalised__in=names)
     if words:
         near |= Q(entry_id__in=ScreeningToken.objects.filter(token__in=words).values("entry_id"))
     rows = ScreeningName.objects.filter(near)
     if list_ids is not None:
         rows = rows.filter(entry__list_id__in=list(list_ids))
-    rows = list(
-        rows.values_list(
-            "entry_id",
-            "name",
-            "normalised",
-            "entry__name",
-            "entry__country_id",
-            "entry__list_id",
-            "entry__list__name",
-            "entry__list__blocking",
-        )
-    )
-    results: dict = {}
-    for key, party_candidates in candidates.items():
-        for candidate in party_candidates:
-            best: dict[int, Found] = {}
-            for (
-                entry_id,
-                name,
-                normalised,
-                entry_name,
-                country,
-                list_id,
-                list_name,
-                blocking,
-            ) in rows:
-                found = _compare(candidate, normalised, country, threshold)
-                if found is None:
+    return list(rows.values_list(*_ROW))
+
+
+class _Index:
+    """The candidate rows by entry, and the entries by token and by name: each party is
+    compared only with entries it shares one with (re-screening puts many applications'
+    parties in one query)."""
+
+    def __init__(self, rows: list[tuple]) -> None:
+        self.by_entry: dict[int, list[tuple]] = {}
+        self.by_word: dict[str, set[int]] = {}
+        self.by_name: dict[str, set[int]] = {}
+        for row in rows:
+            self.by_entry.setdefault(row[0], []).append(row)
+            self.by_name.setdefault(row[2], set()).add(row[0])
+            for word in tokens(row[2]):
+                self.by_word.setdefault(word, set()).add(row[0])
+
+    def best(self, candidate: _Candidate, threshold: int) -> list[Found]:
+        """The candidate's best match with each entry near it (exact first, then score)."""
+        near = set(self.by_name.get(candidate.normalised, ()))
+        for word in candidate.words:
+            near |= self.by_word.get(word, set())
+        best: dict[int, Found] = {}
+        for entry_id in near:
+            for row in self.by_entry[entry_id]:
+                _, name, normalised, entry_name, country, list_id, list_name, blocking = row
+                verdict = _compare(candidate, normalised, country, threshold)
+                if verdict is None:
                     continue
-                kind, score = found
-                previous = best.get(entry_id)
-                if previous is not None and (previous.match, -previous.score) <= (kind, -score):
+                kind, score = verdict
+                kept = best.get(entry_id)
+                if kept is not None and (kept.match, -kept.score) <= (kind, -score):
                     continue  # "exact" < "partial": an exact match, or a better score, stays
                 best[entry_id] = Found(
                     party=candidate.party,
@@ -214,8 +238,7 @@ def screen_many(
                     match=kind,
                     score=score,
                 )
-            results.setdefault(key, []).extend(best.values())
-    return results
+        return list(best.values())
 
 
 def _compare(

@@ -81,12 +81,34 @@ def _match(application: Application, found: Found) -> ScreeningMatch:
     )
 
 
+def _key(match: ScreeningMatch) -> tuple:
+    return (
+        match.application_id,
+        match.party_kind,
+        match.party_name,
+        match.list_name,
+        match.entry_name,
+    )
+
+
+def _distinct(matches: Iterable[ScreeningMatch]) -> list[ScreeningMatch]:
+    """One match per party and listed name: two entries of one name (a list may hold a
+    namesake per country), or two parties of one kind and name, are one resemblance.
+    An exact match, then the higher score, is kept."""
+    best: dict[tuple, ScreeningMatch] = {}
+    for match in matches:
+        kept = best.get(_key(match))
+        if kept is None or (match.match, -match.score) < (kept.match, -kept.score):
+            best[_key(match)] = match
+    return list(best.values())
+
+
 def screening_record_at_submission(
     application: Application, found: Sequence[Found]
 ) -> list[ScreeningMatch]:
     """Record what screening found, and count it on the application (saved by the caller,
     with its transition)."""
-    matches = ScreeningMatch.objects.bulk_create([_match(application, f) for f in found])
+    matches = ScreeningMatch.objects.bulk_create(_distinct(_match(application, f) for f in found))
     application.screening_match_count = len(matches)
     application.open_screening_match_count = len(matches)
     return matches
@@ -385,10 +407,10 @@ def _rescreen_batch(ids: list[int], list_id: int) -> int:
         )
         fresh = [
             m
-            for pk, hits in found.items()
-            for m in (_match(applications[pk], f) for f in hits)
-            if (m.application_id, m.party_kind, m.party_name, m.list_name, m.entry_name)
-            not in known
+            for m in _distinct(
+                _match(applications[pk], f) for pk, hits in found.items() for f in hits
+            )
+            if _key(m) not in known
         ]
         if not fresh:
             return 0
