@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from accounts.models import Ministry
 from licensing.models import Application, Good, RoutingRule, RuleAction
@@ -51,7 +50,9 @@ class RoutingResult:
 Verdict = str | bool | None
 
 
-def _destination(rule: RoutingRule, application: Application, goods: Sequence[Good]) -> Verdict:
+def _destination(
+    rule: RoutingRule, application: Application, goods: Sequence[Good], parties: Sequence[Party]
+) -> Verdict:
     """The destination, or the country of any party, on the rule's country list."""
     if rule.destination_list_id is None:
         return None
@@ -59,7 +60,7 @@ def _destination(rule: RoutingRule, application: Application, goods: Sequence[Go
     slug = rule.destination_list.slug
     if application.destination_id in codes:
         return f"destination {application.destination_id} is on the '{slug}' list"
-    party = next((p for p in _parties(application) if p.country_id in codes), None)
+    party = next((p for p in parties if p.country_id in codes), None)
     if party is None:
         return False
     return _PartyVerdict(f"{party.label} is in {party.country_id}, on the '{slug}' list", party)
@@ -76,12 +77,6 @@ class _PartyVerdict(str):
         return verdict
 
 
-def _parties(application: Any) -> list[Party]:
-    """The parties `route` was given, or the end user and consignee of the row."""
-    parties = getattr(application, "_routing_parties", None)
-    return parties if parties is not None else parties_of(application)
-
-
 def _codes(country_list) -> frozenset[str]:
     """The list's country codes, read once per loaded list (rules are read per routing)."""
     codes = getattr(country_list, "_routing_codes", None)
@@ -95,14 +90,18 @@ def _first_good(goods: Sequence[Good], holds) -> Good | None:
     return next((good for good in goods if holds(good)), None)
 
 
-def _regime(rule: RoutingRule, application: Application, goods: Sequence[Good]) -> Verdict:
+def _regime(
+    rule: RoutingRule, application: Application, goods: Sequence[Good], parties: Sequence[Party]
+) -> Verdict:
     if not rule.regime:
         return None
     hit = _first_good(goods, lambda g: g.control_list_entry.regime == rule.regime)
     return hit is not None and f"{hit.control_list_entry.code} is in the {rule.regime} regime"
 
 
-def _code_prefix(rule: RoutingRule, application: Application, goods: Sequence[Good]) -> Verdict:
+def _code_prefix(
+    rule: RoutingRule, application: Application, goods: Sequence[Good], parties: Sequence[Party]
+) -> Verdict:
     if not rule.control_code_prefix:
         return None
     prefix = rule.control_code_prefix.upper()
@@ -110,7 +109,9 @@ def _code_prefix(rule: RoutingRule, application: Application, goods: Sequence[Go
     return hit is not None and f"{hit.control_list_entry.code} starts with {prefix}"
 
 
-def _generation(rule: RoutingRule, application: Application, goods: Sequence[Good]) -> Verdict:
+def _generation(
+    rule: RoutingRule, application: Application, goods: Sequence[Good], parties: Sequence[Party]
+) -> Verdict:
     if not rule.technology_generation:
         return None
     hit = _first_good(goods, lambda g: g.technology_generation == rule.technology_generation)
@@ -119,7 +120,9 @@ def _generation(rule: RoutingRule, application: Application, goods: Sequence[Goo
     )
 
 
-def _us_origin(rule: RoutingRule, application: Application, goods: Sequence[Good]) -> Verdict:
+def _us_origin(
+    rule: RoutingRule, application: Application, goods: Sequence[Good], parties: Sequence[Party]
+) -> Verdict:
     if rule.us_origin_content is None:
         return None
     has_us = any(g.us_origin_content for g in goods)
@@ -128,7 +131,9 @@ def _us_origin(rule: RoutingRule, application: Application, goods: Sequence[Good
     return "a good has US-origin content" if has_us else "no good has US-origin content"
 
 
-def _end_use(rule: RoutingRule, application: Application, goods: Sequence[Good]) -> Verdict:
+def _end_use(
+    rule: RoutingRule, application: Application, goods: Sequence[Good], parties: Sequence[Party]
+) -> Verdict:
     if rule.military_end_use is None:
         return None
     return application.military_end_use == rule.military_end_use and (
@@ -136,7 +141,9 @@ def _end_use(rule: RoutingRule, application: Application, goods: Sequence[Good])
     )
 
 
-def _license_type(rule: RoutingRule, application: Application, goods: Sequence[Good]) -> Verdict:
+def _license_type(
+    rule: RoutingRule, application: Application, goods: Sequence[Good], parties: Sequence[Party]
+) -> Verdict:
     if not rule.license_type:
         return None
     return application.license_type == rule.license_type and (
@@ -144,7 +151,9 @@ def _license_type(rule: RoutingRule, application: Application, goods: Sequence[G
     )
 
 
-def _min_value(rule: RoutingRule, application: Application, goods: Sequence[Good]) -> Verdict:
+def _min_value(
+    rule: RoutingRule, application: Application, goods: Sequence[Good], parties: Sequence[Party]
+) -> Verdict:
     if rule.min_total_value is None:
         return None
     value = total_value(goods)
@@ -166,13 +175,13 @@ CONDITIONS = (
 
 
 def _explain(
-    rule: RoutingRule, application: Application, goods: Sequence[Good]
+    rule: RoutingRule, application: Application, goods: Sequence[Good], parties: Sequence[Party]
 ) -> RuleMatch | None:
     """Why `rule` applies to the application, or None when a condition fails."""
     reasons: list[str] = []
     party = None
     for condition in CONDITIONS:
-        verdict = condition(rule, application, goods)
+        verdict = condition(rule, application, goods, parties)
         if verdict is False:
             return None
         if verdict:
@@ -206,9 +215,9 @@ def route(
     """
     matches: list[RuleMatch] = []
     ministries: list[str] = []
-    application._routing_parties = list(parties) if parties is not None else None
+    parties = parties_of(application) if parties is None else parties
     for rule in rules_in_force(on) if rules is None else rules:
-        match = _explain(rule, application, goods)
+        match = _explain(rule, application, goods, parties)
         if match is None:
             continue
         if rule.action == RuleAction.REFUSE:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from pathlib import Path
 
 import factory
 from django.conf import settings
@@ -168,7 +167,7 @@ def disputed(exporter, reviewers, **kwargs) -> Application:
 
 # Screening lists.
 
-SAMPLE_LIST = Path(__file__).resolve().parent.parent / "licensing/data/sample_screening_list.csv"
+from licensing.services.screening import SAMPLE_LIST  # noqa: E402 - beside its helpers
 
 
 def screening_list(name: str = "Sample consolidated list", *, blocking: bool = False, entries=None):

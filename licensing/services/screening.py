@@ -11,6 +11,7 @@ import csv
 import io
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
@@ -24,6 +25,7 @@ from licensing.exceptions import InvalidInput, SubmissionRefused, TransitionConf
 from licensing.models import (
     Application,
     ApplicationStatus,
+    Country,
     LicenseStatus,
     MatchStatus,
     NotificationEvent,
@@ -40,6 +42,8 @@ from licensing.screening import Found, Party, index_rows, parties_of, screen, sc
 from licensing.services.common import lock, run_transition
 
 S = ApplicationStatus
+SAMPLE_LIST = Path(__file__).resolve().parent.parent / "data" / "sample_screening_list.csv"
+SAMPLE_LIST_NAME = "Sample consolidated list"
 # Where a list change reaches: cases still being decided, and those behind a live licence.
 RESCREENED_STATES = (S.UNDER_REVIEW, S.INFORMATION_REQUESTED, S.DISPUTED)
 
@@ -502,6 +506,17 @@ def _reviewing_supervisors(application_ids: list[int]) -> dict[int, list[User]]:
     wanted = set().union(*ministries.values()) if ministries else set()
     people = list(User.objects.filter(is_active=True, role=Role.SUPERVISOR, ministry__in=wanted))
     return {pk: [p for p in people if p.ministry in found] for pk, found in ministries.items()}
+
+
+def screening_sample_list_load() -> ScreeningList | None:
+    """The made-up sample list the project ships, for the demo (once: None if loaded)."""
+    if ScreeningList.objects.filter(name=SAMPLE_LIST_NAME).exists():
+        return None
+    countries = set(Country.objects.values_list("code", flat=True))
+    rows = screening_rows_read(screening_csv_text(SAMPLE_LIST.read_bytes()), countries)
+    return screening_list_import(
+        name=SAMPLE_LIST_NAME, rows=rows, source="Made up for the demo and the tests."
+    )
 
 
 def screening_csv_text(data: bytes) -> io.StringIO:
