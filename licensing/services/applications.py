@@ -43,6 +43,8 @@ from licensing.selectors import (
 from licensing.services.common import lock, next_number, run_transition
 from licensing.services.licenses import license_issue
 from licensing.services.screening import (
+    approval_hold,
+    check_approval_hold,
     screening_check_submission,
     screening_record_at_submission,
 )
@@ -489,6 +491,8 @@ def application_decide(
             raise InvalidInput({"decision": ["Decide 'approve' or 'deny'."]})
         if not reason or not reason.strip():
             raise InvalidInput({"reason": ["Give the committee's reasons."]})
+        if decision == Decision.APPROVE:
+            check_approval_hold(application, decision, field="decision")
         method = (
             application.committee_approve
             if decision == Decision.APPROVE
@@ -537,7 +541,12 @@ def application_conclude_if_reviewed(*, application: Application, actor: User | 
     if not reviews or any(r.status != ReviewStatus.COMPLETED for r in reviews):
         return
     denies = sum(1 for r in reviews if r.recommendation == Recommendation.DENY)
-    if denies == 0:
+    held = approval_hold(application) if denies == 0 else None
+    if held is not None:
+        # Every ministry approves (a deemed consent among them), but a screening match is
+        # open or confirmed: the committee decides, once the match is resolved.
+        action, method = "application_disputed", application.dispute
+    elif denies == 0:
         action, method = "application_approved", application.approve
     elif denies == len(reviews):
         action, method = "application_denied", application.deny
@@ -550,7 +559,7 @@ def application_conclude_if_reviewed(*, application: Application, actor: User | 
         action=action,
         from_state=from_state,
         to_state=application.status,
-        reason="Every review is complete.",
+        reason=held[1] if held else "Every review is complete.",
         data={"recommendations": {r.ministry: r.recommendation for r in reviews}},
     )
     if application.status == S.DISPUTED:

@@ -137,29 +137,29 @@ def approval_hold(application: Application) -> tuple[str, str] | None:
         return (
             "screening_match_confirmed",
             f"The screening match of the {confirmed.description} is confirmed: "
-            "only a recommendation to deny is accepted.",
+            "only a denial is accepted.",
         )
     if held:
         return (
             "screening_match_open",
             f"The screening match of the {held[0].description} is open: resolve it "
-            "before recommending approval.",
+            "before approving.",
         )
     return None
 
 
-def check_approval_hold(application: Application, recommendation: str) -> None:
-    """409 for a recommendation to approve while a match holds the application."""
+def check_approval_hold(
+    application: Application, recommendation: str, *, field: str = "recommendation"
+) -> None:
+    """409 for a recommendation (or the committee's decision) to approve while a match
+    holds the application; `field` names the input the message belongs to."""
     if recommendation == Recommendation.DENY:
         return
     hold = approval_hold(application)
     if hold is not None:
         code, message = hold
         raise TransitionConflict(
-            message,
-            current_state=application.status,
-            code=code,
-            errors={"recommendation": [message]},
+            message, current_state=application.status, code=code, errors={field: [message]}
         )
 
 

@@ -174,22 +174,21 @@ class QuestionForm(ActionForm):
     )
 
 
+def _offer_only_denial(form: ActionForm, name: str, application) -> None:
+    """While a screening match holds the case, the service refuses approval: the choice
+    offers what it accepts, and says why."""
+    from licensing.services.screening import approval_hold
+
+    hold = approval_hold(application) if application is not None else None
+    if hold is not None:
+        field = form.fields[name]
+        field.choices = [(value, label) for value, label in field.choices if value in ("", "deny")]
+        field.help_text = hold[1]
+        field.error_messages["invalid_choice"] = hold[1]
+
+
 class RecommendForm(ActionForm):
     recommendation = forms.ChoiceField(choices=[("", "Choose..."), *Recommendation.choices])
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        from licensing.services.screening import approval_hold
-
-        hold = approval_hold(self.target.application) if self.target is not None else None
-        if hold is not None:
-            # The service refuses approval while a screening match holds the case: offer
-            # what it accepts, and say why.
-            field = self.fields["recommendation"]
-            field.choices = [("", "Choose..."), (Recommendation.DENY, Recommendation.DENY.label)]
-            field.help_text = hold[1]
-            field.error_messages["invalid_choice"] = hold[1]
-
     reason = forms.CharField(
         label="Reasons (required to deny)",
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -202,6 +201,10 @@ class RecommendForm(ActionForm):
         max_length=5000,
         required=False,
     )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        _offer_only_denial(self, "recommendation", getattr(self.target, "application", None))
 
 
 class ResolveForm(ActionForm):
@@ -222,6 +225,10 @@ class DecideForm(ActionForm):
     reason = forms.CharField(
         label="Reasons", widget=forms.Textarea(attrs={"rows": 2}), max_length=5000
     )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        _offer_only_denial(self, "decision", self.target)
 
 
 class ReassignForm(ActionForm):

@@ -150,8 +150,11 @@ def _input(action: rulebook.Action, obj, user) -> dict:
         return {"file": SimpleUploadedFile("spec.pdf", PDF), "kind": "other"}
     if action.name == "edit":
         return {"fields": {}, "goods": None}
+    # A screening match holding the case leaves only a denial (the page's form offers no more).
     if action.name == "recommend" and approval_hold(obj.application) is not None:
         return {"recommendation": "deny", "reason": "A listed party.", "conditions": ""}
+    if action.name == "decide" and approval_hold(obj) is not None:
+        return {"decision": "deny", "reason": "A listed party."}
     return {
         "respond": {"answer": "From its own budget."},
         "withdraw": {"reason": ""},
@@ -262,4 +265,4 @@ def test_the_recommend_form_offers_only_a_denial_while_a_match_holds_the_case(
     form = form[: form.index("</form>")]
     assert 'value="deny"' in form
     assert 'value="approve"' not in form
-    assert "is open: resolve it before recommending approval" in form
+    assert "is open: resolve it before approving" in form

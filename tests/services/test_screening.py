@@ -425,3 +425,47 @@ class TestRescreening:
         application.refresh_from_db()
         assert application.other_party_count == 0
         assert not application.other_parties.exists()
+
+
+class TestTheHoldElsewhere:
+    def test_a_deemed_consent_sends_a_held_case_to_the_committee_which_waits_too(
+        self, exporter, reviewers, committee_member
+    ):
+        """Economy approved; a list change then matched the end user; Foreign's silence is
+        consent, yet the case goes to the committee, which may approve only once the match
+        is cleared."""
+        from licensing.services.applications import application_decide
+        from licensing.services.reviews import review_deem_no_objection
+
+        application = _submit(exporter, destination="IN", end_user_name="Kestrel Avionics")
+        economy = review_claim(
+            review=application.reviews.get(ministry="economy"), user=reviewers["economy"]
+        )
+        review_recommend(review=economy, user=reviewers["economy"], recommendation="approve")
+        screening_list = factories.screening_list("Denied", entries=[{"name": "Kestrel Avionics"}])
+        assert screening_rescreen_list(list_id=screening_list.pk) == 1
+
+        review_deem_no_objection(
+            review=application.reviews.get(ministry="foreign"), reason="Silence is consent."
+        )
+        application.refresh_from_db()
+        assert application.status == "disputed"
+        event = AuditEvent.objects.get(application=application, action="application_disputed")
+        assert "is open: resolve it before approving" in event.reason
+
+        with pytest.raises(TransitionConflict) as error:
+            application_decide(
+                application=application, user=committee_member, decision="approve", reason="Ok."
+            )
+        assert error.value.code == "screening_match_open"
+        screening_match_resolve(
+            screeningmatch=ScreeningMatch.objects.get(),
+            user=reviewers["economy"],
+            disposition="cleared",
+            reason="A namesake.",
+        )
+        application_decide(
+            application=application, user=committee_member, decision="approve", reason="Ok."
+        )
+        application.refresh_from_db()
+        assert application.status == "approved"

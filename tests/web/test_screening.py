@@ -163,7 +163,7 @@ def test_the_recommend_form_refuses_approval_while_the_match_is_open(client, rev
     client.force_login(reviewers["economy"])
     response = client.post(f"/reviews/{review.pk}/recommend/", {"recommendation": "approve"})
     assert response.status_code == 400
-    assert "is open: resolve it before recommending approval" in response.content.decode()
+    assert "is open: resolve it before approving" in response.content.decode()
     review.refresh_from_db()
     assert review.status == "in_progress"
 
