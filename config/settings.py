@@ -490,6 +490,10 @@ SPECTACULAR_SETTINGS = {
         "ApplicationActionEnum": "licensing.api.schema.APPLICATION_ACTIONS",
         "ReviewActionEnum": "licensing.api.schema.REVIEW_ACTIONS",
         "LicenseActionEnum": "licensing.api.schema.LICENSE_ACTIONS",
+        "ScreeningMatchActionEnum": "licensing.api.schema.SCREENING_MATCH_ACTIONS",
+        "ScreeningMatchStatusEnum": "licensing.models.MatchStatus",
+        "OtherPartyKindEnum": "licensing.models.PartyKind",
+        "DocumentKindEnum": "licensing.models.DocumentKind",
     },
 }
 

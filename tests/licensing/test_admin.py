@@ -172,9 +172,7 @@ def test_an_entry_added_in_the_admin_is_indexed_and_rescreens_open_cases(
     open_case = factories.submitted(exporter, end_user_name="Kestrel Avionics")
     screening_list = ScreeningList.objects.create(name="Ministry denial list")
     enqueued = []
-    monkeypatch.setattr(
-        rescreen_list, "apply_async", lambda args, **kwargs: enqueued.append(args)
-    )
+    monkeypatch.setattr(rescreen_list, "apply_async", lambda args, **kwargs: enqueued.append(args))
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client.post(
             _url(ScreeningEntry, "add"),
