@@ -57,8 +57,9 @@ class ApplicationForm(forms.ModelForm):
             .filter(action=RuleAction.REFUSE, destination_list__isnull=False)
             .values_list("destination_list__countries__code", flat=True)
         )
+        # Exporters see that a rule refuses it, never which list or rule.
         self.fields["destination"].label_from_instance = lambda country: (
-            f"{country.name} (refused: embargoed)" if country.code in refused else country.name
+            f"{country.name} (exports refused)" if country.code in refused else country.name
         )
 
     def clean_currency(self) -> str:
@@ -84,11 +85,19 @@ class ControlEntryField(forms.ModelChoiceField):
 
 
 class GoodForm(forms.ModelForm):
-    control_list_entry = ControlEntryField(queryset=ControlListEntry.objects.all())
+    control_list_entry = ControlEntryField(
+        queryset=ControlListEntry.objects.all(), label="Control list entry"
+    )
+    # The browser's limits are the server's (the model refuses 0: a positive integer).
+    quantity = forms.IntegerField(min_value=1, max_value=2_147_483_647)
+    unit_value = forms.DecimalField(
+        min_value=Decimal("0"), max_digits=15, decimal_places=2, label="Unit value"
+    )
 
     class Meta:
         model = Good
         fields = [name for name in GOOD_FIELDS if name != "currency"]
+        labels = {"us_origin_content": "Has US-origin content"}
 
     def __init__(self, *args, entry_choices: list | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -126,6 +135,18 @@ class ActionForm(forms.Form):
     def error_field(self, key: str) -> str | None:
         """The field that shows a service's error about `key` (None: the form's own errors)."""
         return key if key in self.fields else None
+
+
+class SubmitForm(ActionForm):
+    """Submitting on the check-your-answers page: a legal submission, so the exporter
+    declares the answers true and complete first (the API's submit takes no body)."""
+
+    declaration = forms.BooleanField(
+        label="I declare that the information in this application is true and complete "
+        "to the best of my knowledge, and that I am authorised to submit it for my "
+        "organisation.",
+        error_messages={"required": "Tick the declaration to submit the application."},
+    )
 
 
 class DocumentForm(ActionForm):
