@@ -307,7 +307,15 @@ class NonWorkingDayAdmin(SimpleHistoryAdmin):
 
     def save_model(self, request, obj, form, change) -> None:
         if change:
-            super().save_model(request, obj, form, change)
+            with transaction.atomic():
+                super().save_model(request, obj, form, change)
+                audit_record(
+                    application=None,
+                    actor=request.user,
+                    action="closure_day_changed",
+                    reason=obj.reason,
+                    data={"date": obj.date.isoformat()},
+                )
             return
         closure, moves = closure_day_add(day=obj.date, reason=obj.reason, user=request.user)
         obj.pk = closure.pk

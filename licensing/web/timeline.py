@@ -73,6 +73,7 @@ ADMIN_LABELS = {
     "rule_changed": "Rule changed",
     "rule_deleted": "Rule deleted",
     "closure_day_added": "Closure day added",
+    "closure_day_changed": "Closure day's reason changed",
     "closure_day_removed": "Closure day removed",
 }
 

@@ -314,6 +314,13 @@ def test_adding_a_closure_day_lists_and_moves_the_due_dates_it_falls_within(
         }
     ]
     closure = NonWorkingDay.objects.get()
+    edit = admin_client.get(_url(NonWorkingDay, "change", closure.pk)).content.decode()
+    assert "Thu 12 Nov 2026" in edit and 'name="date"' not in edit  # added or removed only
+    renamed = admin_client.post(
+        _url(NonWorkingDay, "change", closure.pk), {"reason": "General election"}
+    )
+    assert renamed.status_code == 302
+    assert AuditEvent.objects.get(action="closure_day_changed").reason == "General election"
     removed = admin_client.post(_url(NonWorkingDay, "delete", closure.pk), {"post": "yes"})
     assert removed.status_code == 302
     assert AuditEvent.objects.filter(action="closure_day_removed").count() == 1

@@ -220,3 +220,19 @@ def test_the_draft_form_offers_each_destination_without_naming_lists(client, exp
     html = client.get("/applications/new/").content.decode()
     assert "embargoed" not in html and "sensitive" not in html
     assert Country.objects.filter(code="IR").exists()
+
+
+def test_once_decided_the_exporter_sees_each_ministrys_recommendation(
+    client, exporter, reviewers, committee_member
+):
+    from licensing.services.applications import application_decide
+
+    application = disputed(exporter, reviewers)
+    application_decide(
+        application=application, user=committee_member, decision="approve", reason="Agreed."
+    )
+    client.force_login(exporter)
+    html = client.get(f"/applications/{application.pk}/").content.decode()
+    reviews = re.search(r'<table id="reviews">.*?</table>', html, re.S)[0]
+    assert "Recommendation" in reviews and "Deny" in reviews
+    assert "Reasons" not in reviews  # the reviewers' notes stay internal
