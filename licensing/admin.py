@@ -305,6 +305,11 @@ class NonWorkingDayAdmin(SimpleHistoryAdmin):
         # A day is added or removed, never moved: moving it would move due dates twice.
         return ["day"] if obj else []
 
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is not None:  # only its reason changes: no date to type, nothing to confirm
+            kwargs["form"] = forms.ModelForm
+        return super().get_form(request, obj, **kwargs)
+
     def save_model(self, request, obj, form, change) -> None:
         if change:
             with transaction.atomic():
