@@ -144,7 +144,8 @@ def test_a_supervisor_sees_overdue_work_and_reassigns_it(open_as):
     assert application.reference in page.inner_text("#overdue")
     row = page.locator(f"#queue tr[data-reference='{application.reference}']")
     assert "(overdue)" in row.inner_text()
-    row.locator("select").select_option(label="economy")
+    # People are offered by full name.
+    row.locator("select").select_option(label=str(User.objects.get(username="economy")))
     row.locator("text=Reassign").click()
     page.wait_for_selector("text=Review reassigned.")
     review.refresh_from_db()
