@@ -27,6 +27,18 @@ from licensing.models.applications import APPLICATION_FIELDS, GOOD_FIELDS, docum
 from licensing.selectors import ministry_colleagues
 
 
+def _say_choose(form: forms.BaseForm, overrides: dict[str, str] | None = None) -> None:
+    """A select's empty choice reads "Choose..." (or `overrides[name]`), not dashes."""
+    for name, field in form.fields.items():
+        label = (overrides or {}).get(name, "Choose...")
+        if isinstance(field, forms.ModelChoiceField) and field.empty_label is not None:
+            field.empty_label = label
+        elif isinstance(field, forms.ChoiceField) and field.choices:
+            choices = list(field.choices)
+            if choices[0][0] == "":
+                field.choices = [("", label), *choices[1:]]
+
+
 class ApplicationForm(forms.ModelForm):
     marketing_license = forms.ModelChoiceField(
         queryset=License.objects.none(),
@@ -61,6 +73,7 @@ class ApplicationForm(forms.ModelForm):
         self.fields["destination"].label_from_instance = lambda country: (
             f"{country.name} (exports refused)" if country.code in refused else country.name
         )
+        _say_choose(self, {"marketing_license": "None"})
 
     def clean_currency(self) -> str:
         currency = self.cleaned_data["currency"].upper()
@@ -112,7 +125,7 @@ class BaseGoodFormSet(BaseInlineFormSet):
         super().__init__(*args, **kwargs)
         field = ControlEntryField(queryset=ControlListEntry.objects.none())
         entries = sorted(ControlListEntry.objects.all(), key=lambda e: (e.regime, _natural(e.code)))
-        self._entry_choices = [("", "---------")] + [
+        self._entry_choices = [("", "Choose...")] + [
             (entry.pk, field.label_from_instance(entry)) for entry in entries
         ]
 
