@@ -78,6 +78,8 @@ class Party:
     kind: str
     name: str
     country_id: str | None
+    index: int | None = None
+    """An other party's position among the application's other parties."""
 
     @property
     def label(self) -> str:
@@ -103,9 +105,17 @@ def parties_of(application, other_parties: Iterable | None = None) -> list[Party
                 application.consignee_country_id,
             )
         )
-    for party in other_parties or ():
-        found.append(Party(party.kind, party.name, party.country_id))
+    for index, party in enumerate(other_parties or ()):
+        found.append(Party(party.kind, party.name, party.country_id, index))
     return found
+
+
+def party_field(party: Party, part: str) -> str:
+    """The draft form's field of one part (`name`, `country`) of a party: `end_user_name`,
+    or `parties-2-country` for the third other party (the form's parties formset)."""
+    if party.index is None:
+        return f"{party.kind}_{part}"
+    return f"parties-{party.index}-{part}"
 
 
 @dataclass

@@ -21,7 +21,7 @@ from django.utils import timezone
 from accounts.models import User
 from licensing import rulebook
 from licensing.audit import audit_record
-from licensing.exceptions import InvalidInput, SubmissionRefused, TransitionConflict
+from licensing.exceptions import InvalidInput, TransitionConflict
 from licensing.models import (
     Application,
     ApplicationStatus,
@@ -54,19 +54,9 @@ def application_parties(application: Application) -> list[Party]:
     return parties_of(application, others)
 
 
-def screening_check_submission(found: Sequence[Found]) -> None:
-    """An exact match with an entry of a blocking list refuses submission, naming the party."""
-    blocked = next((f for f in found if f.blocks), None)
-    if blocked is not None:
-        raise SubmissionRefused(
-            {
-                "non_field_errors": [
-                    f"The {blocked.party.label} is on the {blocked.list_name} list, so the "
-                    "application cannot be submitted."
-                ]
-            },
-            code="refused_by_screening",
-        )
+def blocking_match(found: Sequence[Found]) -> Found | None:
+    """The first exact match with an entry of a blocking list: it refuses submission."""
+    return next((f for f in found if f.blocks), None)
 
 
 def _match(application: Application, found: Found) -> ScreeningMatch:
@@ -527,9 +517,9 @@ def screening_csv_text(data: bytes) -> io.StringIO:
 __all__ = [
     "application_parties",
     "approval_hold",
+    "blocking_match",
     "check_approval_hold",
     "screen",
-    "screening_check_submission",
     "screening_entry_indexed",
     "screening_list_import",
     "screening_match_resolve",

@@ -12,10 +12,9 @@ from django.utils.safestring import mark_safe
 
 from licensing import policies, rulebook
 from licensing.exceptions import InvalidInput, ServiceError
-from licensing.models import Application, Good, License, Review
+from licensing.models import Application, AuditEvent, Good, License, Review
 from licensing.selectors import (
     applications_visible_to,
-    events_visible_to,
     license_goods_and_shipments,
     with_parties_and_matches,
 )
@@ -23,11 +22,13 @@ from licensing.services import applications as app_services
 from licensing.web import forms
 from licensing.web.actions import buttons
 from licensing.web.diagram import workflow_svg
+from licensing.web.drafts import draft_tasks
+from licensing.web.errors import form_errors, formset_errors
 from licensing.web.queues import due_marks
-from licensing.web.timeline import describe_event
+from licensing.web.timeline import EXPORTER_EVENTS, describe_event
 
 
-def _loaded_application(request: HttpRequest, pk: int) -> Application:
+def loaded_application(request: HttpRequest, pk: int) -> Application:
     return get_object_or_404(
         applications_visible_to(request.user)
         .select_related(
@@ -54,8 +55,7 @@ def render_case(
 ) -> HttpResponse:
     """The application page; `bound` forms (with the user's input and errors) replace blanks."""
     user = request.user
-    application = _loaded_application(request, pk)
-    show_internal = not policies.sees_exporter_view(user)
+    application = loaded_application(request, pk)
     with_parties_and_matches([application], matches=policies.sees_screening(user))
     reviews = list(application.reviews.all())
     for review in reviews:
@@ -72,13 +72,19 @@ def render_case(
     if license is not None:
         # The licence's forms (a shipment's lines) read its goods from here, not again.
         license._prefetched_objects_cache = {"goods": license_goods}
-    events = list(events_visible_to(user, application).select_related("actor"))
+    exporter_view = policies.sees_exporter_view(user)
+    events = AuditEvent.objects.filter(application=application).select_related("actor")
+    if exporter_view:
+        events = events.filter(action__in=EXPORTER_EVENTS)
+    events = list(events)
     for event in events:
-        event.label = describe_event(event)
+        event.label = describe_event(event, for_exporter=exporter_view)
+        event.who = event.actor.get_full_name() or event.actor_name if event.actor else "System"
     open_question = next(
         (q for q in application.information_requests.all() if q.answered_at is None), None
     )
-    used_ids: set[str] = set()
+    # A failed form keeps the plain ids (`id_reason`) its error summary links to.
+    used_ids: set[str] = set().union(*(form.fields for form in (bound or {}).values()))
     intros = (
         {"respond": f"Question from the reviewers: {open_question.question}"}
         if open_question
@@ -93,11 +99,20 @@ def render_case(
     matches = _screening_matches(application, user, bound)
     ship = [b for b in license_buttons if b.action.name == "ship"]
     upload = [b for b in actions if b.action.name == "upload"]
+    may_edit = rulebook.get(Application, "edit").allows(application, user)
+    goods = list(application.goods.all())
+    page_errors = [
+        error
+        for button in [*actions, *license_buttons]
+        if button.form is not None and button.form.is_bound
+        for error in form_errors(button.form, anchor=button.element_id)
+    ]
     context = {
         "application": application,
-        "goods": list(application.goods.all()),
+        "goods": goods,
         "reviews": reviews,
-        "show_internal": show_internal,
+        "show_internal": not exporter_view,
+        "show_recommendations": policies.sees_recommendations(application, user),
         "other_parties": list(application.other_parties.all()),
         "screening_matches": matches,
         "events": events,
@@ -109,9 +124,16 @@ def render_case(
         "ship": ship[0] if ship else None,
         "license_buttons": [b for b in license_buttons if b.action.name != "ship"],
         "open_question": open_question,
-        "may_edit": rulebook.get(Application, "edit").allows(application, user),
-        "actions": [b for b in actions if b.action.name != "upload"],
+        "may_edit": may_edit,
+        # A draft the person may change is a task list of its sections.
+        "tasks": draft_tasks(application, goods, list(application.documents.all()))
+        if may_edit
+        else [],
+        # Actions whose form is on a page of their own (submit: check your answers).
+        "page_actions": [b for b in actions if b.action.page],
+        "actions": [b for b in actions if b.action.name != "upload" and not b.action.page],
         "upload": upload[0] if upload else None,
+        "page_errors": page_errors,
     }
     return render(request, "licensing/application_detail.html", context, status=status)
 
@@ -138,6 +160,36 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render_case(request, pk)
 
 
+def _save_draft(request: HttpRequest, application, form, formset, parties) -> Application | None:
+    """Create or update the draft from the valid form and formsets (goods, other parties);
+    None if the service refused (its errors are then on the form)."""
+    goods = _rows(formset)
+    other_parties = _rows(parties) if parties is not None else None
+    try:
+        with transaction.atomic():
+            if application is not None:
+                return app_services.application_update_draft(
+                    application=application,
+                    user=request.user,
+                    fields=form.cleaned_data,
+                    goods=goods,
+                    other_parties=other_parties,
+                )
+            return app_services.application_create_draft(
+                user=request.user,
+                fields=form.cleaned_data,
+                goods=goods,
+                other_parties=other_parties or (),
+            )
+    except InvalidInput as error:
+        for field, errors in error.errors.items():
+            for message in errors:
+                form.add_error(None if field not in form.fields else field, message)
+    except ServiceError as error:
+        messages.error(request, error.message)
+    return None
+
+
 @login_required
 def application_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     """A new draft, or an existing one: the application's fields and its goods together."""
@@ -157,36 +209,34 @@ def application_edit(request: HttpRequest, pk: int | None = None) -> HttpRespons
         request.POST or None, instance=application, organisation_id=user.organisation_id
     )
     formset = forms.GoodFormSet(request.POST or None, instance=application, prefix="goods")
-    parties = forms.OtherPartyFormSet(request.POST or None, instance=application, prefix="parties")
-    if request.method == "POST" and form.is_valid() and formset.is_valid() and parties.is_valid():
-        goods = _rows(formset)
-        other_parties = _rows(parties)
-        try:
-            with transaction.atomic():
-                if pk:
-                    saved = app_services.application_update_draft(
-                        application=application,
-                        user=user,
-                        fields=form.cleaned_data,
-                        goods=goods,
-                        other_parties=other_parties,
-                    )
-                else:
-                    saved = app_services.application_create_draft(
-                        user=user,
-                        fields=form.cleaned_data,
-                        goods=goods,
-                        other_parties=other_parties,
-                    )
-        except InvalidInput as error:
-            for field, errors in error.errors.items():
-                for message in errors:
-                    form.add_error(None if field not in form.fields else field, message)
-        except ServiceError as error:
-            messages.error(request, error.message)
-        else:
+    # A post without the parties' management form (an older page, a script) leaves them.
+    posted_parties = request.method == "POST" and "parties-TOTAL_FORMS" in request.POST
+    parties = forms.OtherPartyFormSet(
+        request.POST if posted_parties else None, instance=application, prefix="parties"
+    )
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and formset.is_valid()
+        and (not posted_parties or parties.is_valid())
+    ):
+        saved = _save_draft(
+            request, application if pk else None, form, formset, parties if posted_parties else None
+        )
+        if saved is not None:
             messages.success(request, f"Draft {saved.reference} saved.")
             return redirect("application-detail", pk=saved.pk)
+    page_errors = []
+    if form.is_bound:
+        page_errors = (
+            form_errors(form, anchor="application-form")
+            + formset_errors(formset, anchor="goods", noun="Good")
+            + (
+                formset_errors(parties, anchor="other-parties", noun="Party")
+                if posted_parties
+                else []
+            )
+        )
     return render(
         request,
         "licensing/application_form.html",
@@ -195,7 +245,9 @@ def application_edit(request: HttpRequest, pk: int | None = None) -> HttpRespons
             "formset": formset,
             "parties": parties,
             "application": application if pk else None,
+            "page_errors": page_errors,
         },
+        status=400 if page_errors else 200,
     )
 
 

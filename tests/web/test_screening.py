@@ -98,8 +98,12 @@ def test_a_party_without_a_country_is_an_error_on_the_draft_page(client, exporte
     client.force_login(exporter)
     row = {"kind": "third_party", "name": "Broker", "address": "x", "type": "commercial"}
     response = client.post("/applications/new/", _draft_post(**_form("parties", rows=[row])))
-    assert response.status_code == 200
-    assert "This field is required." in response.content.decode()
+    assert response.status_code == 400
+    html = response.content.decode()
+    # The error summary links to the party's country; what was typed stays.
+    assert 'href="#id_parties-0-country"' in html
+    assert "Party 1: Enter country." in html
+    assert 'value="Broker"' in html
     assert not Application.objects.exists()
 
 
