@@ -206,7 +206,7 @@ class ScreeningMatch(ConcurrentTransitionMixin, models.Model):
         return (
             f"{self.get_party_kind_display().lower()} '{self.party_name}' "
             f"({self.get_match_display().lower()} match, {self.score}) with "
-            f"'{self.entry_name}' on the {self.list_name} list"
+            f"'{self.entry_name}' on the screening list '{self.list_name}'"
         )
 
     @property

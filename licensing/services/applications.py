@@ -325,8 +325,8 @@ def submission_problems(
             Problem(
                 "non_field_errors",
                 party_field(blocked.party, "name"),
-                f"The {blocked.party.label} is on the {blocked.list_name} list, so the "
-                "application cannot be submitted.",
+                f"The {blocked.party.label} is on the screening list '{blocked.list_name}', "
+                "so the application cannot be submitted.",
                 "refused_by_screening",
             )
         )

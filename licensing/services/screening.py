@@ -453,8 +453,8 @@ def _after_rescreen(applications: dict[int, Application], created: list[Screenin
                     recipients=supervisors[pk],
                     key=f"screening:{match.pk}",
                     subject=f"License {license.number}: the "
-                    f"{match.get_party_kind_display().lower()} resembles an entry of the "
-                    f"{match.list_name} list",
+                    f"{match.get_party_kind_display().lower()} resembles an entry of "
+                    f"'{match.list_name}'",
                     application=application,
                     context={
                         "license": license.number,

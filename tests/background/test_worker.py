@@ -113,8 +113,7 @@ def test_a_list_change_rescreens_live_licenses_in_the_worker_and_mails_the_super
     to, message = by_key[told.key]
     assert to == [supervisors["economy"].email]
     assert " ".join(message["Subject"].split()) == (  # a long header is folded
-        f"License {approved.license.number}: the end user resembles an entry of the "
-        "Denied parties list"
+        f"License {approved.license.number}: the end user resembles an entry of 'Denied parties'"
     )
     # The same list again: nothing new is found, nobody is told twice.
     from licensing.tasks import rescreen_list

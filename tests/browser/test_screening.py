@@ -12,7 +12,7 @@ from tests.factories import draft
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_a_reviewer_clears_a_match_and_may_then_approve(open_as):
+def test_a_reviewer_clears_a_match_and_may_then_approve(open_as, looks_right):
     page = open_as("economy")  # seed_demo loads the made-up sample list
     exporter = User.objects.get(username="exporter")
     application = application_submit(
@@ -22,11 +22,13 @@ def test_a_reviewer_clears_a_match_and_may_then_approve(open_as):
     match = ScreeningMatch.objects.get(application=application)
 
     page.goto("/")
+    looks_right(page, "queue-screening-badge")
     row = page.locator(f"#queue tr[data-reference='{application.reference}']")
     assert "1 screening match" in row.locator(".badge-screening").inner_text()
     row.locator("text=Claim").click()
     page.wait_for_selector("text=Review claimed.")
     page.goto(f"/applications/{application.pk}/")
+    looks_right(page, "case-screening-match")
     # Approval is held: the form offers only a denial, and says why.
     options = page.locator("#id_recommendation option").all_inner_texts()
     assert options == ["Choose...", "Deny"]

@@ -98,8 +98,8 @@ class TestScreeningAtSubmission:
             application_submit(application=application, user=exporter)
         assert error.value.code == "refused_by_screening"
         assert error.value.message == (
-            "The end user 'ZAGROS PRECISION CO.' is on the Sample consolidated list list, "
-            "so the application cannot be submitted."
+            "The end user 'ZAGROS PRECISION CO.' is on the screening list 'Sample "
+            "consolidated list', so the application cannot be submitted."
         )
         assert not ScreeningMatch.objects.exists()
 
