@@ -469,3 +469,26 @@ class TestTheHoldElsewhere:
         )
         application.refresh_from_db()
         assert application.status == "approved"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_rescreens_at_once_record_each_match_and_tell_each_supervisor_once(
+    exporter, reviewers, supervisors
+):
+    from tests.services.test_concurrency import _run_in_threads
+
+    names = ["Kestrel Avionics", "Orinoco Marine Holdings", "Quasar Photonics"]
+    licensed = [factories.approved(exporter, reviewers, end_user_name=name) for name in names]
+    screening_list = factories.screening_list("Denied", entries=[{"name": n} for n in names])
+    results = _run_in_threads(
+        lambda: screening_rescreen_list(list_id=screening_list.pk, batch_size=1),
+        lambda: screening_rescreen_list(list_id=screening_list.pk, batch_size=2),
+    )
+    assert sum(results) == 3, results  # between them, each match once
+    assert ScreeningMatch.objects.count() == 3
+    for application in licensed:
+        application.refresh_from_db()
+        assert application.screening_match_count == application.open_screening_match_count == 1
+    assert Notification.objects.filter(event="screening_match").count() == 3
+    assert AuditEvent.objects.filter(action="screening_match_found").count() == 3
