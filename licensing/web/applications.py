@@ -12,7 +12,15 @@ from django.utils.safestring import mark_safe
 
 from licensing import policies, rulebook
 from licensing.exceptions import InvalidInput, ServiceError
-from licensing.models import Application, AuditEvent, Good, License, Review
+from licensing.models import (
+    Application,
+    ApplicationStatus,
+    AuditEvent,
+    Good,
+    License,
+    Review,
+    ReviewStatus,
+)
 from licensing.selectors import applications_visible_to, license_goods_and_shipments
 from licensing.services import applications as app_services
 from licensing.web import forms
@@ -85,11 +93,19 @@ def render_case(
     license_buttons = buttons(license, user, bound=bound, used_ids=used_ids) if license else []
     ship = [b for b in license_buttons if b.action.name == "ship"]
     upload = [b for b in actions if b.action.name == "upload"]
+    show_internal = not policies.sees_exporter_view(user)
     context = {
+        "clock_stopped_on": application.clock_stopped_on
+        if application.status == ApplicationStatus.INFORMATION_REQUESTED
+        else None,
+        # The committee reads every ministry's advice side by side, above its decision form.
+        "advice": [r for r in reviews if r.status != ReviewStatus.CANCELLED]
+        if show_internal and application.status == ApplicationStatus.DISPUTED
+        else [],
         "application": application,
         "goods": list(application.goods.all()),
         "reviews": reviews,
-        "show_internal": not policies.sees_exporter_view(user),
+        "show_internal": show_internal,
         "events": events,
         # Built from our own constants, with every label escaped.
         "diagram": mark_safe(workflow_svg(application.status)),  # noqa: S308
