@@ -175,6 +175,8 @@ def ministry_queue(
         horizons=reminder_horizons(today),
         completed=completed,
     )
+    # The filters' ids stay apart from the bulk form's (`id_assignee`, the reassign select).
+    queue_filter.form.auto_id = "filter_%s"
     supervisor = policies.sees_ministry_backlog(user)
     # A supervisor's page carries the workload and the bulk form too: keep it short.
     page = counted_page(request, queue_filter.qs, SUPERVISOR_PAGE_SIZE if supervisor else PAGE_SIZE)

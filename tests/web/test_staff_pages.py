@@ -177,6 +177,8 @@ def test_the_supervisor_sees_each_reviewers_workload_and_overdue_once(
     assert html.count('<select id="id_assignee"') == 1
     assert '<label for="id_assignee">Reassign the selected reviews to</label>' in html
     assert html.count('name="reviews"') == 4
+    ids = re.findall(r' id="([^"]+)"', html)
+    assert len(ids) == len(set(ids)), "every id once on the page"
 
 
 def test_the_supervisor_reassigns_several_rows_at_once(client, queue, reviewers, supervisors):
