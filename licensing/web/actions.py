@@ -41,6 +41,8 @@ class Button:
     obj: Any
     form: Any = None
     intro: str = ""
+    id_suffix: str = ""
+    """Apart the forms of one action on many rows (a queue's claim buttons)."""
 
     @property
     def url(self) -> str:
@@ -48,7 +50,7 @@ class Button:
 
     @property
     def element_id(self) -> str:
-        return f"{ID_PREFIX[type(self.obj)]}{self.action.name}"
+        return f"{ID_PREFIX[type(self.obj)]}{self.action.name}{self.id_suffix}"
 
     @property
     def confirm(self) -> str:

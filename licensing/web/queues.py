@@ -185,6 +185,8 @@ def ministry_queue(
     reassign = rulebook.get(Review, "reassign")
     for review in rows:
         review.buttons = buttons(review, user, names=("claim",))
+        for button in review.buttons:
+            button.id_suffix = f"-{review.pk}"
         review.may_reassign = supervisor and reassign.allows(review, user)
     context: dict[str, Any] = {
         "filter": queue_filter,
