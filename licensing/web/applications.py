@@ -85,6 +85,7 @@ def render_case(
         if open_question
         else {}
     )
+    intros["decide"] = "The committee's decision"
     actions = buttons(
         application, user, bound=bound, exclude=("edit",), used_ids=used_ids, intros=intros
     )
