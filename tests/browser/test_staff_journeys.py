@@ -82,7 +82,7 @@ def test_a_reviewer_filters_claims_asks_recommends_and_finds_the_finished_case(
     page.click("#request-information button")
     page.wait_for_selector("#clock-stopped")
     today = local_today().strftime("%d %b %Y")
-    assert page.inner_text("#clock-stopped").endswith(
+    assert page.inner_text("#clock-stopped") == (
         f"Clock stopped since {today}, waiting for the exporter."
     )
     looks_right(page, "case-clock-stopped")
