@@ -13,7 +13,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Model
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -102,7 +102,9 @@ def _back_url(request: HttpRequest, obj: Any) -> str:
     """Where a person goes after acting: the page they acted from."""
     nxt = request.POST.get("next")
     if nxt == "home":
-        return reverse("home")
+        # Back to the queue as it was: its filters, sort and page (a query string only).
+        query = QueryDict(request.POST.get("query", "")[:1000]).urlencode()
+        return reverse("home") + (f"?{query}" if query else "")
     if isinstance(obj, License) and (nxt == "license" or not _sees_case(request, obj)):
         # A Defense supervisor may act on a licence of a case they cannot open.
         return reverse("license-detail", args=[obj.pk])

@@ -118,9 +118,7 @@ def test_a_supervisor_with_a_backlog_reassigns_several_rows_at_once(open_as, loo
     people = _people("exporter", "defense")
     cases = [factories.submitted(people["exporter"], **MUNITIONS) for _ in range(60)]
     overdue = cases[0].reviews.get(ministry="defense")
-    Review.objects.filter(pk=overdue.pk).update(
-        due_date=overdue.received_on - timedelta(days=3)
-    )
+    Review.objects.filter(pk=overdue.pk).update(due_date=overdue.received_on - timedelta(days=3))
     page.goto("/")
     workload = page.inner_text("#workload-table")
     assert "Avi Mizrahi" in workload and "Unassigned" in workload

@@ -116,6 +116,25 @@ def test_sorting_by_reference_and_destination_and_the_filters_survive_paging(
     assert 'rel="prev"' in second
 
 
+def test_claiming_from_the_queue_comes_back_to_the_same_filtered_page(client, queue, reviewers):
+    review = _defense(queue[0])
+    client.force_login(reviewers["defense"])
+    html = _html(client.get("/?assignee=none&sort=-reference&page=1"))
+    assert 'name="query" value="assignee=none&amp;sort=-reference&amp;page=1"' in html
+    response = client.post(
+        f"/reviews/{review.pk}/claim/",
+        {"next": "home", "query": "assignee=none&sort=-reference&page=1"},
+    )
+    assert response["Location"] == "/?assignee=none&sort=-reference&page=1"
+    review.refresh_from_db()
+    assert review.assigned_to == reviewers["defense"]
+    hostile = client.post(
+        f"/reviews/{_defense(queue[1]).pk}/claim/",
+        {"next": "home", "query": "//evil.example/x"},
+    )
+    assert hostile["Location"].startswith("/?")  # only ever a query string on the queue
+
+
 def test_the_completed_tab_reaches_work_the_reviewer_finished(client, queue, reviewers):
     finished = _defense(queue[0])
     review_claim(review=finished, user=reviewers["defense"])
