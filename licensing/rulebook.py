@@ -69,6 +69,9 @@ class Action:
     """Irreversible: the page asks this before it posts. `{obj}` is the object."""
     style: str = ""
     """The button's class: `danger`, `secondary` or plain."""
+    page: str = ""
+    """The page of its own the form is on (`check`: `/applications/<id>/check/`), which
+    the case page links to; empty: the form is on the case page."""
 
     @property
     def target_name(self) -> str:
@@ -129,6 +132,8 @@ ACTIONS: tuple[Action, ...] = (
         done="Submitted for review.",
         service="licensing.services.applications.application_submit",
         transitions=("submit",),
+        form=forms.SubmitForm,
+        page="check",
     ),
     Action(
         name="respond",

@@ -35,6 +35,7 @@ from licensing.selectors import (
     reviews_visible_to,
 )
 from licensing.web.actions import buttons
+from licensing.web.errors import PageError
 from licensing.web.filters import QueueFilter
 
 S = ApplicationStatus
@@ -202,6 +203,11 @@ def ministry_queue(
         context["colleagues"] = colleagues
         context["workload"] = _workload(user, colleagues, today)
         context["reassign_errors"] = reassign_errors or {}
+        # The page's error summary (base.html): each error a link to its field.
+        context["page_errors"] = [
+            PageError(f"#{target}", message)
+            for target, message in context["reassign_errors"].items()
+        ]
         context["any_reassignable"] = any(r.may_reassign for r in rows)
     return render(request, "licensing/home_ministry.html", context, status=status)
 

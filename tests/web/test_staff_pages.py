@@ -227,7 +227,9 @@ def test_an_empty_choice_is_an_error_summary_not_a_silent_reload(
     response = client.post("/reviews/reassign/", {"assignee": "", "reviews": [review.pk]})
     assert response.status_code == 400
     html = response.content.decode()
-    summary = re.search(r'<div class="error-summary" role="alert"[^>]*>(.*?)</div>', html, re.S)[1]
+    summary = re.search(
+        r'<div class="error-summary" id="error-summary" role="alert"[^>]*>(.*?)</div>', html, re.S
+    )[1]
     assert '<a href="#id_assignee">Choose who to reassign the selected reviews to.</a>' in summary
     assert "<title>Error: " in html
     nothing = client.post("/reviews/reassign/", {"assignee": reviewers["defense"].pk})

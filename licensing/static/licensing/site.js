@@ -5,15 +5,6 @@
 (function () {
   "use strict";
 
-  // An error summary takes the focus when the page loads, so a screen reader reads it
-  // first and a keyboard user starts from it (each error links to its field).
-  document.addEventListener("DOMContentLoaded", function () {
-    var summary = document.querySelector("[data-error-summary]");
-    if (summary) {
-      summary.focus();
-    }
-  });
-
   // The draft form's "Add another good": a new row from the formset's empty form.
   document.addEventListener("click", function (event) {
     var button = event.target instanceof Element && event.target.closest("#add-good");
