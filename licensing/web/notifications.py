@@ -28,6 +28,10 @@ class Unread:
 
     @cached_property
     def count(self) -> int:
+        # Counted with the session's user (accounts.backends) when it was loaded there.
+        preloaded = getattr(self.user, "unread_notifications", None)
+        if preloaded is not None:
+            return preloaded
         return Notification.objects.filter(recipient=self.user, read_at__isnull=True).count()
 
 
