@@ -163,6 +163,14 @@ class AnswerSerializer(serializers.Serializer):
 class DecideSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(choices=Decision.choices)
     reason = serializers.CharField(max_length=5000)
+    conditions = serializers.CharField(
+        max_length=5000,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Only with `approve`: the committee's own conditions, which the license "
+        "carries after the ministries' (400 with `deny`).",
+    )
 
 
 class WithdrawSerializer(serializers.Serializer):

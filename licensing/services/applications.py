@@ -581,9 +581,11 @@ def application_respond(*, application: Application, user: User, answer: str) ->
 
 
 def application_decide(
-    *, application: Application, user: User, decision: str, reason: str
+    *, application: Application, user: User, decision: str, reason: str, conditions: str = ""
 ) -> Application:
-    """The committee settles a disputed application."""
+    """The committee settles a disputed application; approving, it may add conditions of its
+    own, which the licence carries after the ministries'."""
+    conditions = (conditions or "").strip()
     with transaction.atomic():
         application = lock(Application, application.pk)
         rulebook.require("decide", application, user)
@@ -591,6 +593,8 @@ def application_decide(
             raise InvalidInput({"decision": ["Decide 'approve' or 'deny'."]})
         if not reason or not reason.strip():
             raise InvalidInput({"reason": ["Give the committee's reasons."]})
+        if conditions and decision != Decision.APPROVE:
+            raise InvalidInput({"conditions": ["Conditions go with an approval, not a denial."]})
         if decision == Decision.APPROVE:
             check_approval_hold(application, decision, field="decision")
         method = (
@@ -608,14 +612,18 @@ def application_decide(
             from_state=from_state,
             to_state=application.status,
             reason=reason.strip(),
-            data={"decision": decision},
+            data={"decision": decision, **({"conditions": conditions} if conditions else {})},
         )
-        _after_decision(application)
+        _after_decision(application, committee_conditions=conditions)
     return application
 
 
-def _after_decision(application: Application) -> License | None:
-    license = license_issue(application=application) if application.status == S.APPROVED else None
+def _after_decision(application: Application, committee_conditions: str = "") -> License | None:
+    license = (
+        license_issue(application=application, committee_conditions=committee_conditions)
+        if application.status == S.APPROVED
+        else None
+    )
     notify(
         event=NotificationEvent.APPLICATION_DECIDED,
         recipients=organisation_exporters(application.organisation_id),

@@ -36,8 +36,11 @@ def _add_years(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
-def license_issue(*, application: Application, goods: Iterable[Good] | None = None) -> License:
-    """Issue the license of an approved application, with every review's conditions.
+def license_issue(
+    *, application: Application, goods: Iterable[Good] | None = None, committee_conditions: str = ""
+) -> License:
+    """Issue the license of an approved application, with every review's conditions
+    (and the committee's, when it approved a disputed case with conditions of its own).
 
     The licence covers `goods` (by default every good of the application), one
     line each with its quantity and value.
@@ -50,6 +53,8 @@ def license_issue(*, application: Application, goods: Iterable[Good] | None = No
             application=application, status=ReviewStatus.COMPLETED
         ).exclude(conditions="")
     ]
+    if committee_conditions:
+        conditions.append(f"Committee: {committee_conditions}")
     license = License.objects.create(
         number=next_number("LIC", today.year),
         application=application,

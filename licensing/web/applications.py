@@ -12,7 +12,15 @@ from django.utils.safestring import mark_safe
 
 from licensing import policies, rulebook
 from licensing.exceptions import InvalidInput, ServiceError
-from licensing.models import Application, AuditEvent, Good, License, Review
+from licensing.models import (
+    Application,
+    ApplicationStatus,
+    AuditEvent,
+    Good,
+    License,
+    Review,
+    ReviewStatus,
+)
 from licensing.selectors import (
     applications_visible_to,
     license_goods_and_shipments,
@@ -90,6 +98,7 @@ def render_case(
         if open_question
         else {}
     )
+    intros["decide"] = "The committee's decision"
     actions = buttons(
         application, user, bound=bound, exclude=("edit",), used_ids=used_ids, intros=intros
     )
@@ -99,6 +108,7 @@ def render_case(
     matches = _screening_matches(application, user, bound)
     ship = [b for b in license_buttons if b.action.name == "ship"]
     upload = [b for b in actions if b.action.name == "upload"]
+    show_internal = not exporter_view
     may_edit = rulebook.get(Application, "edit").allows(application, user)
     goods = list(application.goods.all())
     page_errors = [
@@ -108,10 +118,17 @@ def render_case(
         for error in form_errors(button.form, anchor=button.element_id)
     ]
     context = {
+        "clock_stopped_on": application.clock_stopped_on
+        if application.status == ApplicationStatus.INFORMATION_REQUESTED
+        else None,
+        # The committee reads every ministry's advice side by side, above its decision form.
+        "advice": [r for r in reviews if r.status != ReviewStatus.CANCELLED]
+        if show_internal and application.status == ApplicationStatus.DISPUTED
+        else [],
         "application": application,
         "goods": goods,
         "reviews": reviews,
-        "show_internal": not exporter_view,
+        "show_internal": show_internal,
         "show_recommendations": policies.sees_recommendations(application, user),
         "other_parties": list(application.other_parties.all()),
         "screening_matches": matches,

@@ -10,6 +10,7 @@ from django.forms import BaseInlineFormSet, inlineformset_factory
 
 from accounts.models import User
 from licensing.clock import local_today
+from licensing.exceptions import InvalidInput
 from licensing.models import (
     Application,
     ControlListEntry,
@@ -240,6 +241,23 @@ class RecommendForm(ActionForm):
         super().__init__(*args, **kwargs)
         _offer_only_denial(self, "recommendation", getattr(self.target, "application", None))
 
+    def clean(self) -> dict:
+        """The service's own input checks, so the confirmation step asks only about a
+        recommendation the service would accept (it checks again under its lock)."""
+        data = super().clean()
+        if not self.errors:
+            from licensing.services.reviews import _check_recommendation
+
+            try:
+                _check_recommendation(
+                    data["recommendation"], data.get("reason", ""), data.get("conditions", "")
+                )
+            except InvalidInput as error:
+                for field, messages in error.errors.items():
+                    for message in messages:
+                        self.add_error(field, message)
+        return data
+
 
 class ResolveForm(ActionForm):
     disposition = forms.ChoiceField(
@@ -259,6 +277,19 @@ class DecideForm(ActionForm):
     reason = forms.CharField(
         label="Reasons", widget=forms.Textarea(attrs={"rows": 2}), max_length=5000
     )
+    conditions = forms.CharField(
+        label="Conditions (optional, only when approving)",
+        help_text="The license carries them after the ministries' conditions.",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=5000,
+        required=False,
+    )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("conditions", "").strip() and data.get("decision") == Decision.DENY:
+            self.add_error("conditions", "Conditions go with an approval, not a denial.")
+        return data
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

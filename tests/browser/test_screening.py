@@ -37,19 +37,22 @@ def test_a_reviewer_clears_a_match_and_may_then_approve(open_as, looks_right):
     form = page.locator(f"#match-{match.pk}-resolve")
     form.locator("select").select_option("cleared")
     form.locator("textarea").fill("A namesake: another registry number.")
-    dialogs = []
-    page.once("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.accept()))
     form.locator("button").click()
-    page.wait_for_selector("text=Screening match of 'Zagros Precision Industries' resolved.")
-    assert dialogs == [
+    # Irreversible: a page of its own asks first, with what is about to be recorded.
+    page.wait_for_selector("#confirm")
+    assert page.inner_text("h1") == (
         "Resolve the match of 'Zagros Precision Industries' with "
         "'Zagros Precision Industries'? It cannot be changed afterwards."
-    ]
+    )
+    assert "A namesake: another registry number." in page.inner_text("#confirm-summary")
+    looks_right(page, "confirm-resolve")
+    page.click("#confirm")
+    page.wait_for_selector("text=Screening match of 'Zagros Precision Industries' resolved.")
     assert "Cleared" in page.inner_text(f"#screening-matches tr[data-match='{match.pk}']")
     assert page.locator(f"#match-{match.pk}-resolve").count() == 0
 
     page.select_option("#id_recommendation", "approve")
-    page.once("dialog", lambda dialog: dialog.accept())
     page.click("#recommend button")
+    page.click("#confirm")
     page.wait_for_selector("text=Recommendation recorded.")
     assert page.inner_text("#status") == "Approved"

@@ -146,7 +146,14 @@ def test_resolving_on_the_page_records_it_and_a_bad_form_keeps_what_was_typed(
     refused = client.post(url, {"disposition": "", "reason": "Typed reasons"})
     assert refused.status_code == 400
     assert "Typed reasons" in refused.content.decode()
-    done = client.post(url, {"disposition": "confirmed", "reason": "Same registry number."})
+    body = {"disposition": "confirmed", "reason": "Same registry number."}
+    # Irreversible: the page asks first, with what is about to be recorded.
+    asked = client.post(url, body)
+    assert asked.status_code == 200
+    assert "Resolve the match of &#x27;Zagros Precision Industries&#x27;" in asked.content.decode()
+    match.refresh_from_db()
+    assert match.status == "open"
+    done = client.post(url, {**body, "confirmed": "yes"})
     assert done.status_code == 302
     match.refresh_from_db()
     assert (match.status, match.reason, match.resolved_by) == (
@@ -157,7 +164,9 @@ def test_resolving_on_the_page_records_it_and_a_bad_form_keeps_what_was_typed(
     page = client.get(f"/applications/{application.pk}/").content.decode()
     assert f'action="/screening-matches/{match.pk}/resolve/"' not in page
     assert "Screening match of &#x27;Zagros Precision Industries&#x27; confirmed" in page
-    again = client.post(url, {"disposition": "cleared", "reason": "x"}, follow=True)
+    again = client.post(
+        url, {"disposition": "cleared", "reason": "x", "confirmed": "yes"}, follow=True
+    )
     assert "Cannot resolve while the screening match is confirmed." in again.content.decode()
 
 
@@ -177,7 +186,8 @@ def test_the_queue_marks_cases_with_open_matches(client, exporter, reviewers, he
     factories.submitted(exporter)  # a case with no match
     client.force_login(reviewers["economy"])
     queue = client.get("/").content.decode()
-    rows = re.findall(r"<tr data-reference=\"(EXP-[^\"]+)\">(.*?)</tr>", queue, re.S)
+    rows = re.findall(r"<tr data-reference=\"(EXP-[^\"]+)\"[^>]*>(.*?)</tr>", queue, re.S)
+    assert len(rows) == 2
     marked = {ref for ref, row in rows if "badge-screening" in row}
     assert marked == {application.reference}
     assert "1 screening match<" in queue
