@@ -330,6 +330,9 @@ else:
         }
     }
 REFERENCE_CACHE_SECONDS = envint("REFERENCE_CACHE_SECONDS", "300")
+# Sessions read from the cache (written through to the database, which stays the
+# record): a page's session costs no query while the cache holds it.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", "false")
 CELERY_TASK_SERIALIZER = "json"
