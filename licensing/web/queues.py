@@ -16,7 +16,8 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Q, Window
+from django.db.models import Count, Q
+from django.db.models.expressions import RawSQL
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -94,25 +95,62 @@ class _Counted:
         return self.total
 
 
+# A list's total is counted up to this many rows, never further: a Completed tab
+# over a decade's archive, or a big backlog, shows "5,000 or more" instead of
+# scanning every row to say exactly how many.
+COUNT_CAP = 5000
+
+
+class CountedPage(Page):
+    """A page whose total may be capped; `has_next` comes from the rows themselves."""
+
+    def __init__(self, rows, number, paginator, *, more: bool, capped: bool) -> None:
+        super().__init__(rows, number, paginator)
+        self.more = more
+        # Capped, the total is known only on the last page (where the rows run out).
+        self.total_label = f"{paginator.count:,}" + (" or more" if capped and more else "")
+
+    def has_next(self) -> bool:
+        return self.more
+
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+
+def capped_total(queryset) -> RawSQL:
+    """COUNT(*) of at most COUNT_CAP + 1 rows of `queryset`, as a scalar subquery: the
+    database works it out once for the page's query (it is not correlated with the rows)."""
+    inner, params = queryset.order_by().values("pk")[: COUNT_CAP + 1].query.sql_with_params()
+    sql = f"SELECT COUNT(*) FROM ({inner}) capped"  # noqa: S608 - the ORM's own SQL
+    return RawSQL(sql, params)  # noqa: S611 - parameters stay parameters
+
+
 def counted_page(request: HttpRequest, queryset, size: int = PAGE_SIZE) -> Page:
-    """One page of a long list and its total in ONE query (`COUNT(*) OVER ()` on each row);
-    `?page=N`, out of range gives the last page (one more query, only then)."""
+    """One page of a long list and its (capped) total in ONE query; `?page=N`, out of range
+    gives the last page (one more query, only then). The total never scans past COUNT_CAP
+    rows, and the page reads `size + 1` rows to know whether another follows."""
     try:
         number = max(1, int(request.GET.get("page", 1)))
     except (TypeError, ValueError):
         number = 1
-    counted = queryset.annotate(listed_total=Window(Count("pk")))
-    rows = list(counted[(number - 1) * size : number * size])
+    counted = queryset.annotate(listed_total=capped_total(queryset))
+    rows = list(counted[(number - 1) * size : number * size + 1])
     if rows:
         total = rows[0].listed_total
     elif number > 1:
-        total = queryset.count()
-        number = max(1, -(-total // size))
-        rows = list(counted[(number - 1) * size : number * size])
+        total = queryset.order_by()[: COUNT_CAP + 1].count()
+        number = max(1, -(-min(total, COUNT_CAP) // size))
+        rows = list(counted[(number - 1) * size : number * size + 1])
     else:
         total = 0
-    paginator = Paginator(_Counted(total), size)
-    return Page(rows, number, paginator)
+    more = len(rows) > size
+    capped = total > COUNT_CAP
+    # Past the cap the page's own position is the lower bound of the total.
+    known = max(min(total, COUNT_CAP), (number - 1) * size + min(len(rows), size))
+    if capped and not more:
+        known = (number - 1) * size + len(rows)  # the last page: now it is exact
+    paginator = Paginator(_Counted(known), size, allow_empty_first_page=True)
+    return CountedPage(rows[:size], number, paginator, more=more, capped=capped)
 
 
 def page_of(request: HttpRequest, items, size: int = PAGE_SIZE):

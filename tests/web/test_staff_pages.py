@@ -504,3 +504,27 @@ def test_the_licence_list_and_notifications_cost_the_same_for_few_and_many(
     assert _queries(client, "/licenses/") == few_licenses
     client.force_login(reviewers["economy"])
     assert _queries(client, "/notifications/") == few_notifications <= 5
+
+
+def test_a_long_list_counts_only_up_to_the_cap_and_still_pages_on(
+    client, exporter, reviewers, monkeypatch
+):
+    """Past COUNT_CAP rows the total reads "N or more" (no scan of the whole history), and
+    Next still leads on, from the rows themselves."""
+    from licensing.web import queues
+
+    monkeypatch.setattr(queues, "COUNT_CAP", 4)
+    monkeypatch.setattr(queues, "PAGE_SIZE", 3)
+    for _ in range(8):
+        factories.submitted(exporter, **MUNITIONS)
+    client.force_login(reviewers["defense"])
+    first = _html(client.get("/"))
+    assert "Showing 1&ndash;3 of 4 or more." in first
+    assert 'rel="next"' in first
+    third = _html(client.get("/?page=3"))
+    assert "Showing 7&ndash;8 of 8." in third  # the rows ran out: now it is known
+    assert third.count("data-reference=") == 2
+    assert 'rel="next"' not in third
+    assert 'rel="prev"' in third
+    monkeypatch.setattr(queues, "COUNT_CAP", 100)
+    assert "Showing 1&ndash;3 of 8." in _html(client.get("/"))
