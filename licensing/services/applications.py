@@ -12,23 +12,35 @@ from accounts.models import User
 from licensing import policies, rulebook
 from licensing.audit import audit_record
 from licensing.clock import WorkingCalendar, local_today
-from licensing.exceptions import InvalidInput, NotPermitted, SubmissionRefused
+from licensing.exceptions import (
+    InvalidInput,
+    NotPermitted,
+    SubmissionRefused,
+    TransitionConflict,
+)
 from licensing.models import (
+    Appeal,
+    AppealOutcome,
     Application,
     ApplicationStatus,
     Decision,
     Good,
+    GoodOutcome,
     InformationRequest,
     License,
     LicenseStatus,
     LicenseType,
     NotificationEvent,
-    Recommendation,
     Review,
     ReviewStatus,
     RoutingDecision,
 )
-from licensing.models.applications import APPLICATION_FIELDS, GOOD_FIELDS, has_munitions
+from licensing.models.applications import (
+    APPLICATION_FIELDS,
+    GOOD_FIELDS,
+    IN_REVIEW_STATES,
+    has_munitions,
+)
 from licensing.notifications import Message, notify, notify_all
 from licensing.routing import route
 from licensing.selectors import (
@@ -38,8 +50,15 @@ from licensing.selectors import (
     rule_versions,
     submission_recipients,
 )
+from licensing.services.amendments import amendment_released
 from licensing.services.common import lock, next_number, run_transition
-from licensing.services.licenses import license_issue
+from licensing.services.licenses import license_issue, license_widen
+from licensing.services.outcomes import (
+    check_decisions,
+    outcomes_from_reviews,
+    overall,
+    record_outcomes,
+)
 
 S = ApplicationStatus
 
@@ -200,6 +219,7 @@ def application_submit(*, application: Application, user: User) -> Application:
         rulebook.require("submit", application, user)
         goods = list(application.goods.select_related("control_list_entry"))
         _check_submittable(application, goods)
+        original = _original_to_supersede(application)
         today = local_today()
         result = route(application=application, goods=goods, on=today)
         if result.refusal:
@@ -229,8 +249,57 @@ def application_submit(*, application: Application, user: User) -> Application:
             },
         )
         _notify_submitted(application, reviews, result.ministries)
+        if original is not None:
+            _supersede(original, by=application, user=user)
+        amendment_released(application)
     return _known(
         application, goods=goods, reviews=reviews, information_requests=[], routing=routing
+    )
+
+
+def _original_to_supersede(application: Application) -> Application | None:
+    """An amendment's original, locked; it must still be with the ministries (409 otherwise)."""
+    if not application.amendment_of_id:
+        return None
+    original = lock(Application, application.amendment_of_id)
+    if original.status not in IN_REVIEW_STATES:
+        raise TransitionConflict(
+            f"{original.reference}, which this amends, is {original.get_status_display().lower()}"
+            " now: it can no longer be superseded. Delete this draft (or amend the licence).",
+            current_state=original.status,
+            code="original_decided",
+        )
+    return original
+
+
+def _supersede(original: Application, *, by: Application, user: User) -> None:
+    """The submitted amendment replaces the original: its open reviews and question end."""
+    from_state = run_transition(original, "supersede", lambda: original.supersede(by=by))
+    open_reviews = list(Review.objects.select_for_update().filter(application=original).open())
+    for review in open_reviews:
+        run_transition(review, "cancel", review.cancel)
+    InformationRequest.objects.filter(application=original, answered_at__isnull=True).delete()
+    audit_record(
+        application=original,
+        actor=user,
+        action="application_superseded",
+        from_state=from_state,
+        to_state=original.status,
+        reason=f"Amended by {by.reference}.",
+        data={
+            "superseded_by": by.pk,
+            "reference": by.reference,
+            "cancelled_reviews": [r.ministry for r in open_reviews],
+        },
+    )
+    staff = [r.assigned_to for r in open_reviews if r.assigned_to_id]
+    notify(
+        event=NotificationEvent.APPLICATION_SUPERSEDED,
+        recipients=[*organisation_exporters(original.organisation_id), *staff],
+        key=f"superseded:{original.pk}",
+        subject=f"{original.reference} superseded by its amendment {by.reference}",
+        application=original,
+        context={"reason": f"Its reviews are cancelled; {by.reference} is reviewed instead."},
     )
 
 
@@ -339,6 +408,7 @@ def application_withdraw(*, application: Application, user: User, reason: str = 
         InformationRequest.objects.filter(
             application=application, answered_at__isnull=True
         ).delete()
+        amendment_released(application)
         audit_record(
             application=application,
             actor=user,
@@ -410,22 +480,62 @@ def application_respond(*, application: Application, user: User, answer: str) ->
 
 
 def application_decide(
-    *, application: Application, user: User, decision: str, reason: str
+    *,
+    application: Application,
+    user: User,
+    decision: str,
+    reason: str,
+    criteria: Sequence[str] = (),
+    goods: Sequence[dict[str, Any]] | None = None,
 ) -> Application:
-    """The committee settles a disputed application."""
+    """The committee settles a disputed application (whole, or each good apart), or an appeal.
+
+    On a disputed application: `approve` approves every good, `deny` refuses every
+    good citing `criteria`; `goods` decides each good apart, ending in approved,
+    denied or partially approved. On an appeal: `approve` upholds it (every good
+    approved, the licence issued or widened), `deny` dismisses it (back to the
+    refusal appealed against, `appeal_dismissed` recorded).
+    """
     with transaction.atomic():
         application = lock(Application, application.pk)
         rulebook.require("decide", application, user)
-        if decision not in Decision.values:
+        if decision not in (Decision.APPROVE, Decision.DENY):
             raise InvalidInput({"decision": ["Decide 'approve' or 'deny'."]})
         if not reason or not reason.strip():
             raise InvalidInput({"reason": ["Give the committee's reasons."]})
-        method = (
-            application.committee_approve
-            if decision == Decision.APPROVE
-            else application.committee_deny
+        if application.status == S.UNDER_APPEAL:
+            if goods is not None:
+                raise InvalidInput(
+                    {"goods": ["An appeal is upheld or dismissed as a whole: leave out goods."]}
+                )
+            return _decide_appeal(application, user, decision, reason.strip())
+        application_goods = list(application.goods.all())
+        per_good = check_decisions(
+            goods=application_goods,
+            overall=decision,
+            criteria=criteria,
+            per_good=goods,
+            key="decision",
+            conditional="",
         )
+        by_good = {entry["good"]: entry for entry in per_good}
+        cited = list(dict.fromkeys(criteria))
+        outcomes = {}
+        for good in application_goods:
+            entry = by_good.get(good.pk, {"decision": decision, "criteria": cited})
+            outcomes[good.pk] = (
+                (GoodOutcome.REFUSED, entry["criteria"])
+                if entry["decision"] == Decision.DENY
+                else (GoodOutcome.APPROVED, [])
+            )
+        result = overall(outcomes)
+        method = {
+            "approved": application.committee_approve,
+            "refused": application.committee_deny,
+            "partial": application.committee_partially_approve,
+        }[result]
         from_state = run_transition(application, "decide", lambda: method(reason=reason.strip()))
+        record_outcomes(application_goods, outcomes)
         for review in Review.objects.select_for_update().filter(application=application).open():
             run_transition(review, "cancel", review.cancel)
         audit_record(
@@ -435,14 +545,77 @@ def application_decide(
             from_state=from_state,
             to_state=application.status,
             reason=reason.strip(),
-            data={"decision": decision},
+            data={
+                "decision": decision,
+                "criteria": cited,
+                "goods": {str(pk): outcome for pk, (outcome, _) in outcomes.items()},
+            },
         )
-        _after_decision(application)
+        _after_decision(application, application_goods)
     return application
 
 
-def _after_decision(application: Application) -> License | None:
-    license = license_issue(application=application) if application.status == S.APPROVED else None
+def _decide_appeal(application: Application, user: User, decision: str, reason: str):
+    appeal = Appeal.objects.select_for_update().get(application=application)
+    if decision == Decision.APPROVE:
+        from_state = run_transition(
+            application, "decide", lambda: application.uphold_appeal(reason=reason)
+        )
+        outcome, action = AppealOutcome.UPHELD, "appeal_upheld"
+    else:
+        from_state = run_transition(
+            application,
+            "decide",
+            lambda: application.dismiss_appeal(prior_status=appeal.prior_status),
+        )
+        outcome, action = AppealOutcome.DISMISSED, "appeal_dismissed"
+    appeal.outcome, appeal.decided_by, appeal.reason = outcome, user, reason
+    appeal.decided_at = timezone.now()
+    appeal.save()
+    audit_record(
+        application=application,
+        actor=user,
+        action=action,
+        from_state=from_state,
+        to_state=application.status,
+        reason=reason,
+        data={"appeal": appeal.pk, "decision": decision},
+    )
+    license = None
+    if outcome == AppealOutcome.UPHELD:
+        goods = list(application.goods.all())
+        refused = [good for good in goods if good.outcome != GoodOutcome.APPROVED]
+        record_outcomes(goods, {good.pk: (GoodOutcome.APPROVED, []) for good in goods})
+        existing = License.objects.select_for_update().filter(application=application).first()
+        license = (
+            license_widen(license=existing, goods=refused)
+            if existing is not None
+            else license_issue(application=application)
+        )
+    notify(
+        event=NotificationEvent.APPLICATION_DECIDED,
+        recipients=organisation_exporters(application.organisation_id),
+        key=f"appeal-decided:{appeal.pk}",
+        subject=f"{application.reference}: appeal {outcome}",
+        application=application,
+        context={
+            "decision": decision,
+            "reason": reason,
+            "license": license.number if license else None,
+        },
+    )
+    return application
+
+
+def _after_decision(
+    application: Application, goods: Sequence[Good] | None = None
+) -> License | None:
+    license = None
+    if application.status in (S.APPROVED, S.PARTIALLY_APPROVED):
+        approved = None
+        if goods is not None:
+            approved = [good for good in goods if good.outcome == GoodOutcome.APPROVED]
+        license = license_issue(application=application, goods=approved)
     notify(
         event=NotificationEvent.APPLICATION_DECIDED,
         recipients=organisation_exporters(application.organisation_id),
@@ -459,7 +632,13 @@ def _after_decision(application: Application) -> License | None:
 
 
 def application_conclude_if_reviewed(*, application: Application, actor: User | None) -> None:
-    """Once every review is complete: all approve -> approved, all deny -> denied, else disputed.
+    """Once every review is complete, decide each good, then the application.
+
+    A good is approved when every review approves it, refused when every review
+    refuses it, disputed otherwise. Any disputed good: the application is
+    disputed (the committee decides). Else every good approved: approved;
+    every good refused: denied; some of each: partially approved, its licence
+    covering the approved goods.
 
     Call with the application locked, inside the transaction that completed
     the last review.
@@ -467,14 +646,17 @@ def application_conclude_if_reviewed(*, application: Application, actor: User | 
     reviews = list(application.reviews.exclude(status=ReviewStatus.CANCELLED))
     if not reviews or any(r.status != ReviewStatus.COMPLETED for r in reviews):
         return
-    denies = sum(1 for r in reviews if r.recommendation == Recommendation.DENY)
-    if denies == 0:
-        action, method = "application_approved", application.approve
-    elif denies == len(reviews):
-        action, method = "application_denied", application.deny
-    else:
-        action, method = "application_disputed", application.dispute
+    goods = list(application.goods.all())
+    outcomes = outcomes_from_reviews(goods, reviews)
+    action, method = {
+        "approved": ("application_approved", application.approve),
+        "refused": ("application_denied", application.deny),
+        "partial": ("application_partially_approved", application.partially_approve),
+        "disputed": ("application_disputed", application.dispute),
+    }[overall(outcomes)]
     from_state = run_transition(application, action, method)
+    record_outcomes(goods, outcomes)
+    recommendations = {r.ministry: r.recommendation for r in reviews}
     audit_record(
         application=application,
         actor=None,
@@ -482,7 +664,10 @@ def application_conclude_if_reviewed(*, application: Application, actor: User | 
         from_state=from_state,
         to_state=application.status,
         reason="Every review is complete.",
-        data={"recommendations": {r.ministry: r.recommendation for r in reviews}},
+        data={
+            "recommendations": recommendations,
+            "goods": {str(pk): outcome for pk, (outcome, _) in outcomes.items()},
+        },
     )
     if application.status == S.DISPUTED:
         notify(
@@ -491,7 +676,7 @@ def application_conclude_if_reviewed(*, application: Application, actor: User | 
             key=f"disputed:{application.pk}",
             subject=f"{application.reference}: the ministries disagree",
             application=application,
-            context={"recommendations": {r.ministry: r.recommendation for r in reviews}},
+            context={"recommendations": recommendations},
         )
     else:
-        _after_decision(application)
+        _after_decision(application, goods)

@@ -102,7 +102,7 @@ def _back(request: HttpRequest, obj: Any) -> HttpResponse:
     return redirect("application-detail", pk=_case_of(obj))
 
 
-def _run(action: rulebook.Action, obj: Any, request: HttpRequest) -> None:
+def _run(action: rulebook.Action, obj: Any, request: HttpRequest) -> Any:
     """Who and when first, then the form, then the service; a refused input keeps its form."""
     rulebook.require(action.name, obj, request.user)
     form = None
@@ -113,7 +113,7 @@ def _run(action: rulebook.Action, obj: Any, request: HttpRequest) -> None:
             if not form.is_valid():
                 raise InvalidInput(form.errors)
             data = dict(form.cleaned_data)
-        action.run(obj, request.user, data)
+        return action.run(obj, request.user, data)
     except (InvalidInput, TransitionConflict) as error:
         error.form = form
         raise
@@ -156,7 +156,7 @@ def act(request: HttpRequest, target: str, pk: int, name: str) -> HttpResponse:
         raise Http404
     obj = get_object_or_404(visible_to(request.user), pk=pk)
     try:
-        _run(action, obj, request)
+        result = _run(action, obj, request)
     except InvalidInput as error:
         return _invalid(request, action, obj, error)
     except TransitionConflict as error:
@@ -167,6 +167,9 @@ def act(request: HttpRequest, target: str, pk: int, name: str) -> HttpResponse:
     except ServiceError as error:  # NotPermitted, TransitionConflict, TooLarge
         messages.error(request, error.message)
     else:
+        if action.creates:  # a new draft (an amendment): go and change it
+            messages.success(request, action.done.format(obj=result))
+            return redirect("application-detail", pk=result.pk)
         messages.success(request, action.done.format(obj=obj))
         if name == "delete":
             return redirect("home")

@@ -12,6 +12,7 @@ from accounts.models import User
 from licensing.clock import local_today
 from licensing.models import (
     Application,
+    ApplicationStatus,
     ControlListEntry,
     Decision,
     DocumentKind,
@@ -24,7 +25,7 @@ from licensing.models import (
     RuleAction,
 )
 from licensing.models.applications import APPLICATION_FIELDS, GOOD_FIELDS, document_size_limit
-from licensing.selectors import ministry_colleagues
+from licensing.selectors import ministry_colleagues, refusal_criteria
 
 
 class ApplicationForm(forms.ModelForm):
@@ -161,7 +162,89 @@ class QuestionForm(ActionForm):
     )
 
 
-class RecommendForm(ActionForm):
+def _criteria_choices() -> list[tuple[str, str]]:
+    return [
+        (code, f"{code}. {criterion.title}")
+        for code, criterion in refusal_criteria().items()
+        if criterion.active
+    ]
+
+
+class PerGoodForm(ActionForm):
+    """An overall decision and, optionally, one per good (`good_<id>`; blank: as overall).
+
+    Any good decided apart sends the service a `goods` list covering every good,
+    the others taking the overall decision and its criteria.
+    """
+
+    decision_field = "recommendation"
+    choices: list = []
+    conditional = ""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["criteria"] = forms.MultipleChoiceField(
+            choices=_criteria_choices(),
+            required=False,
+            label="Refusal criteria (at least one to deny)",
+            widget=forms.SelectMultiple(attrs={"size": 4}),
+        )
+        self.goods = list(self._application().goods.all()) if self.target is not None else []
+        for position, good in enumerate(self.goods, start=1):
+            name = f"{position}. {good.description} ({good.control_list_entry.code})"
+            self.fields[f"good_{good.pk}"] = forms.ChoiceField(
+                choices=[("", "As overall"), *self.choices],
+                required=False,
+                label=f"Good {name}",
+            )
+            if self.conditional:
+                self.fields[f"good_{good.pk}_conditions"] = forms.CharField(
+                    label=f"Good {position}: conditions",
+                    max_length=5000,
+                    required=False,
+                )
+            self.fields[f"good_{good.pk}_criteria"] = forms.MultipleChoiceField(
+                choices=_criteria_choices(),
+                required=False,
+                label=f"Good {position}: refusal criteria (to deny it)",
+                widget=forms.SelectMultiple(attrs={"size": 3}),
+            )
+
+    def _application(self):
+        return self.target
+
+    def clean(self) -> dict:
+        data = super().clean()
+        overall = data.get(self.decision_field)
+        criteria = list(data.get("criteria") or [])
+        data["criteria"] = criteria
+        apart = [good for good in self.goods if data.get(f"good_{good.pk}")]
+        goods = None
+        if apart:
+            goods = []
+            for good in self.goods:
+                own = data.get(f"good_{good.pk}") or overall
+                entry = {
+                    "good": good.pk,
+                    self.decision_field: own,
+                    "criteria": list(data.get(f"good_{good.pk}_criteria") or [])
+                    or (criteria if own == "deny" else []),
+                }
+                if self.conditional:
+                    entry["conditions"] = data.get(f"good_{good.pk}_conditions") or (
+                        data.get("conditions", "") if own == self.conditional else ""
+                    )
+                goods.append(entry)
+        for good in self.goods:
+            data.pop(f"good_{good.pk}", None)
+            data.pop(f"good_{good.pk}_criteria", None)
+            data.pop(f"good_{good.pk}_conditions", None)
+        if goods is not None:
+            data["goods"] = goods
+        return data
+
+
+class RecommendForm(PerGoodForm):
     recommendation = forms.ChoiceField(choices=[("", "Choose..."), *Recommendation.choices])
     reason = forms.CharField(
         label="Reasons (required to deny)",
@@ -175,12 +258,43 @@ class RecommendForm(ActionForm):
         max_length=5000,
         required=False,
     )
+    choices = Recommendation.choices
+    conditional = Recommendation.APPROVE_WITH_CONDITIONS
+
+    def _application(self):
+        return self.target.application
 
 
-class DecideForm(ActionForm):
-    decision = forms.ChoiceField(choices=[("", "Choose..."), *Decision.choices])
+DECISIONS = [(Decision.APPROVE, "Approve"), (Decision.DENY, "Deny")]
+
+
+class DecideForm(PerGoodForm):
+    decision = forms.ChoiceField(choices=[("", "Choose..."), *DECISIONS])
     reason = forms.CharField(
         label="Reasons", widget=forms.Textarea(attrs={"rows": 2}), max_length=5000
+    )
+    decision_field = "decision"
+    choices = DECISIONS
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.target is not None and self.target.status == ApplicationStatus.UNDER_APPEAL:
+            # An appeal is upheld (approve) or dismissed (deny) as a whole.
+            self.fields["decision"].choices = [
+                ("", "Choose..."),
+                (Decision.APPROVE, "Uphold the appeal (approve every good)"),
+                (Decision.DENY, "Dismiss the appeal"),
+            ]
+            for name in [n for n in self.fields if n.startswith("good_") or n == "criteria"]:
+                del self.fields[name]
+            self.goods = []
+
+
+class AppealForm(ActionForm):
+    grounds = forms.CharField(
+        label="Grounds of appeal",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=5000,
     )
 
 

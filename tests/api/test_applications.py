@@ -32,6 +32,8 @@ def _reviews(body: dict) -> dict[str, dict]:
 
 def _claim_and_recommend(client, review_id: int, recommendation: str, **extra) -> dict:
     assert client.post(f"/api/v1/reviews/{review_id}/claim/").status_code == 200
+    if recommendation == "deny":
+        extra.setdefault("criteria", ["7"])
     response = client.post(
         f"/api/v1/reviews/{review_id}/recommend/",
         {"recommendation": recommendation, **extra},
@@ -218,7 +220,7 @@ class TestADisputedCase:
 
         again = carol.post(
             f"/api/v1/applications/{application.pk}/decide/",
-            {"decision": "deny", "reason": "Second thoughts."},
+            {"decision": "deny", "reason": "Second thoughts.", "criteria": ["1"]},
             format="json",
         )
         assert again.status_code == 409

@@ -397,7 +397,7 @@ def test_every_response_of_whole_cases_for_every_role_conforms(
         reviewer["defense"].post(f"/api/v1/reviews/{ids['defense']}/claim/")
         reviewer["defense"].post(
             f"/api/v1/reviews/{ids['defense']}/recommend/",
-            {"recommendation": "deny", "reason": "Risk."},
+            {"recommendation": "deny", "reason": "Risk.", "criteria": ["7"]},
         )
         reviewer["economy"].post(f"/api/v1/reviews/{ids['economy']}/claim/")
         reviewer["economy"].post(
@@ -408,7 +408,7 @@ def test_every_response_of_whole_cases_for_every_role_conforms(
         carol.post(f"/api/v1/applications/{disputed}/decide/", {"decision": "perhaps"})  # 400
         decided = carol.post(
             f"/api/v1/applications/{disputed}/decide/",
-            {"decision": "deny", "reason": "The risk outweighs the use."},
+            {"decision": "deny", "reason": "The risk outweighs the use.", "criteria": ["4"]},
         )
         assert decided.status_code == 200, decided.content
         carol.post(
