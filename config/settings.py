@@ -487,6 +487,9 @@ SPECTACULAR_SETTINGS = {
         "ApplicationActionEnum": "licensing.api.schema.APPLICATION_ACTIONS",
         "ReviewActionEnum": "licensing.api.schema.REVIEW_ACTIONS",
         "LicenseActionEnum": "licensing.api.schema.LICENSE_ACTIONS",
+        # Decided: approve, deny, or partial (some goods); asked of the committee: the first two.
+        "DecisionEnum": "licensing.models.Decision",
+        "DecisionInputEnum": "licensing.api.inputs.DECISIONS",
     },
 }
 

@@ -6,12 +6,12 @@ from django.db.models import Q, QuerySet
 
 from accounts.models import Role, User
 from licensing.models import (
+    AppealPolicy,
     Application,
     ApplicationStatus,
     ControlListEntry,
     Country,
     DeadlinePolicy,
-    AppealPolicy,
     License,
     LicenseGood,
     RefusalCriterion,
@@ -271,10 +271,11 @@ def _comparable_application(application: Application) -> dict[str, object]:
             values[name] = marketing.number if marketing else None
             continue
         value = getattr(application, application._meta.get_field(name).attname)
+        shown = name
         for party in ("end_user", "consignee"):
             if name.startswith(f"{party}_"):
-                name = f"{party}.{name.removeprefix(f'{party}_')}"
-        values[name] = value
+                shown = f"{party}.{name.removeprefix(f'{party}_')}"
+        values[shown] = value
     return values
 
 

@@ -116,6 +116,8 @@ class GoodSerializer(serializers.Serializer):
 
     @extend_schema_field(CriterionSerializer(many=True))
     def get_refusal_criteria(self, good) -> list[dict]:
+        if not good.refusal_criteria:
+            return []
         known = refusal_criteria()
         return [
             {"code": code, "title": known[code].title if code in known else ""}

@@ -516,7 +516,6 @@ def application_decide(
             criteria=criteria,
             per_good=goods,
             key="decision",
-            conditional="",
         )
         by_good = {entry["good"]: entry for entry in per_good}
         cited = list(dict.fromkeys(criteria))

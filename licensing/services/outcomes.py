@@ -36,7 +36,6 @@ def check_decisions(
     criteria: Sequence[str],
     per_good: Sequence[dict[str, Any]] | None,
     key: str,
-    conditional: str = Recommendation.APPROVE_WITH_CONDITIONS,
 ) -> list[dict[str, Any]]:
     """Check an overall decision and an optional per-good list; return the list, normalised.
 
@@ -45,12 +44,11 @@ def check_decisions(
     """
     errors: dict[str, list[str]] = {}
     criteria = list(dict.fromkeys(criteria or []))
+    found = _criteria_errors(criteria, "criteria")
     if overall == DENY and not criteria and not per_good:
-        errors["criteria"] = ["A deny cites at least one refusal criterion."]
-    if criteria:
-        found = _criteria_errors(criteria, "criteria")
-        if found:
-            errors["criteria"] = found
+        found = ["A deny cites at least one refusal criterion."]
+    if found:
+        errors["criteria"] = found
     if per_good is None:
         if errors:
             raise InvalidInput(errors)
@@ -63,44 +61,56 @@ def check_decisions(
         good_id = entry.get("good")
         if good_id not in ids:
             problems.append(f"Good {good_id} is not a good of this application.")
-            continue
-        if good_id in seen:
+        elif good_id in seen:
             problems.append(f"Good {good_id} is listed twice.")
-            continue
-        seen.add(good_id)
-        decision = entry.get(key)
-        codes = list(dict.fromkeys(entry.get("criteria") or []))
-        conditions = (entry.get("conditions") or "").strip()
-        where = f"Good {good_id} (item {ids[good_id]})"
-        if decision == DENY and not codes:
-            problems.append(f"{where}: a deny cites at least one refusal criterion.")
-        problems += _criteria_errors(codes, where)
-        if decision == conditional and not conditions:
-            problems.append(f"{where}: state the conditions.")
-        normalised.append(
-            {
-                "good": good_id,
-                key: decision,
-                "conditions": conditions if decision == conditional else "",
-                "criteria": codes if decision == DENY else [],
-            }
-        )
+        else:
+            seen.add(good_id)
+            checked, found = _check_entry(entry, f"Good {good_id} (item {ids[good_id]})", key)
+            problems += found
+            normalised.append(checked)
     missing = [good_id for good_id in ids if good_id not in seen]
     if missing:
         problems.append(
             f"Decide every good of the application: missing {', '.join(map(str, missing))}."
         )
     if not problems:
-        denied = sum(1 for entry in normalised if entry[key] == DENY)
-        if overall == DENY and denied < len(normalised):
-            problems.append("An overall deny denies every good; approve the application instead.")
-        if overall != DENY and denied == len(normalised):
-            problems.append("Every good is denied: the overall decision is deny.")
+        problems = _consistency(overall, [entry[key] for entry in normalised])
     if problems:
         errors["goods"] = problems
     if errors:
         raise InvalidInput(errors)
     return normalised
+
+
+def _consistency(overall: str, decisions: list[str]) -> list[str]:
+    """An overall deny denies every good; any other overall decision approves at least one."""
+    denied = decisions.count(DENY)
+    if overall == DENY and denied < len(decisions):
+        return ["An overall deny denies every good; approve the application instead."]
+    if overall != DENY and denied == len(decisions):
+        return ["Every good is denied: the overall decision is deny."]
+    return []
+
+
+def _check_entry(entry: dict[str, Any], where: str, key: str) -> tuple[dict, list[str]]:
+    """One good's decision, normalised, and what is wrong with it."""
+    decision = entry.get(key)
+    codes = list(dict.fromkeys(entry.get("criteria") or []))
+    conditions = (entry.get("conditions") or "").strip()
+    conditional = decision == Recommendation.APPROVE_WITH_CONDITIONS
+    problems = []
+    if decision == DENY and not codes:
+        problems.append(f"{where}: a deny cites at least one refusal criterion.")
+    problems += _criteria_errors(codes, where)
+    if conditional and not conditions:
+        problems.append(f"{where}: state the conditions.")
+    checked = {
+        "good": entry.get("good"),
+        key: decision,
+        "conditions": conditions if conditional else "",
+        "criteria": codes if decision == DENY else [],
+    }
+    return checked, problems
 
 
 def outcomes_from_reviews(

@@ -68,7 +68,7 @@ class TestACompleteCase:
             assert submitted.status_code == 200
             body = submitted.json()
             assert body["status"] == "under_review"
-            assert body["available_transitions"] == ["withdraw"]
+            assert body["available_transitions"] == ["withdraw", "amend"]
             # Received on Sunday 1 November: N working days later, Fridays and Saturdays off.
             assert {m: r["due_date"] for m, r in _reviews(body).items()} == {
                 "foreign": "2026-11-08",
@@ -97,7 +97,7 @@ class TestACompleteCase:
             assert asked.json()["status"] == "awaiting_applicant"
             body = alice.get(f"/api/v1/applications/{app}/").json()
             assert body["status"] == "information_requested"
-            assert body["available_transitions"] == ["respond", "withdraw"]
+            assert body["available_transitions"] == ["respond", "withdraw", "amend"]
             assert body["information_requests"][0]["question"] == "Who operates the cameras?"
             assert {r["status"] for r in body["reviews"]} == {"awaiting_applicant"}
 
