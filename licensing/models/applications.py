@@ -345,7 +345,7 @@ class Application(ConcurrentTransitionMixin, models.Model):
         conditions=[not_appealed_yet, appeal_window_open],
         permission=policies.is_exporter_of,
     )
-    def appeal(self) -> None:
+    def lodge_appeal(self) -> None:
         self.appealed_at = timezone.now()
 
     @transition(

@@ -26,7 +26,7 @@ def application_appeal(*, application: Application, user: User, grounds: str) ->
         if not grounds or not grounds.strip():
             raise InvalidInput({"grounds": ["State the grounds of the appeal."]})
         prior = application.status
-        from_state = run_transition(application, "appeal", application.appeal)
+        from_state = run_transition(application, "appeal", application.lodge_appeal)
         today = local_today()
         due = WorkingCalendar.load().due_date(today, appeal_policy().decision_days)
         appeal = Appeal.objects.create(
