@@ -74,3 +74,9 @@ class Appeal(models.Model):
     @property
     def is_open(self) -> bool:
         return not self.outcome
+
+    @property
+    def prior_status_display(self) -> str:
+        from licensing.models.applications import ApplicationStatus
+
+        return ApplicationStatus(self.prior_status).label

@@ -12,8 +12,14 @@ from django.utils.safestring import mark_safe
 
 from licensing import policies, rulebook
 from licensing.exceptions import InvalidInput, ServiceError
-from licensing.models import Application, AuditEvent, Good, License, Review
-from licensing.selectors import applications_visible_to, license_goods_and_shipments
+from licensing.models import Appeal, Application, AuditEvent, Good, GoodOutcome, License, Review
+from licensing.models.applications import APPEALABLE_STATES
+from licensing.selectors import (
+    amendment_changes,
+    applications_visible_to,
+    license_goods_and_shipments,
+    refusal_criteria,
+)
 from licensing.services import applications as app_services
 from licensing.web import forms
 from licensing.web.actions import buttons
@@ -32,6 +38,11 @@ def _loaded_application(request: HttpRequest, pk: int) -> Application:
             "organisation",
             "marketing_license",
             "license",
+            "appeal",
+            "amendment_of",
+            "superseded_by",
+            "pending_amendment",
+            "amends_license",
         )
         .prefetch_related(
             Prefetch("goods", queryset=Good.objects.select_related("control_list_entry")),
@@ -77,6 +88,18 @@ def render_case(
         if open_question
         else {}
     )
+    try:
+        appeal = application.appeal
+    except Appeal.DoesNotExist:
+        appeal = None
+    if appeal is not None and appeal.is_open:
+        intros["decide"] = f"Appeal: {appeal.grounds}"
+    goods = list(application.goods.all())
+    known = refusal_criteria() if any(g.refusal_criteria for g in goods) else {}
+    refused_goods = [good for good in goods if good.outcome == GoodOutcome.REFUSED]
+    for good in refused_goods:
+        good.criteria_shown = [known[code] for code in good.refusal_criteria if code in known]
+    is_amendment = application.amendment_of_id or application.amends_license_id
     actions = buttons(
         application, user, bound=bound, exclude=("edit",), used_ids=used_ids, intros=intros
     )
@@ -87,7 +110,13 @@ def render_case(
     upload = [b for b in actions if b.action.name == "upload"]
     context = {
         "application": application,
-        "goods": list(application.goods.all()),
+        "goods": goods,
+        "refused_goods": refused_goods,
+        "appeal": appeal,
+        "appeal_closes_on": application.appeal_closes_on
+        if application.status in APPEALABLE_STATES and not application.appealed_at
+        else None,
+        "changes": amendment_changes(application) if is_amendment else None,
         "reviews": reviews,
         "show_internal": not policies.sees_exporter_view(user),
         "events": events,

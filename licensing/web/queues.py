@@ -16,6 +16,7 @@ from licensing.selectors import (
     decided,
     disputed,
     reviews_visible_to,
+    under_appeal,
 )
 from licensing.web.actions import buttons
 
@@ -70,6 +71,8 @@ def home(request: HttpRequest) -> HttpResponse:
         applications = applications.filter(reference__icontains=context["query"])
     if workspace == "committee":
         context["disputed"] = disputed(applications).order_by("disputed_at")
+        context["appeals"] = under_appeal(applications)
+        context["today"] = local_today()
         context["page"] = page_of(request, decided(applications).order_by("-decided_at"))
         context["decided"] = context["page"].object_list
         return render(request, "licensing/home_committee.html", context)

@@ -29,6 +29,16 @@ EVENT_LABELS = {
     "shipment_recorded": "Shipment {reference} recorded against license {license}",
     "escalation_step": "{ministry} review overdue: {step}",
     "document_uploaded": "Document added",
+    "application_partially_approved": "Partially approved: some goods approved, the rest refused",
+    "amendment_drafted": "Amendment {reference} drafted",
+    "application_superseded": "Superseded by its amendment {reference}; reviews cancelled",
+    "license_amendment_drafted": "Amendment of license {license} drafted",
+    "license_superseded": "License {license} replaced by {replaced_by}",
+    "license_widened": "License {license} now covers every good",
+    "appeal_lodged": "Appeal lodged",
+    "appeal_upheld": "Appeal upheld by the committee",
+    "appeal_dismissed": "Appeal dismissed by the committee",
+    "appeal_overdue": "Appeal overdue: the committee is told",
 }
 
 
@@ -43,6 +53,7 @@ def describe_event(event: AuditEvent) -> str:
         "license": data.get("license", ""),
         "step": str(data.get("step", "")).replace("_", " "),
         "reference": data.get("reference", ""),
+        "replaced_by": data.get("replaced_by", ""),
     }
     template = EVENT_LABELS.get(event.action)
     return template.format(**values) if template else event.action.replace("_", " ").capitalize()
