@@ -10,6 +10,8 @@ from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from licensing.models import (
+    Appeal,
+    AppealPolicy,
     Application,
     AuditEvent,
     ControlListEntry,
@@ -23,6 +25,7 @@ from licensing.models import (
     LicenseValidity,
     NonWorkingDay,
     Notification,
+    RefusalCriterion,
     Review,
     RoutingDecision,
     RoutingRule,
@@ -121,6 +124,36 @@ class RoutingRuleAdmin(SimpleHistoryAdmin):
             },
         ),
     ]
+
+
+@admin.register(RefusalCriterion)
+class RefusalCriterionAdmin(SimpleHistoryAdmin):
+    list_display = ["code", "title", "active"]
+    list_filter = ["active"]
+    search_fields = ["code", "title", "description"]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Refusals cite criteria by code: retire one by unticking "active".
+        return False
+
+
+@admin.register(AppealPolicy)
+class AppealPolicyAdmin(SimpleHistoryAdmin):
+    list_display = ["__str__", "decision_days", "notify_committee_after_days"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return not AppealPolicy.objects.exists()  # one policy, seeded
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Appeal)
+class AppealAdmin(ReadOnlyAdmin):
+    list_display = ["application", "lodged_at", "prior_status", "due_date", "outcome"]
+    list_filter = ["outcome"]
+    search_fields = ["application__reference", "grounds"]
+    list_select_related = ["application"]
 
 
 class EscalationStepInline(admin.TabularInline):

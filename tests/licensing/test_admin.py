@@ -161,3 +161,21 @@ def test_a_licence_shows_its_goods_and_shipments_in_the_admin(admin_client, expo
     assert response.status_code == 200
     assert "Miniature cryogenic cooler" in response.content.decode()
     assert "AWB-ADMIN" in response.content.decode()
+
+
+def test_refusal_criteria_are_edited_with_history_and_retired_never_deleted(admin_client):
+    from licensing.models import RefusalCriterion
+    from licensing.selectors import refusal_criteria
+
+    criterion = RefusalCriterion.objects.get(code="8")
+    listed = admin_client.get(_url(RefusalCriterion, "changelist")).content.decode()
+    assert "Respect for human rights" in listed
+    assert refusal_criteria()["8"].active
+    response = admin_client.post(
+        _url(RefusalCriterion, "change", criterion.pk),
+        {"code": "8", "title": criterion.title, "description": "", "active": ""},
+    )
+    assert response.status_code == 302
+    assert not refusal_criteria()["8"].active  # the cache dropped with the change
+    assert criterion.history.count() == 2
+    assert admin_client.get(_url(RefusalCriterion, "delete", criterion.pk)).status_code == 403
