@@ -540,3 +540,36 @@ class TestAppeals:
         application = factories.denied(exporter, reviewers)
         local = timezone.localtime(application.decided_at).date()
         assert application.appeal_closes_on == local + timedelta(days=3)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+class TestRaces:
+    """Two at once on one case: the application's row lock lets exactly one through."""
+
+    def test_two_amendments_at_once_make_one_draft(self, exporter, teammate):
+        from tests.services.test_concurrency import _run_in_threads
+
+        original = factories.submitted(exporter)
+        results = _run_in_threads(
+            lambda: application_amend(application=original, user=exporter),
+            lambda: application_amend(application=original, user=teammate),
+        )
+        drafts = [r for r in results if isinstance(r, Application)]
+        conflicts = [r for r in results if isinstance(r, TransitionConflict)]
+        assert (len(drafts), len(conflicts)) == (1, 1), results
+        assert conflicts[0].extra == {"amendment": drafts[0].pk}
+        assert Application.objects.filter(amendment_of=original).count() == 1
+
+    def test_two_appeals_at_once_lodge_one(self, exporter, teammate, reviewers):
+        from licensing.models import Appeal
+        from tests.services.test_concurrency import _run_in_threads
+
+        application = factories.denied(exporter, reviewers)
+        results = _run_in_threads(
+            lambda: application_appeal(application=application, user=exporter, grounds="A"),
+            lambda: application_appeal(application=application, user=teammate, grounds="B"),
+        )
+        assert sum(isinstance(r, Application) for r in results) == 1, results
+        assert sum(isinstance(r, TransitionConflict) for r in results) == 1, results
+        assert Appeal.objects.filter(application=application).count() == 1
