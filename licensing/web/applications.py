@@ -12,7 +12,16 @@ from django.utils.safestring import mark_safe
 
 from licensing import policies, rulebook
 from licensing.exceptions import InvalidInput, ServiceError
-from licensing.models import Appeal, Application, AuditEvent, Good, GoodOutcome, License, Review
+from licensing.models import (
+    Appeal,
+    Application,
+    AuditEvent,
+    Good,
+    GoodOutcome,
+    License,
+    Recommendation,
+    Review,
+)
 from licensing.models.applications import APPEALABLE_STATES
 from licensing.selectors import (
     amendment_changes,
@@ -100,6 +109,15 @@ def render_case(
     for good in refused_goods:
         good.criteria_shown = [known[code] for code in good.refusal_criteria if code in known]
     is_amendment = application.amendment_of_id or application.amends_license_id
+    positions = {good.pk: position for position, good in enumerate(goods, start=1)}
+    for review in reviews:
+        review.per_good = [
+            f"Good {positions.get(entry['good'], '?')}: "
+            + Recommendation(entry["recommendation"]).label.lower()
+            + (f" (criteria {', '.join(entry['criteria'])})" if entry.get("criteria") else "")
+            + (f"; {entry['conditions']}" if entry.get("conditions") else "")
+            for entry in review.goods_recommendations
+        ]
     actions = buttons(
         application, user, bound=bound, exclude=("edit",), used_ids=used_ids, intros=intros
     )

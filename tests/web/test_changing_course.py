@@ -149,3 +149,13 @@ def test_an_appeal_is_audited_in_the_timeline(client, exporter, reviewers):
     client.force_login(exporter)
     page = client.get(f"/applications/{application.pk}/").content.decode()
     assert 'data-action="appeal_lodged"' in page
+
+
+def test_staff_see_each_reviews_recommendation_per_good(client, exporter, reviewers):
+    application = factories.partially_approved(exporter, reviewers, goods=2, **MUNITIONS)
+    client.force_login(reviewers["defense"])
+    page = client.get(f"/applications/{application.pk}/").content.decode()
+    assert "Good 1: deny (criteria 2, 7)" in page
+    assert "Good 2: approve" in page
+    client.force_login(exporter)
+    assert "Good 1: deny" not in client.get(f"/applications/{application.pk}/").content.decode()
