@@ -391,6 +391,9 @@ NOTIFICATION_RELAY_AFTER = envint("NOTIFICATION_RELAY_AFTER", "60")
 NOTIFICATION_RETRY_BASE = envint("NOTIFICATION_RETRY_BASE", "60")
 NOTIFICATION_RETRY_MAX = envint("NOTIFICATION_RETRY_MAX", "3600")
 NOTIFICATION_GIVE_UP_AFTER = envint("NOTIFICATION_GIVE_UP_AFTER", str(2 * 24 * 3600))
+# SMTP connections a delivery task sends a batch over at once (threads that only
+# talk SMTP; the mail server's round trips overlap).
+NOTIFICATION_SMTP_CONNECTIONS = envint("NOTIFICATION_SMTP_CONNECTIONS", "4")
 
 # Authentication: lockout, throttles, tokens.
 # django-axes counts failed logins (the web login, the admin login, the API token endpoint)

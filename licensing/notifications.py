@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -94,7 +95,7 @@ def _render_text(name: str, context: dict) -> str:
     return template.render(Context(context, autoescape=False)).strip()
 
 
-BATCH = 100  # rows per delivery task: one claim, one SMTP connection
+BATCH = 100  # rows per delivery task: one claim, NOTIFICATION_SMTP_CONNECTIONS connections
 
 
 def enqueue_delivery(ids: list[int]) -> None:
@@ -156,33 +157,70 @@ def notifications_deliver(*, notification_ids: list[int]) -> dict[int, str]:
     The claim is one conditional UPDATE (pending -> sending, or a sending row
     whose claim has timed out) returning the rows it took: of two workers
     handed the same row, exactly one gets it, so a redelivered or duplicated
-    message never sends twice. The claimed rows share one SMTP connection. A
-    row whose worker died mid-send stays `sending` until its claim times out,
-    then the relay hands it out again.
+    message never sends twice. The messages are built here, then sent over
+    NOTIFICATION_SMTP_CONNECTIONS connections at once (threads that only talk
+    SMTP: a mail server's round trips overlap instead of adding up), and what
+    happened is written back here. A row whose worker died mid-send stays
+    `sending` until its claim times out, then the relay hands it out again.
     """
     now = timezone.now()
     outcome = dict.fromkeys(notification_ids, "not claimable")
     claimed = _claim(notification_ids, now)
     if not claimed:
         return outcome
+    rows = list(Notification.objects.filter(pk__in=claimed).select_related("recipient"))
+    errors: dict[int, Exception] = {}
+    emails: dict[int, EmailMultiAlternatives] = {}
+    for notification in rows:
+        if not notification.recipient.email:
+            continue  # the in-app row is all such a user gets
+        try:
+            emails[notification.pk] = _email(notification)
+        except Exception as exc:  # noqa: BLE001 - a broken template: retry later, like a send
+            errors[notification.pk] = exc
+    lanes = max(1, min(settings.NOTIFICATION_SMTP_CONNECTIONS, len(emails)))
+    if emails:
+        items = list(emails.items())
+        if lanes == 1:
+            errors = _transmit(items)
+        else:
+            with ThreadPoolExecutor(max_workers=lanes) as pool:
+                for lane_errors in pool.map(_transmit, [items[i::lanes] for i in range(lanes)]):
+                    errors.update(lane_errors)
     sent: list[int] = []
-    rows = Notification.objects.filter(pk__in=claimed).select_related("recipient")
-    connection = get_connection()
-    try:
-        connection.open()  # once for the batch (each send would open and close its own)
-    except Exception:  # noqa: BLE001 - each send tries again and falls into its backoff
-        log.warning("mail server unavailable; %d notification(s) will retry", len(claimed))
-    try:
-        for notification in rows:
-            outcome[notification.pk] = _send(notification, connection, now)
-            if outcome[notification.pk] == "sent":
-                sent.append(notification.pk)
-    finally:
-        connection.close()
+    for notification in rows:
+        if notification.pk in errors:
+            outcome[notification.pk] = _failed(notification, errors[notification.pk], now)
+        else:
+            outcome[notification.pk] = "sent"
+            sent.append(notification.pk)
     Notification.objects.filter(pk__in=sent).update(
         delivery_status=DeliveryStatus.SENT, sent_at=timezone.now(), last_error=""
     )
     return outcome
+
+
+def _transmit(items: list[tuple[int, EmailMultiAlternatives]]) -> dict[int, Exception]:
+    """Send messages over one SMTP connection; the exception of each that failed.
+
+    Touches no database: it may run in a thread of its own.
+    """
+    errors: dict[int, Exception] = {}
+    connection = get_connection()
+    try:
+        connection.open()  # once for the lane (each send would open and close its own)
+    except Exception:  # noqa: BLE001 - each send tries again and falls into its backoff
+        log.warning("mail server unavailable; %d notification(s) will retry", len(items))
+    try:
+        for pk, message in items:
+            try:
+                message.connection = connection
+                message.send()
+            except Exception as exc:  # noqa: BLE001 - whatever the mail server did, retry later
+                errors[pk] = exc
+    finally:
+        connection.close()
+    return errors
 
 
 def _claim(ids: list[int], now) -> list[int]:
@@ -210,38 +248,31 @@ def _claim(ids: list[int], now) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def _send(notification: Notification, connection, now) -> str:
-    """One claimed row over the shared connection: "sent", "retry later" or "failed"."""
-    try:
-        if notification.recipient.email:
-            message = _email(notification)
-            message.connection = connection
-            message.send()
-    except Exception as exc:  # noqa: BLE001 - whatever the mail server did, retry later
-        # The relay owns retries: the row waits out an exponential backoff, so a
-        # mail server that is down for a while costs a few attempts, not the mail.
-        give_up = now - notification.created_at >= timedelta(
-            seconds=settings.NOTIFICATION_GIVE_UP_AFTER
+def _failed(notification: Notification, exc: Exception, now) -> str:
+    """A claimed row whose send failed: "retry later" after a backoff, or "failed"."""
+    # The relay owns retries: the row waits out an exponential backoff, so a
+    # mail server that is down for a while costs a few attempts, not the mail.
+    give_up = now - notification.created_at >= timedelta(
+        seconds=settings.NOTIFICATION_GIVE_UP_AFTER
+    )
+    backoff = min(
+        settings.NOTIFICATION_RETRY_BASE * 2 ** (notification.attempts - 1),
+        settings.NOTIFICATION_RETRY_MAX,
+    )
+    Notification.objects.filter(pk=notification.pk, claimed_at=now).update(
+        delivery_status=DeliveryStatus.FAILED if give_up else DeliveryStatus.PENDING,
+        next_attempt_at=now + timedelta(seconds=backoff),
+        last_error=f"{type(exc).__name__}: {exc}"[:2000],
+    )
+    if give_up:
+        log.error(
+            "notification %s still failing after %d attempts; giving up",
+            notification.pk,
+            notification.attempts,
         )
-        backoff = min(
-            settings.NOTIFICATION_RETRY_BASE * 2 ** (notification.attempts - 1),
-            settings.NOTIFICATION_RETRY_MAX,
-        )
-        Notification.objects.filter(pk=notification.pk, claimed_at=now).update(
-            delivery_status=DeliveryStatus.FAILED if give_up else DeliveryStatus.PENDING,
-            next_attempt_at=now + timedelta(seconds=backoff),
-            last_error=f"{type(exc).__name__}: {exc}"[:2000],
-        )
-        if give_up:
-            log.error(
-                "notification %s still failing after %d attempts; giving up",
-                notification.pk,
-                notification.attempts,
-            )
-            return "failed"
-        log.warning("notification %s failed (%s); retry in %ss", notification.pk, exc, backoff)
-        return "retry later"
-    return "sent"
+        return "failed"
+    log.warning("notification %s failed (%s); retry in %ss", notification.pk, exc, backoff)
+    return "retry later"
 
 
 def _email(notification: Notification) -> EmailMultiAlternatives:

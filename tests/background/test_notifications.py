@@ -208,8 +208,8 @@ class TestDelivery:
 
 
 class TestBatches:
-    def test_a_batch_is_claimed_once_and_sent_over_one_connection(
-        self, exporter, reviewers, monkeypatch, enqueued
+    def test_a_batch_is_claimed_once_and_sent_over_a_few_connections_at_once(
+        self, exporter, reviewers, monkeypatch, enqueued, settings
     ):
         from django.core.mail.backends.locmem import EmailBackend
 
@@ -234,11 +234,63 @@ class TestBatches:
         assert enqueued == []
         first = notifications_deliver(notification_ids=ids[:BATCH])
         assert set(first.values()) == {"sent"}
-        assert len(opened) == 1
+        assert len(opened) == settings.NOTIFICATION_SMTP_CONNECTIONS  # one per lane
         again = notifications_deliver(notification_ids=ids)
         assert [again[i] for i in ids[:BATCH]] == ["not claimable"] * BATCH
         assert [again[i] for i in ids[BATCH:]] == ["sent"] * 5
         assert len(mail.outbox) == BATCH + 5
+
+    def test_the_lanes_send_at_once_and_a_failed_send_waits_alone(
+        self, exporter, monkeypatch, enqueued, settings
+    ):
+        """Sends overlap across lanes; one message the server refuses backs off, the rest go."""
+        import threading
+
+        from licensing.notifications import notifications_deliver
+
+        settings.NOTIFICATION_SMTP_CONNECTIONS = 4
+        lock, in_flight, most, all_waiting = threading.Lock(), [0], [0], threading.Barrier(4)
+        lanes_seen: set[int] = set()
+        real_send = EmailMultiAlternatives.send
+
+        def send(message, *args, **kwargs):
+            with lock:
+                in_flight[0] += 1
+                most[0] = max(most[0], in_flight[0])
+                first_of_lane = threading.get_ident() not in lanes_seen
+                lanes_seen.add(threading.get_ident())
+            try:
+                # The first send of each lane waits until all four lanes are sending:
+                # only connections that really send at once get past it.
+                if first_of_lane:
+                    all_waiting.wait(timeout=10)
+                if "refused" in message.subject:
+                    raise ConnectionRefusedError("550 mailbox unavailable")
+                return real_send(message, *args, **kwargs)
+            finally:
+                with lock:
+                    in_flight[0] -= 1
+
+        monkeypatch.setattr("django.core.mail.EmailMultiAlternatives.send", send)
+        application = draft(created_by=exporter)
+        for i in range(12):
+            notify(
+                event=NotificationEvent.INFORMATION_REQUESTED,
+                recipients=[exporter],
+                key=f"lane:{i}",
+                subject="refused" if i == 5 else f"Question {i}",
+                application=application,
+                context={"question": "?"},
+            )
+        ids = list(Notification.objects.order_by("id").values_list("id", flat=True))
+        outcome = notifications_deliver(notification_ids=ids)
+        assert most[0] == 4
+        assert [outcome[i] for i in ids] == ["sent"] * 5 + ["retry later"] + ["sent"] * 6
+        assert len(mail.outbox) == 11
+        refused = Notification.objects.get(pk=ids[5])
+        assert refused.delivery_status == "pending"
+        assert "550 mailbox unavailable" in refused.last_error
+        assert Notification.objects.filter(delivery_status="sent").count() == 11
 
     def test_the_outbox_hands_the_broker_batches(self, exporter, enqueued, monkeypatch):
         from licensing import notifications, tasks

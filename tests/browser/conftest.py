@@ -75,3 +75,59 @@ def open_as(browser, live_server, settings):
     yield login
     for context in contexts:
         context.close()
+
+
+# What a person would see, checked on every page a journey visits: no serious or
+# critical accessibility violation (axe-core, from the axe-playwright-python wheel),
+# no sideways scrolling at a laptop's and a phone's width, and a screenshot of each
+# width under var/screenshots/ to look at.
+WIDTHS = {"laptop": (1366, 768), "phone": (390, 844)}
+SCREENSHOTS = os.path.join(os.path.dirname(__file__), "..", "..", "var", "screenshots")
+
+
+def axe_violations(page) -> list[str]:
+    """The serious and critical violations axe-core finds on the page, one line each."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [
+        f"{violation['id']} ({violation['impact']}): "
+        + ", ".join(" ".join(node["target"]) for node in violation["nodes"][:5])
+        for violation in results.response["violations"]
+        if violation["impact"] in {"serious", "critical"}
+    ]
+
+
+def sideways_overflow(page) -> int:
+    """How many pixels the page is wider than the window (0: no sideways scrolling)."""
+    return page.evaluate(
+        "() => Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)"
+        " - document.documentElement.clientWidth"
+    )
+
+
+@pytest.fixture
+def looks_right():
+    """`looks_right(page, name)`: axe-clean and no sideways scroll at both widths.
+
+    Takes a full-page screenshot at each width as var/screenshots/<name>-<width>.png
+    and gives the page back at the laptop width.
+    """
+    os.makedirs(SCREENSHOTS, exist_ok=True)
+
+    def check(page, name: str) -> None:
+        problems = []
+        for width_name, (width, height) in WIDTHS.items():
+            page.set_viewport_size({"width": width, "height": height})
+            page.wait_for_load_state("load")
+            overflow = sideways_overflow(page)
+            if overflow > 0:
+                problems.append(f"{width_name} ({width} px): {overflow} px of sideways scrolling")
+            page.screenshot(
+                path=os.path.join(SCREENSHOTS, f"{name}-{width_name}.png"), full_page=True
+            )
+            problems += [f"{width_name}: {line}" for line in axe_violations(page)]
+        page.set_viewport_size({"width": WIDTHS["laptop"][0], "height": WIDTHS["laptop"][1]})
+        assert not problems, f"{name} ({page.url}):\n" + "\n".join(problems)
+
+    return check
