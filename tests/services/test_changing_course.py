@@ -230,6 +230,33 @@ class TestChanges:
         application_update_draft(application=amendment, user=exporter, fields={}, goods=goods[:1])
         assert amendment_changes(amendment)[-1] == {"good": 2, "change": "removed"}
 
+    def test_a_licence_amendment_is_compared_with_the_licence(self, exporter, reviewers):
+        application = factories.partially_approved(exporter, reviewers, goods=2, **MUNITIONS)
+        amendment = license_amend(license=application.license, user=exporter)
+        # Pre-filled with the licensed good only: nothing changed yet.
+        assert amendment.goods.count() == 1
+        assert amendment_changes(amendment) == []
+        good = amendment.goods.get()
+        application_update_draft(
+            application=amendment,
+            user=exporter,
+            fields={"end_user_name": "New Lab"},
+            goods=[
+                {
+                    "description": good.description,
+                    "control_list_entry": good.control_list_entry,
+                    "quantity": good.quantity + 5,
+                    "unit_value": good.unit_value,
+                    "technology_generation": good.technology_generation,
+                }
+            ],
+        )
+        amendment.refresh_from_db()
+        assert amendment_changes(amendment) == [
+            {"field": "end_user.name", "from": application.end_user_name, "to": "New Lab"},
+            {"good": 1, "field": "quantity", "from": good.quantity, "to": good.quantity + 5},
+        ]
+
     def test_an_application_that_amends_nothing_has_no_changes(self, exporter):
         assert amendment_changes(factories.submitted(exporter)) == []
 
