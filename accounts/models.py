@@ -81,6 +81,10 @@ class User(AbstractUser):
             ),
         ]
 
+    def __str__(self) -> str:
+        """People are shown by their full name (the username when none is recorded)."""
+        return self.get_full_name() or self.get_username()
+
     def clean(self) -> None:
         super().clean()
         errors = {}

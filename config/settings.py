@@ -203,6 +203,8 @@ LANGUAGE_CODE = "en"
 TIME_ZONE = "Asia/Jerusalem"
 USE_I18N = True
 USE_TZ = True
+# Dates typed as ISO or day first (never month first), shown one way: config/formats/.
+FORMAT_MODULE_PATH = ["config.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))

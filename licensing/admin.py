@@ -1,14 +1,27 @@
 """The Django admin: rules with their change history, and a read-only audit trail.
 
 Status fields are FSM-protected and shown read-only: every transition goes
-through a service, never through an admin form.
+through a service, never through an admin form. Every change to a rule asks
+why; the reason is kept in the rule's history, and the change is an audit
+event (`rule_added`, `rule_changed`, `rule_deleted`). Closure days go through
+`licensing.services.deadlines`: adding one lists and moves the due dates it
+falls within (audited as `closure_day_added`).
 """
 
 from __future__ import annotations
 
-from django.contrib import admin
+import json
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import construct_change_message
+from django.contrib.admin.widgets import AdminDateWidget
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
 from simple_history.admin import SimpleHistoryAdmin
 
+from licensing.audit import audit_record
 from licensing.models import (
     Appeal,
     AppealPolicy,
@@ -31,6 +44,14 @@ from licensing.models import (
     RoutingRule,
     Shipment,
 )
+from licensing.services.deadlines import (
+    closure_day_add,
+    closure_day_moves,
+    closure_day_remove,
+    closure_day_warnings,
+    weekday_date,
+)
+from licensing.web.timeline import ACTION_NAMES, action_label, describe_event
 
 admin.site.site_header = "Export licensing administration"
 admin.site.site_title = "Export licensing"
@@ -59,6 +80,67 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
+class RuleChangeForm(forms.ModelForm):
+    change_reason = forms.CharField(
+        label="Reason for this change",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Required: kept in the history and the audit trail, so a decision made "
+        "under the old rule can be explained.",
+    )
+
+    @property
+    def changed_data(self) -> list[str]:
+        """The rule's fields that changed (the reason is why, not what)."""
+        return [name for name in super().changed_data if name != "change_reason"]
+
+
+class AuditedRuleAdmin(SimpleHistoryAdmin):
+    """A rule: every change asks why, keeps the reason in its history, and is audited."""
+
+    form = RuleChangeForm
+
+    def save_model(self, request, obj, form, change) -> None:
+        obj._change_reason = form.cleaned_data["change_reason"]
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change) -> None:
+        super().save_related(request, form, formsets, change)
+        changes = construct_change_message(form, formsets, not change)
+        self._audit(
+            request,
+            form.instance,
+            "rule_changed" if change else "rule_added",
+            form.cleaned_data["change_reason"],
+            changes=json.loads(json.dumps(changes, cls=DjangoJSONEncoder)),
+        )
+
+    def delete_model(self, request, obj) -> None:
+        with transaction.atomic():
+            self._audit(request, obj, "rule_deleted", "")
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        with transaction.atomic():
+            for obj in queryset:
+                self._audit(request, obj, "rule_deleted", "")
+            super().delete_queryset(request, queryset)
+
+    def _audit(self, request, obj, action: str, reason: str, **data: Any) -> None:
+        audit_record(
+            application=None,
+            actor=request.user,
+            action=action,
+            reason=reason,
+            data={
+                "model": obj._meta.label,
+                "object_id": obj.pk,
+                "object": str(obj),
+                **data,
+            },
+        )
+
+
 @admin.register(Country)
 class CountryAdmin(admin.ModelAdmin):
     list_display = ["code", "name"]
@@ -66,7 +148,7 @@ class CountryAdmin(admin.ModelAdmin):
 
 
 @admin.register(CountryList)
-class CountryListAdmin(SimpleHistoryAdmin):
+class CountryListAdmin(AuditedRuleAdmin):
     list_display = ["slug", "name", "country_codes"]
     filter_horizontal = ["countries"]
     prepopulated_fields = {"slug": ["name"]}
@@ -80,14 +162,14 @@ class CountryListAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(ControlListEntry)
-class ControlListEntryAdmin(SimpleHistoryAdmin):
+class ControlListEntryAdmin(AuditedRuleAdmin):
     list_display = ["code", "regime", "description"]
     list_filter = ["regime"]
     search_fields = ["code", "description"]
 
 
 @admin.register(RoutingRule)
-class RoutingRuleAdmin(SimpleHistoryAdmin):
+class RoutingRuleAdmin(AuditedRuleAdmin):
     list_display = [
         "priority",
         "name",
@@ -97,6 +179,14 @@ class RoutingRuleAdmin(SimpleHistoryAdmin):
         "valid_from",
         "valid_until",
     ]
+    date_hint = "Type as 2026-12-03 or 03/12/2026 (day first)."
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name in ("valid_from", "valid_until"):
+            field.help_text = self.date_hint
+        return field
+
     list_display_links = ["name"]
     list_filter = ["active", "action", "ministry"]
 
@@ -123,6 +213,7 @@ class RoutingRuleAdmin(SimpleHistoryAdmin):
                 ]
             },
         ),
+        ("Why", {"fields": ["change_reason"]}),
     ]
 
 
@@ -162,7 +253,7 @@ class EscalationStepInline(admin.TabularInline):
 
 
 @admin.register(DeadlinePolicy)
-class DeadlinePolicyAdmin(SimpleHistoryAdmin):
+class DeadlinePolicyAdmin(AuditedRuleAdmin):
     list_display = ["ministry", "review_days", "reminder_days_before", "ladder"]
     inlines = [EscalationStepInline]
 
@@ -175,19 +266,114 @@ class DeadlinePolicyAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(EscalationStep)
-class EscalationStepAdmin(SimpleHistoryAdmin):
+class EscalationStepAdmin(AuditedRuleAdmin):
     list_display = ["policy", "days_after_due", "action"]
     list_filter = ["policy"]
 
 
+class NonWorkingDayForm(forms.ModelForm):
+    date = forms.DateField(
+        widget=AdminDateWidget,
+        help_text="Type as 2026-12-03 or 03/12/2026 (day first).",
+    )
+    confirm = forms.BooleanField(
+        required=False,
+        label="Add it anyway",
+        help_text="Tick after reading the warnings and the due dates it moves, listed above.",
+    )
+
+    class Meta:
+        model = NonWorkingDay
+        fields = ["date", "reason", "confirm"]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        day = data.get("date")
+        self.moves = []
+        if day is None or self.instance.pk:
+            return data
+        warnings = closure_day_warnings(day)
+        self.moves = closure_day_moves(day)
+        if (warnings or self.moves) and not data.get("confirm"):
+            notes = list(warnings)
+            if self.moves:
+                notes.append(
+                    f"Closing {weekday_date(day)} moves the due dates of open reviews one "
+                    f"working day later: {_listed(self.moves)}"
+                )
+            notes.append('Tick "Add it anyway" to add it.')
+            raise forms.ValidationError(notes)
+        return data
+
+
+MOVES_LISTED = 50
+
+
+def _listed(moves: list) -> str:
+    """`n reviews: A; B; ... and k more.`, the first MOVES_LISTED by name."""
+    shown = "; ".join(str(move) for move in moves[:MOVES_LISTED])
+    more = len(moves) - MOVES_LISTED
+    count = f"{len(moves)} review{'s' if len(moves) != 1 else ''}"
+    return f"{count}: {shown}{f'; and {more} more' if more > 0 else ''}."
+
+
 @admin.register(NonWorkingDay)
 class NonWorkingDayAdmin(SimpleHistoryAdmin):
-    list_display = ["date", "reason"]
+    """Closure days: dates typed ISO or day first, shown with the weekday; adding one warns
+    about past and non-working days, lists the due dates it moves, and moves them."""
+
+    form = NonWorkingDayForm
+    list_display = ["day", "reason"]
     date_hierarchy = "date"
+    ordering = ["-date"]
+
+    @admin.display(description="date", ordering="date")
+    def day(self, obj: NonWorkingDay) -> str:
+        return weekday_date(obj.date)
+
+    def get_fields(self, request, obj=None):
+        return ["day", "reason"] if obj else ["date", "reason", "confirm"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # A day is added or removed, never moved: moving it would move due dates twice.
+        return ["day"] if obj else []
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is not None:  # only its reason changes: no date to type, nothing to confirm
+            kwargs["form"] = forms.ModelForm
+        return super().get_form(request, obj, **kwargs)
+
+    def save_model(self, request, obj, form, change) -> None:
+        if change:
+            with transaction.atomic():
+                super().save_model(request, obj, form, change)
+                audit_record(
+                    application=None,
+                    actor=request.user,
+                    action="closure_day_changed",
+                    reason=obj.reason,
+                    data={"date": obj.date.isoformat()},
+                )
+            return
+        closure, moves = closure_day_add(day=obj.date, reason=obj.reason, user=request.user)
+        obj.pk = closure.pk
+        obj._state.adding = False
+        if moves:
+            messages.info(request, f"Due dates moved one working day later: {_listed(moves)}")
+        else:
+            messages.info(request, "No open review's due date falls on or after it: none moved.")
+
+    def delete_model(self, request, obj) -> None:
+        closure_day_remove(closure=obj, user=request.user)
+
+    def delete_queryset(self, request, queryset) -> None:
+        with transaction.atomic():
+            for closure in queryset:
+                closure_day_remove(closure=closure, user=request.user)
 
 
 @admin.register(LicenseValidity)
-class LicenseValidityAdmin(SimpleHistoryAdmin):
+class LicenseValidityAdmin(AuditedRuleAdmin):
     list_display = ["license_type", "years", "value_tolerance"]
 
 
@@ -275,6 +461,19 @@ class LicenseAdmin(ReadOnlyAdmin):
     inlines = [LicenseGoodInline, ShipmentInline]
 
 
+class AuditActionFilter(admin.SimpleListFilter):
+    """The audit actions by their readable names (the trail itself keeps the codes)."""
+
+    title = "action"
+    parameter_name = "action"
+
+    def lookups(self, request, model_admin):
+        return sorted(ACTION_NAMES.items(), key=lambda item: item[1])
+
+    def queryset(self, request, queryset):
+        return queryset.filter(action=self.value()) if self.value() else queryset
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
     list_display = [
@@ -282,14 +481,32 @@ class AuditEventAdmin(ReadOnlyAdmin):
         "created_at",
         "application",
         "actor_name",
-        "action",
+        "action_name",
+        "what",
         "from_state",
         "to_state",
     ]
-    list_filter = ["action", "actor_name"]
+    list_filter = [AuditActionFilter, "actor_name"]
     search_fields = ["application__reference", "actor_name", "action", "reason"]
     list_select_related = ["application"]
     date_hierarchy = "created_at"
+
+    @admin.display(description="action", ordering="action")
+    def action_name(self, obj: AuditEvent) -> str:
+        return action_label(obj.action)
+
+    @admin.display(description="what happened")
+    def what(self, obj: AuditEvent) -> str:
+        moved = (obj.data or {}).get("moved")
+        if obj.action == "closure_day_added":
+            return f"Closed {obj.data.get('date')}; {len(moved or [])} due dates moved"
+        if obj.action.startswith("rule_"):
+            return (
+                f"{obj.data.get('object', '')}: {obj.reason}"
+                if obj.reason
+                else obj.data.get("object", "")
+            )
+        return describe_event(obj)
 
 
 @admin.register(Notification)

@@ -28,6 +28,11 @@ def _public_holidays(year: int) -> frozenset[date]:
     return frozenset(holidays.Israel(years=year).keys())
 
 
+def public_holiday_name(day: date) -> str:
+    """The name of the Israeli public holiday on `day`, or ""."""
+    return holidays.Israel(years=day.year).get(day, "") if day in _public_holidays(day.year) else ""
+
+
 class WorkingCalendar:
     """Working days, given the administrator's closure days.
 

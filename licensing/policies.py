@@ -69,6 +69,15 @@ def sees_exporter_view(user: Any) -> bool:
     return _authenticated(user) and user.role == Role.EXPORTER
 
 
+def sees_recommendations(application: Any, user: Any) -> bool:
+    """Staff see each ministry's recommendation as it is made; the exporter only once the
+    application is decided, so a disputed case shows no ministry's view before the
+    committee's decision."""
+    return _authenticated(user) and (
+        not sees_exporter_view(user) or application.decided_at is not None
+    )
+
+
 def may_create_application(user: Any) -> bool:
     return _authenticated(user) and user.role == Role.EXPORTER and user.organisation_id is not None
 

@@ -76,6 +76,9 @@ class Action:
     creates: bool = False
     """The service returns a new application (an amendment draft): the endpoint answers 201
     with it, and the page goes to it."""
+    page: str = ""
+    """The page of its own the form is on (`check`: `/applications/<id>/check/`), which
+    the case page links to; empty: the form is on the case page."""
 
     @property
     def target_name(self) -> str:
@@ -136,6 +139,8 @@ ACTIONS: tuple[Action, ...] = (
         done="Submitted for review.",
         service="licensing.services.applications.application_submit",
         transitions=("submit",),
+        form=forms.SubmitForm,
+        page="check",
     ),
     Action(
         name="respond",

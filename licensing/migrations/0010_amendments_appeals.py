@@ -16,7 +16,7 @@ def load(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('licensing', '0008_license_goods_shipments'),
+        ('licensing', '0009_pages_exporter_admin'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -87,8 +87,8 @@ class NonWorkingDay(models.Model):
 
     date = models.DateField(
         unique=True,
-        help_text="Counts for due dates computed from now on (new submissions, clocks "
-        "restarted after an answer); reviews already running keep their due dates.",
+        help_text="Not a working day. Adding it in the admin moves the due date of every "
+        "open review it falls within one working day later; removing it moves none back.",
     )
     reason = models.CharField(max_length=200)
     history = HistoricalRecords()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
@@ -160,38 +161,68 @@ def application_delete_draft(*, application: Application, user: User) -> None:
         )
 
 
-def _completeness_errors(application: Application, goods: Sequence[Good]) -> dict[str, list[str]]:
-    errors: dict[str, list[str]] = {}
-    if not goods:
-        errors["goods"] = ["Add at least one good."]
-    if not application.has_end_user:
-        errors["end_user"] = ["Give the end user's name, address, country and type."]
-    if not application.end_use.strip():
-        errors["end_use"] = ["Describe the end use."]
+@dataclass(frozen=True)
+class Problem:
+    """One thing that stops a submission: under which key the API reports it, which
+    field of the draft form fixes it, and what to tell the exporter."""
+
+    key: str
+    field: str
+    message: str
+    code: str
+
+
+_PARTY_PARTS = (
+    ("name", "Enter the {party}'s name."),
+    ("address", "Enter the {party}'s address."),
+    ("country", "Choose the {party}'s country."),
+    ("type", "Choose the {party}'s type."),
+)
+
+
+def _party_parts(application: Application, party: str) -> list[tuple[str, bool]]:
+    """Each part of a party (`end_user`, `consignee`): its form field and whether it is given."""
+    parts = []
+    for part, _ in _PARTY_PARTS:
+        field = f"{party}_{part}"
+        attribute = f"{field}_id" if part == "country" else field
+        parts.append((field, bool(getattr(application, attribute))))
+    return parts
+
+
+def _completeness_problems(application: Application, goods: Sequence[Good]) -> list[Problem]:
+    problems: list[Problem] = []
+
+    def missing(key: str, field: str, message: str) -> None:
+        problems.append(Problem(key, field, message, "incomplete"))
+
     if not application.destination_id:
-        errors["destination"] = ["Choose the destination country."]
-    consignee = (
-        application.consignee_name,
-        application.consignee_address,
-        application.consignee_country_id,
-        application.consignee_type,
-    )
-    if any(consignee) and not all(consignee):
-        errors["consignee"] = ["Give the consignee's name, address, country and type, or none."]
-    return errors
+        missing("destination", "destination", "Choose the destination country.")
+    for party, optional in (("end_user", False), ("consignee", True)):
+        parts = _party_parts(application, party)
+        given = [ok for _, ok in parts]
+        if optional and (not any(given) or all(given)):
+            continue
+        name = party.replace("_", " ")
+        for (field, ok), (_, message) in zip(parts, _PARTY_PARTS, strict=True):
+            if not ok:
+                missing(party, field, message.format(party=name))
+    if not application.end_use.strip():
+        missing("end_use", "end_use", "Describe the end use.")
+    if not goods:
+        missing("goods", "goods", "Add at least one good.")
+    return problems
 
 
-def _check_marketing_license(application: Application) -> None:
+def _marketing_license_problem(application: Application) -> Problem | None:
     marketing = application.marketing_license
     if marketing is None:
-        raise SubmissionRefused(
-            {
-                "marketing_license": [
-                    "An export license for munitions items needs the number of your "
-                    f"active marketing license for {application.destination.name}."
-                ]
-            },
-            code="marketing_license_required",
+        return Problem(
+            "marketing_license",
+            "marketing_license",
+            "An export license for munitions items needs the number of your "
+            f"active marketing license for {application.destination.name}.",
+            "marketing_license_required",
         )
     valid = (
         marketing.organisation_id == application.organisation_id
@@ -201,31 +232,91 @@ def _check_marketing_license(application: Application) -> None:
         and marketing.valid_until >= local_today()
     )
     if not valid:
-        raise SubmissionRefused(
-            {
-                "marketing_license": [
-                    f"{marketing.number} is not an active marketing license of your "
-                    f"organisation for {application.destination.name}."
-                ]
-            },
-            code="marketing_license_invalid",
+        return Problem(
+            "marketing_license",
+            "marketing_license",
+            f"{marketing.number} is not an active marketing license of your "
+            f"organisation for {application.destination.name}.",
+            "marketing_license_invalid",
         )
+    return None
 
 
-def application_submit(*, application: Application, user: User) -> Application:
-    """Check completeness and the rules, route to ministries, start their clocks."""
+def submission_problems(
+    application: Application, goods: Sequence[Good], *, today=None
+) -> tuple[list[Problem], Any]:
+    """Every problem that would stop `application` being submitted, at once, in the
+    order the exporter meets them on the draft; and the routing (None if incomplete).
+
+    Changes nothing: the check-your-answers page lists these before the exporter
+    submits, and submission refuses with all of them.
+    """
+    problems = _completeness_problems(application, goods)
+    munitions = has_munitions(goods)
+    if munitions and not application.organisation.may_export_munitions:
+        problems.append(
+            Problem(
+                "non_field_errors",
+                "goods",
+                f"{application.organisation} is not registered in the defense export "
+                "register, so it cannot apply for munitions items. Register first, "
+                "or remove the munitions items.",
+                "not_registered",
+            )
+        )
+    if munitions and application.license_type == LicenseType.EXPORT:
+        problem = _marketing_license_problem(application)
+        if problem is not None:
+            problems.append(problem)
+    result = None
+    if application.destination_id:
+        result = route(application=application, goods=goods, on=today or local_today())
+        if result.refusal:
+            problems.append(
+                Problem(
+                    "non_field_errors",
+                    "destination",
+                    result.refusal.rule.message,
+                    "refused_by_rule",
+                )
+            )
+    return problems, result
+
+
+def application_submission_problems(*, application: Application) -> list[Problem]:
+    """What `application_submit` would refuse the draft for now (reads only)."""
+    goods = list(application.goods.select_related("control_list_entry"))
+    return submission_problems(application, goods)[0]
+
+
+def _refusal(problems: Sequence[Problem]) -> SubmissionRefused:
+    """One refusal listing every problem by the API's keys; its code is the first's."""
+    errors: dict[str, list[str]] = {}
+    for problem in problems:
+        errors.setdefault(problem.key, []).append(problem.message)
+    refusal = SubmissionRefused(errors, code=problems[0].code)
+    refusal.problems = list(problems)
+    return refusal
+
+
+def application_submit(
+    *, application: Application, user: User, declaration: bool = False
+) -> Application:
+    """Check completeness and the rules, route to ministries, start their clocks.
+
+    Every problem is reported at once (`submission_problems`). `declaration`: the
+    exporter ticked the page's declaration that the answers are true and complete
+    (the API's submit has no body); the audit event records it.
+    """
     with transaction.atomic():
         application = lock(Application, application.pk)
         rulebook.require("submit", application, user)
         goods = list(application.goods.select_related("control_list_entry"))
-        _check_submittable(application, goods)
-        original = _original_to_supersede(application)
         today = local_today()
-        result = route(application=application, goods=goods, on=today)
-        if result.refusal:
-            raise SubmissionRefused(
-                {"non_field_errors": [result.refusal.rule.message]}, code="refused_by_rule"
-            )
+        problems, result = submission_problems(application, goods, today=today)
+        if problems:
+            raise _refusal(problems)
+        original = _original_to_supersede(application)
         from_state = run_transition(application, "submit", application.submit)
         reviews = _open_reviews(application, result.ministries, today)
         versions, routing = _record_routing(application, result.matches)
@@ -236,6 +327,7 @@ def application_submit(*, application: Application, user: User) -> Application:
             from_state=from_state,
             to_state=application.status,
             data={
+                "declaration": declaration,
                 "reviews": {r.ministry: r.due_date.isoformat() for r in reviews},
                 "rules": [
                     {
@@ -301,27 +393,6 @@ def _supersede(original: Application, *, by: Application, user: User) -> None:
         application=original,
         context={"reason": f"Its reviews are cancelled; {by.reference} is reviewed instead."},
     )
-
-
-def _check_submittable(application: Application, goods: Sequence[Good]) -> None:
-    """Refuse an incomplete application, or munitions the organisation may not apply for."""
-    errors = _completeness_errors(application, goods)
-    if errors:
-        raise SubmissionRefused(errors, code="incomplete")
-    munitions = has_munitions(goods)
-    if munitions and not application.organisation.may_export_munitions:
-        raise SubmissionRefused(
-            {
-                "non_field_errors": [
-                    f"{application.organisation} is not registered in the defense export "
-                    "register, so it cannot apply for munitions items. Register first, "
-                    "or remove the munitions items."
-                ]
-            },
-            code="not_registered",
-        )
-    if munitions and application.license_type == LicenseType.EXPORT:
-        _check_marketing_license(application)
 
 
 def _open_reviews(application: Application, ministries: Sequence[str], today) -> list[Review]:

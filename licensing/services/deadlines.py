@@ -24,6 +24,7 @@ from licensing.models import (
     DeadlinePolicy,
     EscalationAction,
     EscalationStep,
+    NonWorkingDay,
     NotificationEvent,
     Review,
 )
@@ -257,3 +258,134 @@ def _run_step(review: Review, step: EscalationStep, level: int) -> None:
         review_deem_no_objection(review=review, reason=why)
     elif step.action == EscalationAction.REFER_TO_COMMITTEE:
         application_refer_to_committee(review=review, reason=why)
+
+
+# The administrators' calendar: a closure day moves the due dates it falls within.
+
+
+@dataclass(frozen=True)
+class DueDateMove:
+    """An open review whose due date a closure day moves, and where to."""
+
+    review_id: int
+    reference: str
+    ministry: str
+    old: date
+    new: date
+
+    def __str__(self) -> str:
+        return (
+            f"{self.reference} ({self.ministry}): "
+            f"{weekday_date(self.old)} to {weekday_date(self.new)}"
+        )
+
+
+def weekday_date(day: date) -> str:
+    """A date for people, with its weekday: `Thu 03 Dec 2026`."""
+    return f"{day:%a %d %b %Y}"
+
+
+def closure_day_warnings(day: date, *, today: date | None = None) -> list[str]:
+    """What an administrator should know before closing `day`: in the past, or not a
+    working day anyway (the weekend, a public holiday, already closed)."""
+    from licensing.clock import WEEKEND, public_holiday_name
+
+    today = today or local_today()
+    shown = weekday_date(day)
+    warnings = []
+    if day < today:
+        warnings.append(f"{shown} is in the past.")
+    if day.weekday() in WEEKEND:
+        warnings.append(f"{shown} is a {day:%A}: not a working day anyway, so no due date moves.")
+    holiday = public_holiday_name(day)
+    if holiday:
+        warnings.append(
+            f"{shown} is a public holiday ({holiday}): not a working day anyway, "
+            "so no due date moves."
+        )
+    if day in WorkingCalendar.load().closures:
+        warnings.append(f"{shown} is already a closure day.")
+    return warnings
+
+
+def closure_day_moves(day: date) -> list[DueDateMove]:
+    """The open reviews whose due dates closing `day` moves, and where to (reads only).
+
+    A review counts `day` when it was received before it and is due on or after it:
+    its due date moves one working day later. That holds for a review whose clock is
+    stopped too: when the exporter answers, the stopped working days are counted with
+    the closure already in the calendar. A day that is not a working day moves nothing.
+    """
+    calendar = WorkingCalendar.load()
+    if not calendar.is_working_day(day):
+        return []
+    closed = WorkingCalendar([*calendar.closures, day])
+    moved: dict[date, date] = {}
+    reviews = (
+        Review.objects.open()
+        .filter(received_on__lt=day, due_date__gte=day)
+        .select_related("application")
+        .only("id", "ministry", "due_date", "application__reference")
+        .order_by("due_date", "application__reference", "ministry")
+    )
+    moves = []
+    for review in reviews:
+        if review.due_date not in moved:
+            moved[review.due_date] = closed.add_working_days(review.due_date, 1)
+        moves.append(
+            DueDateMove(
+                review.pk,
+                review.application.reference,
+                review.get_ministry_display(),
+                review.due_date,
+                moved[review.due_date],
+            )
+        )
+    return moves
+
+
+def closure_day_add(*, day: date, reason: str, user) -> tuple[NonWorkingDay, list[DueDateMove]]:
+    """Close `day`: the calendar gains it, and every open review it falls within is due a
+    working day later; one audit event records the day and each move."""
+    with transaction.atomic():
+        moves = closure_day_moves(day)
+        closure = NonWorkingDay.objects.create(date=day, reason=reason)
+        by_old: dict[tuple[date, date], list[int]] = {}
+        for move in moves:
+            by_old.setdefault((move.old, move.new), []).append(move.review_id)
+        for (old, new), ids in by_old.items():
+            Review.objects.filter(pk__in=ids, due_date=old).update(due_date=new)
+        audit_record(
+            application=None,
+            actor=user,
+            action="closure_day_added",
+            reason=reason,
+            data={
+                "date": day.isoformat(),
+                "moved": [
+                    {
+                        "review": m.review_id,
+                        "application": m.reference,
+                        "from": m.old.isoformat(),
+                        "to": m.new.isoformat(),
+                    }
+                    for m in moves
+                ],
+            },
+        )
+    return closure, moves
+
+
+def closure_day_remove(*, closure: NonWorkingDay, user) -> None:
+    """Open `closure`'s day again. Due dates already moved stay where they are (a review
+    keeps the time it was given); new ones count the day again."""
+    with transaction.atomic():
+        day, reason = closure.date, closure.reason
+        closure.delete()
+        audit_record(
+            application=None,
+            actor=user,
+            action="closure_day_removed",
+            reason=reason,
+            data={"date": day.isoformat()},
+        )

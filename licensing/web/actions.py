@@ -132,16 +132,21 @@ def _invalid(
         for message in (m for msgs in error.errors.values() for m in msgs):
             messages.error(request, message)
         return _back(request, obj)
-    for key, errors in error.errors.items():
+    # A page of its own lists the service's problems itself (check your answers: every
+    # problem, each linked to the field that fixes it); the case page puts them on the form.
+    service_errors = {} if action.page else error.errors
+    for key, errors in service_errors.items():
         field = form.error_field(key) if hasattr(form, "error_field") else key
         field = field if field in form.fields else None
         for message in errors:
             if message not in form.errors.get(field or "__all__", []):
                 form.add_error(field, message)
+    # The page the form is on shows it again, its error summary first.
     from licensing.web.applications import render_case
+    from licensing.web.drafts import render_check
 
-    messages.error(request, "Please correct the errors below.")
-    return render_case(request, _case_of(obj), status=status, bound={action.name: form})
+    render_page = {"": render_case, "check": render_check}[action.page]
+    return render_page(request, _case_of(obj), status=status, bound={action.name: form})
 
 
 @login_required

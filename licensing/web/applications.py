@@ -33,11 +33,13 @@ from licensing.services import applications as app_services
 from licensing.web import forms
 from licensing.web.actions import buttons
 from licensing.web.diagram import workflow_svg
+from licensing.web.drafts import draft_tasks
+from licensing.web.errors import form_errors, formset_errors
 from licensing.web.queues import due_marks
-from licensing.web.timeline import describe_event
+from licensing.web.timeline import EXPORTER_EVENTS, describe_event
 
 
-def _loaded_application(request: HttpRequest, pk: int) -> Application:
+def loaded_application(request: HttpRequest, pk: int) -> Application:
     return get_object_or_404(
         applications_visible_to(request.user)
         .select_related(
@@ -69,7 +71,7 @@ def render_case(
 ) -> HttpResponse:
     """The application page; `bound` forms (with the user's input and errors) replace blanks."""
     user = request.user
-    application = _loaded_application(request, pk)
+    application = loaded_application(request, pk)
     reviews = list(application.reviews.all())
     for review in reviews:
         review.application = application
@@ -85,13 +87,19 @@ def render_case(
     if license is not None:
         # The licence's forms (a shipment's lines) read its goods from here, not again.
         license._prefetched_objects_cache = {"goods": license_goods}
-    events = list(AuditEvent.objects.filter(application=application).select_related("actor"))
+    exporter_view = policies.sees_exporter_view(user)
+    events = AuditEvent.objects.filter(application=application).select_related("actor")
+    if exporter_view:
+        events = events.filter(action__in=EXPORTER_EVENTS)
+    events = list(events)
     for event in events:
-        event.label = describe_event(event)
+        event.label = describe_event(event, for_exporter=exporter_view)
+        event.who = event.actor.get_full_name() or event.actor_name if event.actor else "System"
     open_question = next(
         (q for q in application.information_requests.all() if q.answered_at is None), None
     )
-    used_ids: set[str] = set()
+    # A failed form keeps the plain ids (`id_reason`) its error summary links to.
+    used_ids: set[str] = set().union(*(form.fields for form in (bound or {}).values()))
     intros = (
         {"respond": f"Question from the reviewers: {open_question.question}"}
         if open_question
@@ -126,6 +134,13 @@ def render_case(
     license_buttons = buttons(license, user, bound=bound, used_ids=used_ids) if license else []
     ship = [b for b in license_buttons if b.action.name == "ship"]
     upload = [b for b in actions if b.action.name == "upload"]
+    may_edit = rulebook.get(Application, "edit").allows(application, user)
+    page_errors = [
+        error
+        for button in [*actions, *license_buttons]
+        if button.form is not None and button.form.is_bound
+        for error in form_errors(button.form, anchor=button.element_id)
+    ]
     context = {
         "application": application,
         "goods": goods,
@@ -136,7 +151,8 @@ def render_case(
         else None,
         "changes": amendment_changes(application) if is_amendment else None,
         "reviews": reviews,
-        "show_internal": not policies.sees_exporter_view(user),
+        "show_internal": not exporter_view,
+        "show_recommendations": policies.sees_recommendations(application, user),
         "events": events,
         # Built from our own constants, with every label escaped.
         "diagram": mark_safe(workflow_svg(application.status)),  # noqa: S308
@@ -146,9 +162,16 @@ def render_case(
         "ship": ship[0] if ship else None,
         "license_buttons": [b for b in license_buttons if b.action.name != "ship"],
         "open_question": open_question,
-        "may_edit": rulebook.get(Application, "edit").allows(application, user),
-        "actions": [b for b in actions if b.action.name != "upload"],
+        "may_edit": may_edit,
+        # A draft the person may change is a task list of its sections.
+        "tasks": draft_tasks(application, goods, list(application.documents.all()))
+        if may_edit
+        else [],
+        # Actions whose form is on a page of their own (submit: check your answers).
+        "page_actions": [b for b in actions if b.action.page],
+        "actions": [b for b in actions if b.action.name != "upload" and not b.action.page],
         "upload": upload[0] if upload else None,
+        "page_errors": page_errors,
     }
     return render(request, "licensing/application_detail.html", context, status=status)
 
@@ -156,6 +179,35 @@ def render_case(
 @login_required
 def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render_case(request, pk)
+
+
+def _save_draft(request: HttpRequest, application, form, formset) -> Application | None:
+    """Create or update the draft from the valid form and formset; None if the service refused
+    (its errors are then on the form)."""
+    goods = [
+        {k: v for k, v in g.items() if k not in {"id", "DELETE", "application"}}
+        for g in formset.cleaned_data
+        if g and not g.get("DELETE")
+    ]
+    try:
+        with transaction.atomic():
+            if application is not None:
+                return app_services.application_update_draft(
+                    application=application,
+                    user=request.user,
+                    fields=form.cleaned_data,
+                    goods=goods,
+                )
+            return app_services.application_create_draft(
+                user=request.user, fields=form.cleaned_data, goods=goods
+            )
+    except InvalidInput as error:
+        for field, errors in error.errors.items():
+            for message in errors:
+                form.add_error(None if field not in form.fields else field, message)
+    except ServiceError as error:
+        messages.error(request, error.message)
+    return None
 
 
 @login_required
@@ -178,32 +230,23 @@ def application_edit(request: HttpRequest, pk: int | None = None) -> HttpRespons
     )
     formset = forms.GoodFormSet(request.POST or None, instance=application, prefix="goods")
     if request.method == "POST" and form.is_valid() and formset.is_valid():
-        goods = [
-            {k: v for k, v in g.items() if k not in {"id", "DELETE", "application"}}
-            for g in formset.cleaned_data
-            if g and not g.get("DELETE")
-        ]
-        try:
-            with transaction.atomic():
-                if pk:
-                    saved = app_services.application_update_draft(
-                        application=application, user=user, fields=form.cleaned_data, goods=goods
-                    )
-                else:
-                    saved = app_services.application_create_draft(
-                        user=user, fields=form.cleaned_data, goods=goods
-                    )
-        except InvalidInput as error:
-            for field, errors in error.errors.items():
-                for message in errors:
-                    form.add_error(None if field not in form.fields else field, message)
-        except ServiceError as error:
-            messages.error(request, error.message)
-        else:
+        saved = _save_draft(request, application if pk else None, form, formset)
+        if saved is not None:
             messages.success(request, f"Draft {saved.reference} saved.")
             return redirect("application-detail", pk=saved.pk)
+    page_errors = []
+    if form.is_bound:
+        page_errors = form_errors(form, anchor="application-form") + formset_errors(
+            formset, anchor="goods", noun="Good"
+        )
     return render(
         request,
         "licensing/application_form.html",
-        {"form": form, "formset": formset, "application": application if pk else None},
+        {
+            "form": form,
+            "formset": formset,
+            "application": application if pk else None,
+            "page_errors": page_errors,
+        },
+        status=400 if page_errors else 200,
     )

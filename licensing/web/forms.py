@@ -28,6 +28,18 @@ from licensing.models.applications import APPLICATION_FIELDS, GOOD_FIELDS, docum
 from licensing.selectors import ministry_colleagues, refusal_criteria
 
 
+def _say_choose(form: forms.BaseForm, overrides: dict[str, str] | None = None) -> None:
+    """A select's empty choice reads "Choose..." (or `overrides[name]`), not dashes."""
+    for name, field in form.fields.items():
+        label = (overrides or {}).get(name, "Choose...")
+        if isinstance(field, forms.ModelChoiceField) and field.empty_label is not None:
+            field.empty_label = label
+        elif isinstance(field, forms.ChoiceField) and field.choices:
+            choices = list(field.choices)
+            if choices[0][0] == "":
+                field.choices = [("", label), *choices[1:]]
+
+
 class ApplicationForm(forms.ModelForm):
     marketing_license = forms.ModelChoiceField(
         queryset=License.objects.none(),
@@ -58,9 +70,11 @@ class ApplicationForm(forms.ModelForm):
             .filter(action=RuleAction.REFUSE, destination_list__isnull=False)
             .values_list("destination_list__countries__code", flat=True)
         )
+        # Exporters see that a rule refuses it, never which list or rule.
         self.fields["destination"].label_from_instance = lambda country: (
-            f"{country.name} (refused: embargoed)" if country.code in refused else country.name
+            f"{country.name} (exports refused)" if country.code in refused else country.name
         )
+        _say_choose(self, {"marketing_license": "None"})
 
     def clean_currency(self) -> str:
         currency = self.cleaned_data["currency"].upper()
@@ -85,11 +99,19 @@ class ControlEntryField(forms.ModelChoiceField):
 
 
 class GoodForm(forms.ModelForm):
-    control_list_entry = ControlEntryField(queryset=ControlListEntry.objects.all())
+    control_list_entry = ControlEntryField(
+        queryset=ControlListEntry.objects.all(), label="Control list entry"
+    )
+    # The browser's limits are the server's (the model refuses 0: a positive integer).
+    quantity = forms.IntegerField(min_value=1, max_value=2_147_483_647)
+    unit_value = forms.DecimalField(
+        min_value=Decimal("0"), max_digits=15, decimal_places=2, label="Unit value"
+    )
 
     class Meta:
         model = Good
         fields = [name for name in GOOD_FIELDS if name != "currency"]
+        labels = {"us_origin_content": "Has US-origin content"}
 
     def __init__(self, *args, entry_choices: list | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -104,7 +126,7 @@ class BaseGoodFormSet(BaseInlineFormSet):
         super().__init__(*args, **kwargs)
         field = ControlEntryField(queryset=ControlListEntry.objects.none())
         entries = sorted(ControlListEntry.objects.all(), key=lambda e: (e.regime, _natural(e.code)))
-        self._entry_choices = [("", "---------")] + [
+        self._entry_choices = [("", "Choose...")] + [
             (entry.pk, field.label_from_instance(entry)) for entry in entries
         ]
 
@@ -127,6 +149,18 @@ class ActionForm(forms.Form):
     def error_field(self, key: str) -> str | None:
         """The field that shows a service's error about `key` (None: the form's own errors)."""
         return key if key in self.fields else None
+
+
+class SubmitForm(ActionForm):
+    """Submitting on the check-your-answers page: a legal submission, so the exporter
+    declares the answers true and complete first (the API's submit takes no body)."""
+
+    declaration = forms.BooleanField(
+        label="I declare that the information in this application is true and complete "
+        "to the best of my knowledge, and that I am authorised to submit it for my "
+        "organisation.",
+        error_messages={"required": "Tick the declaration to submit the application."},
+    )
 
 
 class DocumentForm(ActionForm):

@@ -42,8 +42,110 @@ EVENT_LABELS = {
 }
 
 
-def describe_event(event: AuditEvent) -> str:
+# What an exporter's timeline shows: their case's steps, questions, decision and licence;
+# never the ministries' internal steps (claimed, reassigned, escalated), nor a ministry's
+# recommendation (completed, deemed) before the decision.
+EXPORTER_EVENTS = frozenset(
+    {
+        "application_submitted",
+        "information_requested",
+        "information_provided",
+        "application_approved",
+        "application_denied",
+        "application_disputed",
+        "referred_to_committee",
+        "committee_decided",
+        "application_withdrawn",
+        "license_issued",
+        "license_suspended",
+        "license_reinstated",
+        "license_revoked",
+        "license_expired",
+        "license_exhausted",
+        "license_surrendered",
+        "shipment_recorded",
+        "document_uploaded",
+        "application_partially_approved",
+        "amendment_drafted",
+        "application_superseded",
+        "license_amendment_drafted",
+        "license_superseded",
+        "license_widened",
+        "appeal_lodged",
+        "appeal_upheld",
+        "appeal_dismissed",
+    }
+)
+# ...told without saying which ministry thought what.
+EXPORTER_LABELS = {
+    "application_approved": "Approved",
+    "application_denied": "Denied",
+    "application_disputed": "Sent to the interagency committee for a decision",
+    "referred_to_committee": "Sent to the interagency committee for a decision",
+    "information_requested": "The reviewers asked a question; the review clocks stopped",
+    "application_partially_approved": "Partially approved: some goods approved, the rest refused",
+}
+
+# Events that concern no case: the administrators' changes to rules and the calendar.
+ADMIN_LABELS = {
+    "draft_deleted": "Draft deleted",
+    "rule_added": "Rule added",
+    "rule_changed": "Rule changed",
+    "rule_deleted": "Rule deleted",
+    "closure_day_added": "Closure day added",
+    "closure_day_changed": "Closure day's reason changed",
+    "closure_day_removed": "Closure day removed",
+}
+
+
+# Every audit action's name for people, without the event's details (the admin's list).
+ACTION_NAMES = {
+    "application_submitted": "Application submitted",
+    "review_claimed": "Review claimed",
+    "review_reassigned": "Review reassigned",
+    "review_completed": "Recommendation recorded",
+    "review_deemed": "No objection deemed",
+    "information_requested": "Question asked",
+    "information_provided": "Question answered",
+    "application_approved": "Application approved",
+    "application_denied": "Application denied",
+    "application_disputed": "Application disputed",
+    "referred_to_committee": "Referred to the committee",
+    "committee_decided": "Committee decided",
+    "application_withdrawn": "Application withdrawn",
+    "license_issued": "License issued",
+    "license_suspended": "License suspended",
+    "license_reinstated": "License reinstated",
+    "license_revoked": "License revoked",
+    "license_expired": "License expired",
+    "license_exhausted": "License exhausted",
+    "license_surrendered": "License surrendered",
+    "shipment_recorded": "Shipment recorded",
+    "escalation_step": "Escalation step applied",
+    "document_uploaded": "Document added",
+    "application_partially_approved": "Application partially approved",
+    "amendment_drafted": "Amendment drafted",
+    "application_superseded": "Application superseded",
+    "license_amendment_drafted": "License amendment drafted",
+    "license_superseded": "License superseded",
+    "license_widened": "License widened (appeal upheld)",
+    "appeal_lodged": "Appeal lodged",
+    "appeal_upheld": "Appeal upheld",
+    "appeal_dismissed": "Appeal dismissed",
+    "appeal_overdue": "Appeal overdue",
+    **ADMIN_LABELS,
+}
+
+
+def action_label(action: str) -> str:
+    """A readable name for an audit action (an unknown one: its words, capitalised)."""
+    return ACTION_NAMES.get(action) or action.replace("_", " ").capitalize()
+
+
+def describe_event(event: AuditEvent, *, for_exporter: bool = False) -> str:
     """A sentence for a person, from the event's action and data."""
+    if for_exporter and event.action in EXPORTER_LABELS:
+        return EXPORTER_LABELS[event.action]
     data = event.data or {}
     ministry = data.get("ministry", "")
     values = {
@@ -55,5 +157,5 @@ def describe_event(event: AuditEvent) -> str:
         "reference": data.get("reference", ""),
         "replaced_by": data.get("replaced_by", ""),
     }
-    template = EVENT_LABELS.get(event.action)
+    template = EVENT_LABELS.get(event.action) or ADMIN_LABELS.get(event.action)
     return template.format(**values) if template else event.action.replace("_", " ").capitalize()

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
 import pytest
+import time_machine
 from django.contrib import admin
 from django.urls import reverse
 
@@ -11,6 +15,7 @@ from tests import factories
 from tests.auth import log_in
 
 pytestmark = pytest.mark.django_db
+JERUSALEM = ZoneInfo("Asia/Jerusalem")
 
 
 @pytest.fixture
@@ -72,6 +77,7 @@ def test_an_administrator_edits_a_rule_and_its_history_keeps_both_versions(
             "min_total_value": "",
             "valid_from": "",
             "valid_until": "",
+            "change_reason": "Only cutting-edge UAVs stay off sensitive destinations.",
         },
     )
     assert response.status_code == 302, response.content.decode()[:2000]
@@ -79,6 +85,7 @@ def test_an_administrator_edits_a_rule_and_its_history_keeps_both_versions(
     assert rule.control_code_prefix == "9A012"
     latest = rule.history.first()
     assert latest.history_user == administrator
+    assert latest.history_change_reason == "Only cutting-edge UAVs stay off sensitive destinations."
     assert rule.history.count() == 2
     assert admin_client.get(_url(RoutingRule, "history", rule.pk)).status_code == 200
 
@@ -130,7 +137,7 @@ def test_an_administrator_sets_a_licence_types_shipment_value_tolerance(admin_cl
     assert validity.value_tolerance == 0  # as seeded
     response = admin_client.post(
         _url(LicenseValidity, "change", validity.pk),
-        {"license_type": "export", "years": 2, "value_tolerance": "10"},
+        {"license_type": "export", "years": 2, "value_tolerance": "10", "change_reason": "Drift"},
     )
     assert response.status_code == 302, response.content
     validity.refresh_from_db()
@@ -138,7 +145,7 @@ def test_an_administrator_sets_a_licence_types_shipment_value_tolerance(admin_cl
     assert validity.history.count() >= 1
     refused = admin_client.post(
         _url(LicenseValidity, "change", validity.pk),
-        {"license_type": "export", "years": 2, "value_tolerance": "150"},
+        {"license_type": "export", "years": 2, "value_tolerance": "150", "change_reason": "x"},
     )
     assert refused.status_code == 200  # the form again: at most 100%
 
@@ -161,6 +168,177 @@ def test_a_licence_shows_its_goods_and_shipments_in_the_admin(admin_client, expo
     assert response.status_code == 200
     assert "Miniature cryogenic cooler" in response.content.decode()
     assert "AWB-ADMIN" in response.content.decode()
+
+
+RULE_FORM = {
+    "name": "Sensitive UAVs",
+    "priority": 80,
+    "active": "on",
+    "action": "require_review",
+    "ministry": "defense",
+    "message": "",
+    "control_code_prefix": "9A012",
+    "us_origin_content": "unknown",
+    "military_end_use": "unknown",
+}
+
+
+def test_editing_a_rule_asks_for_a_reason_and_the_change_is_an_audit_event(
+    admin_client, administrator
+):
+    refused = admin_client.post(_url(RoutingRule, "add"), RULE_FORM)
+    assert refused.status_code == 200
+    assert "Reason for this change" in refused.content.decode()
+    assert not RoutingRule.objects.filter(name="Sensitive UAVs").exists()
+
+    added = admin_client.post(
+        _url(RoutingRule, "add"), {**RULE_FORM, "change_reason": "New UAV policy."}
+    )
+    assert added.status_code == 302
+    rule = RoutingRule.objects.get(name="Sensitive UAVs")
+    changed = admin_client.post(
+        _url(RoutingRule, "change", rule.pk),
+        {**RULE_FORM, "priority": 85, "change_reason": "After the committee's review."},
+    )
+    assert changed.status_code == 302
+    events = list(AuditEvent.objects.filter(action__startswith="rule_").order_by("id"))
+    assert [(e.action, e.actor, e.reason) for e in events] == [
+        ("rule_added", administrator, "New UAV policy."),
+        ("rule_changed", administrator, "After the committee's review."),
+    ]
+    assert events[1].data["object_id"] == rule.pk
+    assert events[1].data["changes"] == [{"changed": {"fields": ["Priority"]}}]
+    assert [h.history_change_reason for h in rule.history.order_by("history_id")] == [
+        "New UAV policy.",
+        "After the committee's review.",
+    ]
+
+
+def test_a_deadline_policys_ladder_change_is_audited(admin_client):
+    from licensing.models import DeadlinePolicy
+
+    policy = DeadlinePolicy.objects.get(ministry="foreign")
+    step = policy.steps.get()
+    response = admin_client.post(
+        _url(DeadlinePolicy, "change", policy.pk),
+        {
+            "ministry": "foreign",
+            "review_days": 7,
+            "reminder_days_before": 1,
+            "change_reason": "The regulation now gives Foreign Affairs 7 days.",
+            "steps-TOTAL_FORMS": "2",
+            "steps-INITIAL_FORMS": "1",
+            "steps-0-id": step.pk,
+            "steps-0-policy": policy.pk,
+            "steps-0-days_after_due": step.days_after_due,
+            "steps-0-action": step.action,
+            "steps-1-policy": policy.pk,
+            "steps-1-days_after_due": "",
+            "steps-1-action": "",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    event = AuditEvent.objects.get(action="rule_changed")
+    assert event.reason == "The regulation now gives Foreign Affairs 7 days."
+    assert event.data["model"] == "licensing.DeadlinePolicy"
+
+
+def _closure_form(day: str, **extra) -> dict:
+    return {"date": day, "reason": "Election day", **extra}
+
+
+def test_a_closure_day_is_typed_day_first_and_shown_with_its_weekday(admin_client):
+    from licensing.models import NonWorkingDay
+
+    with time_machine.travel(date(2026, 11, 1), tick=False):
+        response = admin_client.post(_url(NonWorkingDay, "add"), _closure_form("03/12/2026"))
+    assert response.status_code == 302, response.content.decode()[:3000]
+    closure = NonWorkingDay.objects.get()
+    assert closure.date == date(2026, 12, 3)  # 3 December, never 12 March
+    listing = admin_client.get(_url(NonWorkingDay, "changelist")).content.decode()
+    assert "Thu 03 Dec 2026" in listing
+    month_first = admin_client.post(_url(NonWorkingDay, "add"), _closure_form("12/31/2026"))
+    assert month_first.status_code == 200
+    assert "Enter a valid date." in month_first.content.decode()
+
+
+def test_a_closure_on_a_weekend_or_in_the_past_warns_before_it_is_added(admin_client):
+    from licensing.models import NonWorkingDay
+
+    with time_machine.travel(date(2026, 11, 1), tick=False):
+        weekend = admin_client.post(_url(NonWorkingDay, "add"), _closure_form("2026-12-04"))
+        assert weekend.status_code == 200
+        assert "Fri 04 Dec 2026 is a Friday: not a working day anyway" in (weekend.content.decode())
+        past = admin_client.post(_url(NonWorkingDay, "add"), _closure_form("2026-10-29"))
+        assert "Thu 29 Oct 2026 is in the past." in past.content.decode()
+        assert not NonWorkingDay.objects.exists()
+        confirmed = admin_client.post(
+            _url(NonWorkingDay, "add"), _closure_form("2026-12-04", confirm="on")
+        )
+        assert confirmed.status_code == 302
+    assert NonWorkingDay.objects.get().date == date(2026, 12, 4)
+
+
+def test_adding_a_closure_day_lists_and_moves_the_due_dates_it_falls_within(
+    admin_client, exporter, administrator
+):
+    from licensing.models import NonWorkingDay, Review
+
+    with time_machine.travel(datetime(2026, 11, 1, 10, tzinfo=JERUSALEM), tick=False):
+        application = factories.submitted(exporter, destination="IN")  # Economy and Foreign
+        reviews = {r.ministry: r for r in application.reviews.all()}
+        # Received Sunday 1 November: Foreign due Sunday 8, Economy Sunday 29.
+        assert reviews["foreign"].due_date == date(2026, 11, 8)
+        assert reviews["economy"].due_date == date(2026, 11, 29)
+        preview = admin_client.post(_url(NonWorkingDay, "add"), _closure_form("2026-11-12"))
+        assert preview.status_code == 200
+        html = preview.content.decode()
+        assert "moves the due dates of open reviews one working day later: 1 review" in html
+        assert f"{application.reference} (Economy): Sun 29 Nov 2026 to Mon 30 Nov 2026" in html
+        assert Review.objects.get(pk=reviews["economy"].pk).due_date == date(2026, 11, 29)
+
+        done = admin_client.post(
+            _url(NonWorkingDay, "add"), _closure_form("2026-11-12", confirm="on"), follow=True
+        )
+    assert "Due dates moved one working day later: 1 review" in done.content.decode()
+    assert Review.objects.get(pk=reviews["economy"].pk).due_date == date(2026, 11, 30)
+    assert Review.objects.get(pk=reviews["foreign"].pk).due_date == date(2026, 11, 8)
+    event = AuditEvent.objects.get(action="closure_day_added")
+    assert (event.actor, event.reason) == (administrator, "Election day")
+    assert event.data["moved"] == [
+        {
+            "review": reviews["economy"].pk,
+            "application": application.reference,
+            "from": "2026-11-29",
+            "to": "2026-11-30",
+        }
+    ]
+    closure = NonWorkingDay.objects.get()
+    edit = admin_client.get(_url(NonWorkingDay, "change", closure.pk)).content.decode()
+    assert "Thu 12 Nov 2026" in edit and 'name="date"' not in edit  # added or removed only
+    renamed = admin_client.post(
+        _url(NonWorkingDay, "change", closure.pk), {"reason": "General election"}
+    )
+    assert renamed.status_code == 302
+    assert AuditEvent.objects.get(action="closure_day_changed").reason == "General election"
+    removed = admin_client.post(_url(NonWorkingDay, "delete", closure.pk), {"post": "yes"})
+    assert removed.status_code == 302
+    assert AuditEvent.objects.filter(action="closure_day_removed").count() == 1
+
+
+def test_the_audit_trail_shows_actions_by_readable_names(admin_client, submitted):
+    page = admin_client.get(_url(AuditEvent, "changelist")).content.decode()
+    assert "Application submitted" in page
+    filtered = admin_client.get(_url(AuditEvent, "changelist") + "?action=application_submitted")
+    assert filtered.status_code == 200
+    assert "Closure day added" in filtered.content.decode()  # a filter choice by its name
+
+
+def test_the_admin_shows_times_in_jerusalem(admin_client, submitted):
+    event = AuditEvent.objects.get(action="application_submitted")
+    page = admin_client.get(_url(AuditEvent, "changelist")).content.decode()
+    local = event.created_at.astimezone(JERUSALEM)
+    assert f"{local:%H:%M} {local.tzname()}" in page
 
 
 def test_refusal_criteria_are_edited_with_history_and_retired_never_deleted(admin_client):

@@ -157,6 +157,8 @@ def _input(action: rulebook.Action, obj, user) -> dict:
         return {"file": SimpleUploadedFile("spec.pdf", PDF), "kind": "other"}
     if action.name == "edit":
         return {"fields": {}, "goods": None}
+    if action.name == "submit":
+        return {"declaration": True}
     return {
         "respond": {"answer": "From its own budget."},
         "withdraw": {"reason": ""},
@@ -200,6 +202,18 @@ def _offered_by_api(action: rulebook.Action, obj, user) -> bool | None:
 def _button_on_page(action: rulebook.Action, obj, user, client) -> bool:
     log_in(client, user)
     case = obj if isinstance(obj, Application) else obj.application
+    # An action with a page of its own (submit: check your answers) has its form there,
+    # and the case page links to that page exactly when the form is there.
+    page_of_its_own = f"/applications/{case.pk}/{action.page}/" if action.page else ""
+    if page_of_its_own:
+        on_case = client.get(f"/applications/{case.pk}/").content.decode()
+        linked = f'href="{page_of_its_own}"' in on_case
+        response = client.get(page_of_its_own)
+        found = response.status_code == 200 and bool(
+            re.search(rf'action="/applications/{obj.pk}/{action.name}/"', response.content.decode())
+        )
+        assert linked == found, f"{action.name}: linked {linked}, form on its page {found}"
+        return found
     response = client.get(f"/applications/{case.pk}/")
     if response.status_code == 404:
         return False

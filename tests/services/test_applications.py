@@ -25,6 +25,7 @@ from licensing.services.applications import (
     application_decide,
     application_delete_draft,
     application_respond,
+    application_submission_problems,
     application_submit,
     application_update_draft,
     application_withdraw,
@@ -178,6 +179,50 @@ class TestSubmit:
         application.refresh_from_db()
         assert application.status == "draft"
         assert not AuditEvent.objects.filter(application=application).exists()
+
+    def test_every_problem_is_reported_at_once_each_part_by_name(self, exporter):
+        exporter.organisation.register_status = RegisterStatus.PENDING
+        exporter.organisation.save()
+        application = draft(
+            created_by=exporter,
+            code="ML10",
+            license_type="export",
+            destination="IR",
+            end_user_address="",
+            end_user_type="",
+            end_use="",
+            consignee_name="Transit GmbH",
+        )
+        with pytest.raises(SubmissionRefused) as error:
+            application_submit(application=application, user=exporter)
+        errors = error.value.errors
+        assert errors["end_user"] == [
+            "Enter the end user's address.",
+            "Choose the end user's type.",
+        ]
+        assert errors["consignee"] == [
+            "Enter the consignee's address.",
+            "Choose the consignee's country.",
+            "Choose the consignee's type.",
+        ]
+        assert errors["end_use"] == ["Describe the end use."]
+        assert "marketing license for Iran" in errors["marketing_license"][0]
+        assert len(errors["non_field_errors"]) == 2  # not registered, and the embargo
+        assert "defense export register" in errors["non_field_errors"][0]
+        assert "embargoed" in errors["non_field_errors"][1]
+        assert error.value.code == "incomplete"  # the first problem's
+        assert [p.field for p in error.value.problems][:2] == ["end_user_address", "end_user_type"]
+        application.refresh_from_db()
+        assert application.status == "draft"
+
+    def test_the_problems_are_read_without_submitting(self, exporter):
+        application = draft(created_by=exporter, goods=0, destination="SY")
+        problems = application_submission_problems(application=application)
+        assert [(p.key, p.code) for p in problems] == [
+            ("goods", "incomplete"),
+            ("non_field_errors", "refused_by_rule"),
+        ]
+        assert application_submission_problems(application=draft(created_by=exporter)) == []
 
     def test_an_embargoed_destination_is_refused_with_the_rules_message(self, exporter):
         application = draft(created_by=exporter, destination="IR")

@@ -384,3 +384,53 @@ def test_reviews_left_open_on_a_referred_application_owe_no_more_steps(exporter,
     assert report.steps == {}
     foreign = _review(application, "foreign")
     assert (foreign.status, foreign.escalation_level) == ("pending", 0)
+
+
+class TestClosureDays:
+    """An administrator closes a day: open reviews it falls within are due a day later."""
+
+    def test_a_closure_moves_each_open_review_it_falls_within(
+        self, exporter, reviewers, administrator
+    ):
+        from licensing.services.deadlines import closure_day_add, closure_day_moves
+
+        application = _submit(exporter, destination="CN")  # Economy (29 Nov), Foreign (8 Nov)
+        done = _submit(exporter)  # Economy only, recommended: completed, nothing to move
+        review_claim(review=_review(done, "economy"), user=reviewers["economy"])
+        review_recommend(
+            review=_review(done, "economy"), user=reviewers["economy"], recommendation="approve"
+        )
+        assert [m.reference for m in closure_day_moves(date(2026, 11, 12))] == [
+            application.reference
+        ]
+        with time_machine.travel("2026-11-03 09:00 +02:00", tick=False):
+            _, moves = closure_day_add(day=date(2026, 11, 12), reason="Strike", user=administrator)
+        assert [(m.reference, m.old, m.new) for m in moves] == [
+            (application.reference, date(2026, 11, 29), date(2026, 11, 30)),
+        ]
+        assert _review(done, "economy").due_date == date(2026, 11, 29)
+        assert _review(application, "foreign").due_date == date(2026, 11, 8)  # due before it
+        assert _review(application, "economy").due_date == date(2026, 11, 30)
+        assert WorkingCalendar.load().is_working_day(date(2026, 11, 12)) is False
+        # A day that is not a working day anyway moves nothing.
+        assert closure_day_moves(date(2026, 11, 13)) == []  # a Friday
+        assert closure_day_moves(date(2026, 11, 12)) == []  # closed already
+
+    def test_a_stopped_clock_ends_where_it_would_have_without_the_closure(
+        self, exporter, reviewers, administrator
+    ):
+        from licensing.services.deadlines import closure_day_add
+
+        application = _submit(exporter, destination="CN")
+        with time_machine.travel("2026-11-04 10:00 +02:00", tick=False):
+            review_request_information(
+                review=_review(application, "economy"), user=reviewers["economy"], question="?"
+            )
+            # Thursday 5 November falls while the clock is stopped: closing it moves the
+            # due date now, and the answer then counts one stopped working day fewer.
+            closure_day_add(day=date(2026, 11, 5), reason="Storm", user=administrator)
+        assert _review(application, "foreign").due_date == date(2026, 11, 9)
+        with time_machine.travel("2026-11-10 10:00 +02:00", tick=False):
+            application_respond(application=application, user=exporter, answer="!")
+        # Without the closure: 8 November plus the 4 working days stopped (5, 8, 9, 10).
+        assert _review(application, "foreign").due_date == date(2026, 11, 12)

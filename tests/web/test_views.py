@@ -37,7 +37,11 @@ def test_an_exporter_never_sees_a_reviewers_notes_or_name(client, exporter, revi
     html = client.get(f"/applications/{application.pk}/").content.decode()
     assert "suspected front company" not in html
     assert reviewers["economy"].username not in html
-    assert "Economy recommended: deny" in html  # the step itself is on the timeline
+    # Nor, before the decision, which ministry recommended what, nor its internal steps.
+    assert "recommended" not in html and "Deny" not in html
+    assert 'data-action="review_claimed"' not in html
+    assert 'data-action="review_completed"' not in html
+    assert 'data-action="application_submitted"' in html  # the case's own steps are there
 
 
 def test_ministry_staff_see_the_reasons_on_the_timeline(client, exporter, reviewers):
@@ -186,7 +190,7 @@ def test_long_lists_are_paged_with_a_count(client, exporter):
 def test_the_draft_form_says_which_destinations_are_refused(client, exporter):
     client.force_login(exporter)
     html = client.get("/applications/new/").content.decode()
-    assert "Iran (refused: embargoed)" in html
+    assert "Iran (exports refused)" in html
     assert "Germany (refused" not in html
 
 
