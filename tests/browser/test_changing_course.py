@@ -20,7 +20,7 @@ def _submitted(goods: int = 2, **kwargs) -> Application:
     )
 
 
-def test_an_exporter_amends_and_the_reviewer_sees_the_changes(open_as):
+def test_an_exporter_amends_and_the_reviewer_sees_the_changes(open_as, looks_right):
     exporter = open_as("exporter")
     exporter.on("dialog", lambda dialog: dialog.accept())
     original = _submitted()
@@ -35,18 +35,21 @@ def test_an_exporter_amends_and_the_reviewer_sees_the_changes(open_as):
     exporter.click("#save")
     exporter.wait_for_selector("#changes")
     assert "Good 1, quantity: 10" in exporter.inner_text("#changes")
-    exporter.click("#submit")
+    exporter.click("#submit-page")  # check your answers, then the declaration
+    exporter.check("#id_declaration")
+    exporter.click("#submit button")
     exporter.wait_for_selector("text=Submitted for review.")
 
     economy = open_as("economy")
     economy.goto(f"/applications/{amendment.pk}/")
     assert "Good 1, quantity: 10 → 3" in economy.inner_text("#changes")
+    looks_right(economy, "amendment-changes")
     economy.goto(f"/applications/{original.pk}/")
     assert economy.inner_text("#status") == "Superseded"
     assert amendment.reference in economy.inner_text("#superseded-by")
 
 
-def test_a_good_refused_per_good_then_appealed_and_upheld(open_as):
+def test_a_good_refused_per_good_then_appealed_and_upheld(open_as, looks_right):
     application = _submitted()
     review = Review.objects.get(application=application)
     review_claim(review=review, user=User.objects.get(username="economy"))
@@ -55,6 +58,7 @@ def test_a_good_refused_per_good_then_appealed_and_upheld(open_as):
     economy = open_as("economy")
     economy.on("dialog", lambda dialog: dialog.accept())
     economy.goto(f"/applications/{application.pk}/")
+    looks_right(economy, "recommend-per-good")
     economy.select_option("#id_recommendation", "approve")
     economy.fill("#recommend #id_reason", "The second cooler is not needed there.")
     economy.select_option(f"#id_good_{second.pk}", "deny")
@@ -66,6 +70,7 @@ def test_a_good_refused_per_good_then_appealed_and_upheld(open_as):
     exporter = open_as("exporter")
     exporter.on("dialog", lambda dialog: dialog.accept())
     exporter.goto(f"/applications/{application.pk}/")
+    looks_right(exporter, "refused-goods-appeal")
     refused = exporter.inner_text("#refused-goods")
     assert "criterion 7" in refused
     assert "Assigned to" not in exporter.inner_text("#reviews")  # never who reviewed it
@@ -76,6 +81,7 @@ def test_a_good_refused_per_good_then_appealed_and_upheld(open_as):
 
     committee = open_as("committee")
     committee.on("dialog", lambda dialog: dialog.accept())
+    looks_right(committee, "committee-appeal-queue")
     committee.click(f"#appeals tr[data-reference='{application.reference}'] a")
     committee.select_option("#id_decision", "approve")
     committee.fill("#decide #id_reason", "Both coolers go to the same laboratory.")
