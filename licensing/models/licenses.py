@@ -130,6 +130,11 @@ class License(ConcurrentTransitionMixin, models.Model):
     def surrender(self, *, reason: str) -> None:
         self.status_reason = reason
 
+    @transition(field=status, source=L.EXHAUSTED, target=L.ACTIVE)
+    def reopen(self) -> None:
+        """An appeal upheld added goods to an exhausted licence: there is more to ship."""
+        self.status_reason = "Goods added on appeal."
+
     @transition(field=status, source=[L.ACTIVE, L.SUSPENDED], target=L.SUPERSEDED)
     def supersede(self, *, by: License) -> None:
         """Its amendment was approved: the new licence `by` replaces it."""

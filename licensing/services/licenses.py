@@ -18,6 +18,7 @@ from licensing.models import (
     Good,
     License,
     LicenseGood,
+    LicenseStatus,
     LicenseValidity,
     NotificationEvent,
     Review,
@@ -140,14 +141,18 @@ def _supersede(old: License, *, by: License) -> None:
 def license_widen(*, license: License, goods: list[Good]) -> License:
     """An appeal upheld on a partial approval: the licence now covers the goods refused before.
 
-    The licence keeps its number, validity and shipments; each good gains its line.
+    The licence keeps its number, validity and shipments; each good gains its line, and
+    an exhausted licence is in force again (a revoked, surrendered or expired one stays so).
     """
     lines = _lines(license, goods)
+    from_state = license.status
+    if lines and license.status == LicenseStatus.EXHAUSTED:
+        run_transition(license, "reopen", license.reopen)
     audit_record(
         application=Application.objects.get(pk=license.application_id),
         actor=None,
         action="license_widened",
-        from_state=license.status,
+        from_state=from_state,
         to_state=license.status,
         data={
             "license": license.number,

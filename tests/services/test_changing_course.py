@@ -478,6 +478,37 @@ class TestAppeals:
         assert license.goods.count() == 2
         assert License.objects.filter(application=application).count() == 1
 
+    def test_an_exhausted_partial_licence_is_in_force_again_once_widened(
+        self, exporter, reviewers, committee_member
+    ):
+        from licensing.clock import local_today
+        from licensing.services.shipments import shipment_record
+
+        application = factories.partially_approved(exporter, reviewers, goods=2, **MUNITIONS)
+        license = application.license
+        line = license.goods.get()
+        shipment_record(
+            license=license,
+            user=exporter,
+            reference="AWB-1",
+            shipped_on=local_today(),
+            lines=[{"license_good": line.pk, "quantity": line.quantity, "value": line.value}],
+        )
+        license.refresh_from_db()
+        assert license.status == "exhausted"
+        application_appeal(application=application, user=exporter, grounds="Both.")
+        application_decide(
+            application=application, user=committee_member, decision="approve", reason="Yes."
+        )
+        license.refresh_from_db()
+        assert license.status == "active"
+        assert sorted(line.remaining_quantity for line in license.goods.all()) == [
+            0,
+            application.goods.order_by("id").first().quantity,
+        ]
+        event = AuditEvent.objects.get(application=application, action="license_widened")
+        assert (event.from_state, event.to_state) == ("exhausted", "active")
+
     def test_a_dismissed_appeal_goes_back_to_the_refusal(
         self, exporter, reviewers, committee_member
     ):
