@@ -144,6 +144,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "licensing.web.notifications.unread_count",
             ],
         },
     },
@@ -407,7 +408,8 @@ NOTIFICATION_SMTP_CONNECTIONS = envint("NOTIFICATION_SMTP_CONNECTIONS", "4")
 NUM_PROXIES = envint("NUM_PROXIES", "0")
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, whose session user also carries the header's unread count.
+    "accounts.backends.UserWithUnreadBackend",
 ]
 AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", "10")
 AXES_COOLOFF_TIME = timedelta(minutes=envint("AXES_COOLOFF_MINUTES", "30"))

@@ -110,6 +110,13 @@ def is_supervisor_of_ministry(review: Any, user: Any) -> bool:
 
 def may_change_license(license: Any, user: Any) -> bool:
     """Suspend, reinstate or revoke any licence: a Defense supervisor, the committee, an admin."""
+    return sees_every_license(user)
+
+
+def sees_every_license(user: Any) -> bool:
+    """Whoever may suspend or revoke any licence sees every licence (the licence list, the
+    API's): a Defense supervisor, the committee, an administrator; not only the licences of
+    cases their ministry reviewed."""
     return _authenticated(user) and (
         user.role == Role.COMMITTEE
         or user.is_administrator

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from accounts.models import Role, User
+from licensing import policies
 from licensing.models import (
     AppealPolicy,
     Application,
@@ -76,16 +77,19 @@ def reviews_visible_to(user: User) -> QuerySet[Review]:
 
 
 def licenses_visible_to(user: User) -> QuerySet[License]:
+    """The licence list (page and API) and every licence action start here."""
     qs = License.objects.all()
-    if user.is_administrator:
+    if policies.sees_every_license(user):
+        # They may suspend or revoke any licence, so they see every one.
         return qs
     if user.role == Role.EXPORTER:
         return qs.filter(organisation_id=user.organisation_id)
     if user.is_ministry_staff:
-        return qs.filter(application__reviews__ministry=user.ministry).distinct()
-    if user.is_committee:
-        # Every license comes from a decided application, which the committee sees.
-        return qs
+        return qs.filter(
+            application_id__in=Review.objects.filter(ministry=user.ministry).values(
+                "application_id"
+            )
+        )
     return qs.none()
 
 

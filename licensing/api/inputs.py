@@ -170,6 +170,14 @@ class DecideSerializer(serializers.Serializer):
         help_text="On an appeal: `approve` upholds it, `deny` dismisses it.",
     )
     reason = serializers.CharField(max_length=5000)
+    conditions = serializers.CharField(
+        max_length=5000,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Only with `approve`: the committee's own conditions, which the license "
+        "carries after the ministries' (400 with `deny`).",
+    )
     criteria = _criteria_field("Refusal criteria (codes) an overall deny cites; at least one.")
     goods = GoodDecisionSerializer(
         many=True,

@@ -556,6 +556,7 @@ def application_decide(
     user: User,
     decision: str,
     reason: str,
+    conditions: str = "",
     criteria: Sequence[str] = (),
     goods: Sequence[dict[str, Any]] | None = None,
 ) -> Application:
@@ -563,10 +564,13 @@ def application_decide(
 
     On a disputed application: `approve` approves every good, `deny` refuses every
     good citing `criteria`; `goods` decides each good apart, ending in approved,
-    denied or partially approved. On an appeal: `approve` upholds it (every good
-    approved, the licence issued or widened), `deny` dismisses it (back to the
-    refusal appealed against, `appeal_dismissed` recorded).
+    denied or partially approved. Approving (any good), the committee may add
+    conditions of its own, which the licence carries after the ministries'. On an
+    appeal: `approve` upholds it (every good approved, the licence issued or
+    widened), `deny` dismisses it (back to the refusal appealed against,
+    `appeal_dismissed` recorded).
     """
+    conditions = (conditions or "").strip()
     with transaction.atomic():
         application = lock(Application, application.pk)
         rulebook.require("decide", application, user)
@@ -574,12 +578,14 @@ def application_decide(
             raise InvalidInput({"decision": ["Decide 'approve' or 'deny'."]})
         if not reason or not reason.strip():
             raise InvalidInput({"reason": ["Give the committee's reasons."]})
+        if conditions and decision != Decision.APPROVE:
+            raise InvalidInput({"conditions": ["Conditions go with an approval, not a denial."]})
         if application.status == S.UNDER_APPEAL:
             if goods is not None:
                 raise InvalidInput(
                     {"goods": ["An appeal is upheld or dismissed as a whole: leave out goods."]}
                 )
-            return _decide_appeal(application, user, decision, reason.strip())
+            return _decide_appeal(application, user, decision, reason.strip(), conditions)
         application_goods = list(application.goods.all())
         per_good = check_decisions(
             goods=application_goods,
@@ -619,13 +625,16 @@ def application_decide(
                 "decision": decision,
                 "criteria": cited,
                 "goods": {str(pk): outcome for pk, (outcome, _) in outcomes.items()},
+                **({"conditions": conditions} if conditions else {}),
             },
         )
-        _after_decision(application, application_goods)
+        _after_decision(application, application_goods, committee_conditions=conditions)
     return application
 
 
-def _decide_appeal(application: Application, user: User, decision: str, reason: str):
+def _decide_appeal(
+    application: Application, user: User, decision: str, reason: str, conditions: str
+) -> Application:
     appeal = Appeal.objects.select_for_update().get(application=application)
     if decision == Decision.APPROVE:
         from_state = run_transition(
@@ -649,7 +658,11 @@ def _decide_appeal(application: Application, user: User, decision: str, reason: 
         from_state=from_state,
         to_state=application.status,
         reason=reason,
-        data={"appeal": appeal.pk, "decision": decision},
+        data={
+            "appeal": appeal.pk,
+            "decision": decision,
+            **({"conditions": conditions} if conditions else {}),
+        },
     )
     license = None
     if outcome == AppealOutcome.UPHELD:
@@ -658,9 +671,9 @@ def _decide_appeal(application: Application, user: User, decision: str, reason: 
         record_outcomes(goods, {good.pk: (GoodOutcome.APPROVED, []) for good in goods})
         existing = License.objects.select_for_update().filter(application=application).first()
         license = (
-            license_widen(license=existing, goods=refused)
+            license_widen(license=existing, goods=refused, committee_conditions=conditions)
             if existing is not None
-            else license_issue(application=application)
+            else license_issue(application=application, committee_conditions=conditions)
         )
     notify(
         event=NotificationEvent.APPLICATION_DECIDED,
@@ -678,14 +691,18 @@ def _decide_appeal(application: Application, user: User, decision: str, reason: 
 
 
 def _after_decision(
-    application: Application, goods: Sequence[Good] | None = None
+    application: Application,
+    goods: Sequence[Good] | None = None,
+    committee_conditions: str = "",
 ) -> License | None:
     license = None
     if application.status in (S.APPROVED, S.PARTIALLY_APPROVED):
         approved = None
         if goods is not None:
             approved = [good for good in goods if good.outcome == GoodOutcome.APPROVED]
-        license = license_issue(application=application, goods=approved)
+        license = license_issue(
+            application=application, goods=approved, committee_conditions=committee_conditions
+        )
     notify(
         event=NotificationEvent.APPLICATION_DECIDED,
         recipients=organisation_exporters(application.organisation_id),

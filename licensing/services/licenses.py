@@ -37,8 +37,9 @@ def _add_years(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
-def _conditions(application: Application, goods: list[Good]) -> str:
-    """Every completed review's conditions: overall, and those of each licensed good."""
+def _conditions(application: Application, goods: list[Good], committee_conditions: str = "") -> str:
+    """Every completed review's conditions: overall, and those of each licensed good; then
+    the committee's, when it approved with conditions of its own."""
     licensed = {good.pk: good for good in goods}
     lines = []
     for review in Review.objects.filter(
@@ -51,6 +52,8 @@ def _conditions(application: Application, goods: list[Good]) -> str:
             good = licensed.get(entry["good"])
             if good is not None and entry.get("conditions"):
                 lines.append(f"{ministry} ({good.description}): {entry['conditions']}")
+    if committee_conditions:
+        lines.append(f"Committee: {committee_conditions}")
     return "\n".join(lines)
 
 
@@ -71,8 +74,11 @@ def _lines(license: License, goods: Iterable[Good]) -> list[LicenseGood]:
     )
 
 
-def license_issue(*, application: Application, goods: Iterable[Good] | None = None) -> License:
-    """Issue the license of an approved application, with every review's conditions.
+def license_issue(
+    *, application: Application, goods: Iterable[Good] | None = None, committee_conditions: str = ""
+) -> License:
+    """Issue the license of an approved application, with every review's conditions
+    (and the committee's, when it approved with conditions of its own).
 
     The licence covers `goods` (by default every good of the application), one
     line each with its quantity and value. An application that amends a licence
@@ -93,7 +99,7 @@ def license_issue(*, application: Application, goods: Iterable[Good] | None = No
         valid_from=today,
         # Valid for whole years, through the day before the anniversary.
         valid_until=_add_years(today, validity.years) - timedelta(days=1),
-        conditions=_conditions(application, goods),
+        conditions=_conditions(application, goods, committee_conditions),
         replaces=replaces,
     )
     lines = _lines(license, goods)
@@ -138,7 +144,9 @@ def _supersede(old: License, *, by: License) -> None:
     )
 
 
-def license_widen(*, license: License, goods: list[Good]) -> License:
+def license_widen(
+    *, license: License, goods: list[Good], committee_conditions: str = ""
+) -> License:
     """An appeal upheld on a partial approval: the licence now covers the goods refused before.
 
     The licence keeps its number, validity and shipments; each good gains its line, and
@@ -146,6 +154,11 @@ def license_widen(*, license: License, goods: list[Good]) -> License:
     """
     lines = _lines(license, goods)
     from_state = license.status
+    if committee_conditions:
+        license.conditions = "\n".join(
+            filter(None, [license.conditions, f"Committee: {committee_conditions}"])
+        )
+        license.save(update_fields=["conditions"])
     if lines and license.status == LicenseStatus.EXHAUSTED:
         run_transition(license, "reopen", license.reopen)
     audit_record(
@@ -157,6 +170,7 @@ def license_widen(*, license: License, goods: list[Good]) -> License:
         data={
             "license": license.number,
             "goods": [{"good": line.good_id, "quantity": line.quantity} for line in lines],
+            "conditions": license.conditions,
         },
     )
     return license

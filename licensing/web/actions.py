@@ -13,8 +13,8 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Model
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
@@ -41,6 +41,8 @@ class Button:
     obj: Any
     form: Any = None
     intro: str = ""
+    id_suffix: str = ""
+    """Apart the forms of one action on many rows (a queue's claim buttons)."""
 
     @property
     def url(self) -> str:
@@ -48,7 +50,7 @@ class Button:
 
     @property
     def element_id(self) -> str:
-        return f"{ID_PREFIX[type(self.obj)]}{self.action.name}"
+        return f"{ID_PREFIX[type(self.obj)]}{self.action.name}{self.id_suffix}"
 
     @property
     def confirm(self) -> str:
@@ -96,14 +98,37 @@ def _case_of(obj: Any) -> int:
     return obj.pk if isinstance(obj, Application) else obj.application_id
 
 
+def _back_url(request: HttpRequest, obj: Any) -> str:
+    """Where a person goes after acting: the page they acted from."""
+    nxt = request.POST.get("next")
+    if nxt == "home":
+        # Back to the queue as it was: its filters, sort and page (a query string only).
+        query = QueryDict(request.POST.get("query", "")[:1000]).urlencode()
+        return reverse("home") + (f"?{query}" if query else "")
+    if isinstance(obj, License) and (nxt == "license" or not _sees_case(request, obj)):
+        # A Defense supervisor may act on a licence of a case they cannot open.
+        return reverse("license-detail", args=[obj.pk])
+    return reverse("application-detail", args=[_case_of(obj)])
+
+
+def _sees_case(request: HttpRequest, obj: Any) -> bool:
+    return applications_visible_to(request.user).filter(pk=_case_of(obj)).exists()
+
+
 def _back(request: HttpRequest, obj: Any) -> HttpResponse:
-    if request.POST.get("next") == "home":
-        return redirect("home")
-    return redirect("application-detail", pk=_case_of(obj))
+    return redirect(_back_url(request, obj))
+
+
+class NeedsConfirmation(Exception):
+    """An irreversible action whose input is valid, not yet confirmed: ask first."""
+
+    def __init__(self, form: Any) -> None:
+        self.form = form
 
 
 def _run(action: rulebook.Action, obj: Any, request: HttpRequest) -> Any:
-    """Who and when first, then the form, then the service; a refused input keeps its form."""
+    """Who and when first, then the form, then (irreversible) the confirmation, then the service;
+    a refused input keeps its form. Answers what the service returned."""
     rulebook.require(action.name, obj, request.user)
     form = None
     try:
@@ -112,11 +137,47 @@ def _run(action: rulebook.Action, obj: Any, request: HttpRequest) -> Any:
             form = action.form(request.POST, request.FILES or None, target=obj)
             if not form.is_valid():
                 raise InvalidInput(form.errors)
-            data = dict(form.cleaned_data)
+            data = form.service_data() if hasattr(form, "service_data") else dict(form.cleaned_data)
+        if action.confirm and request.POST.get("confirmed") != "yes":
+            raise NeedsConfirmation(form)
         return action.run(obj, request.user, data)
     except (InvalidInput, TransitionConflict) as error:
         error.form = form
         raise
+
+
+def _confirm(request: HttpRequest, action: rulebook.Action, obj: Any, form: Any) -> HttpResponse:
+    """The confirmation step of an irreversible action: what is about to be recorded, the
+    question, and the same input posted again with `confirmed=yes` (no script needed)."""
+    summary = []
+    if form is not None:
+        for field in form:
+            value = form.cleaned_data.get(field.name)
+            choices = dict(getattr(field.field, "choices", ()) or ())
+            if isinstance(value, list | tuple):  # a multiple choice: each one's label
+                shown = ", ".join(str(choices.get(v, v)) for v in value)
+            else:
+                shown = choices.get(value, value) if choices else value
+            summary.append((field.label, shown if shown not in (None, "") else "-"))
+    carried = [
+        (key, value)
+        for key in request.POST
+        if key not in ("csrfmiddlewaretoken", "confirmed")
+        for value in request.POST.getlist(key)
+    ]
+    return render(
+        request,
+        "licensing/confirm.html",
+        {
+            "action": action,
+            "obj": obj,
+            "question": action.confirm.format(obj=obj),
+            "summary": summary,
+            "carried": carried,
+            "url": reverse("act", args=[PATHS[type(obj)], obj.pk, action.name]),
+            "back": _back_url(request, obj),
+        },
+    )
 
 
 def _invalid(
@@ -144,7 +205,12 @@ def _invalid(
     # The page the form is on shows it again, its error summary first.
     from licensing.web.applications import render_case
     from licensing.web.drafts import render_check
+    from licensing.web.licenses import render_license
 
+    if isinstance(obj, License) and (
+        request.POST.get("next") == "license" or not _sees_case(request, obj)
+    ):
+        return render_license(request, obj.pk, status=status, bound={action.name: form})
     render_page = {"": render_case, "check": render_check}[action.page]
     return render_page(request, _case_of(obj), status=status, bound={action.name: form})
 
@@ -162,6 +228,8 @@ def act(request: HttpRequest, target: str, pk: int, name: str) -> HttpResponse:
     obj = get_object_or_404(visible_to(request.user), pk=pk)
     try:
         result = _run(action, obj, request)
+    except NeedsConfirmation as pending:
+        return _confirm(request, action, obj, pending.form)
     except InvalidInput as error:
         return _invalid(request, action, obj, error)
     except TransitionConflict as error:

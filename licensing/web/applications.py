@@ -15,12 +15,14 @@ from licensing.exceptions import InvalidInput, ServiceError
 from licensing.models import (
     Appeal,
     Application,
+    ApplicationStatus,
     AuditEvent,
     Good,
     GoodOutcome,
     License,
     Recommendation,
     Review,
+    ReviewStatus,
 )
 from licensing.models.applications import APPEALABLE_STATES
 from licensing.selectors import (
@@ -105,12 +107,13 @@ def render_case(
         if open_question
         else {}
     )
+    intros["decide"] = "The committee's decision"
     try:
         appeal = application.appeal
     except Appeal.DoesNotExist:
         appeal = None
     if appeal is not None and appeal.is_open:
-        intros["decide"] = f"Appeal: {appeal.grounds}"
+        intros["decide"] = f"The committee's decision on the appeal: {appeal.grounds}"
     goods = list(application.goods.all())
     known = refusal_criteria() if any(g.refusal_criteria for g in goods) else {}
     refused_goods = [good for good in goods if good.outcome == GoodOutcome.REFUSED]
@@ -134,6 +137,7 @@ def render_case(
     license_buttons = buttons(license, user, bound=bound, used_ids=used_ids) if license else []
     ship = [b for b in license_buttons if b.action.name == "ship"]
     upload = [b for b in actions if b.action.name == "upload"]
+    show_internal = not exporter_view
     may_edit = rulebook.get(Application, "edit").allows(application, user)
     page_errors = [
         error
@@ -142,6 +146,14 @@ def render_case(
         for error in form_errors(button.form, anchor=button.element_id)
     ]
     context = {
+        "clock_stopped_on": application.clock_stopped_on
+        if application.status == ApplicationStatus.INFORMATION_REQUESTED
+        else None,
+        # The committee reads every ministry's advice side by side, above its decision form.
+        "advice": [r for r in reviews if r.status != ReviewStatus.CANCELLED]
+        if show_internal
+        and application.status in (ApplicationStatus.DISPUTED, ApplicationStatus.UNDER_APPEAL)
+        else [],
         "application": application,
         "goods": goods,
         "refused_goods": refused_goods,
@@ -151,7 +163,7 @@ def render_case(
         else None,
         "changes": amendment_changes(application) if is_amendment else None,
         "reviews": reviews,
-        "show_internal": not exporter_view,
+        "show_internal": show_internal,
         "show_recommendations": policies.sees_recommendations(application, user),
         "events": events,
         # Built from our own constants, with every label escaped.

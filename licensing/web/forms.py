@@ -10,6 +10,7 @@ from django.forms import BaseInlineFormSet, inlineformset_factory
 
 from accounts.models import User
 from licensing.clock import local_today
+from licensing.exceptions import InvalidInput
 from licensing.models import (
     Application,
     ApplicationStatus,
@@ -247,6 +248,29 @@ class PerGoodForm(ActionForm):
     def _application(self):
         return self.target
 
+    def _add_errors(self, error: InvalidInput) -> None:
+        for field, messages in error.errors.items():
+            for message in messages:
+                self.add_error(field if field in self.fields else None, message)
+
+    def _check_per_good(self, data: dict) -> None:
+        """The service's per-good checks (it checks again under its lock), so the
+        confirmation step asks only about a decision it would accept."""
+        from licensing.services.outcomes import check_decisions
+
+        if self.errors or not data.get(self.decision_field):
+            return
+        try:
+            check_decisions(
+                goods=self.goods,
+                overall=data[self.decision_field],
+                criteria=data.get("criteria", []),
+                per_good=data.get("goods"),
+                key=self.decision_field,
+            )
+        except InvalidInput as error:
+            self._add_errors(error)
+
     def clean(self) -> dict:
         data = super().clean()
         overall = data.get(self.decision_field)
@@ -269,13 +293,13 @@ class PerGoodForm(ActionForm):
                         data.get("conditions", "") if own == self.conditional else ""
                     )
                 goods.append(entry)
-        for good in self.goods:
-            data.pop(f"good_{good.pk}", None)
-            data.pop(f"good_{good.pk}_criteria", None)
-            data.pop(f"good_{good.pk}_conditions", None)
         if goods is not None:
             data["goods"] = goods
         return data
+
+    def service_data(self) -> dict:
+        """What the service takes: the per-good fields folded into `goods`."""
+        return {k: v for k, v in self.cleaned_data.items() if not k.startswith("good_")}
 
 
 class RecommendForm(PerGoodForm):
@@ -298,6 +322,26 @@ class RecommendForm(PerGoodForm):
     def _application(self):
         return self.target.application
 
+    def clean(self) -> dict:
+        """The service's own input checks, so the confirmation step asks only about a
+        recommendation the service would accept (it checks again under its lock)."""
+        data = super().clean()
+        if not self.errors:
+            from licensing.services.reviews import _check_recommendation
+
+            try:
+                _check_recommendation(
+                    data["recommendation"],
+                    data.get("reason", ""),
+                    data.get("conditions", ""),
+                    data.get("goods"),
+                )
+            except InvalidInput as error:
+                self._add_errors(error)
+        if not self.errors:
+            self._check_per_good(data)
+        return data
+
 
 DECISIONS = [(Decision.APPROVE, "Approve"), (Decision.DENY, "Deny")]
 
@@ -306,6 +350,13 @@ class DecideForm(PerGoodForm):
     decision = forms.ChoiceField(choices=[("", "Choose..."), *DECISIONS])
     reason = forms.CharField(
         label="Reasons", widget=forms.Textarea(attrs={"rows": 2}), max_length=5000
+    )
+    conditions = forms.CharField(
+        label="Conditions (optional, only when approving)",
+        help_text="The license carries them after the ministries' conditions.",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=5000,
+        required=False,
     )
     decision_field = "decision"
     choices = DECISIONS
@@ -322,6 +373,14 @@ class DecideForm(PerGoodForm):
             for name in [n for n in self.fields if n.startswith("good_") or n == "criteria"]:
                 del self.fields[name]
             self.goods = []
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("conditions", "").strip() and data.get("decision") == Decision.DENY:
+            self.add_error("conditions", "Conditions go with an approval, not a denial.")
+        if self.goods:
+            self._check_per_good(data)
+        return data
 
 
 class AppealForm(ActionForm):

@@ -1,27 +1,49 @@
-"""Each role's home page: the exporter's applications, a ministry's queue, the committee's cases."""
+"""Each role's home page: the exporter's applications, a ministry's queue, the committee's cases.
+
+A ministry's queue (`/`, open work; `/?tab=completed`, work done) is filtered
+and sorted from the query string (`licensing.web.filters.QueueFilter`), and
+each row says how many working days are left and whether its clock is
+stopped. A supervisor's page adds each colleague's workload and one form that
+reassigns the ticked rows (`reassign_many`), through the rulebook's
+`reassign` action, one review at a time.
+"""
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from datetime import date
+from typing import Any
 
-from licensing import policies
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Q, Window
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from licensing import policies, rulebook
 from licensing.clock import WorkingCalendar, local_today
-from licensing.models import ApplicationStatus, Notification, Review
+from licensing.exceptions import ServiceError
+from licensing.models import ApplicationStatus, Review, ReviewStatus
 from licensing.selectors import (
     applications_visible_to,
     deadline_policies,
     decided,
     disputed,
+    ministry_staff,
     reviews_visible_to,
     under_appeal,
 )
 from licensing.web.actions import buttons
+from licensing.web.errors import PageError
+from licensing.web.filters import QueueFilter
 
 S = ApplicationStatus
+R = ReviewStatus
 PAGE_SIZE = 50
+SUPERVISOR_PAGE_SIZE = 25
+COMPLETED = "completed"
 
 
 def reminder_horizons(today) -> dict[str, object]:
@@ -33,19 +55,65 @@ def reminder_horizons(today) -> dict[str, object]:
     }
 
 
+def working_days_left(calendar: WorkingCalendar, today: date, due: date) -> int:
+    """Working days from `today` to `due` (negative: working days overdue)."""
+    if due >= today:
+        return calendar.working_days_between(today, due)
+    return -calendar.working_days_between(due, today)
+
+
 def due_marks(reviews: list[Review]) -> None:
-    """Mark each review overdue, or due soon within its ministry's reminder window.
+    """Mark each review overdue, or due soon within its ministry's reminder window, and say
+    how many working days it has left and whether its clock is stopped.
 
     The same definitions as `Review.objects.overdue()` and `.due_soon()`, for
-    rows already loaded (each with its application).
+    rows already loaded (each with its application). A stopped clock keeps the
+    days it had left when it stopped.
     """
     today = local_today()
     horizons = reminder_horizons(today)
+    calendar = WorkingCalendar.load()
     for review in reviews:
         review.overdue = review.is_overdue(today)
         review.due_soon = not review.overdue and review.is_due_soon(
             today, horizons.get(review.ministry, today)
         )
+        review.clock_stopped = review.status == R.AWAITING_APPLICANT
+        review.days_left = None
+        if review.is_open:
+            stopped_on = review.application.clock_stopped_on if review.clock_stopped else None
+            review.days_left = working_days_left(calendar, stopped_on or today, review.due_date)
+
+
+class _Counted:
+    """A total already known, for Django's Paginator (which asks `count()`)."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+
+    def count(self) -> int:
+        return self.total
+
+
+def counted_page(request: HttpRequest, queryset, size: int = PAGE_SIZE) -> Page:
+    """One page of a long list and its total in ONE query (`COUNT(*) OVER ()` on each row);
+    `?page=N`, out of range gives the last page (one more query, only then)."""
+    try:
+        number = max(1, int(request.GET.get("page", 1)))
+    except (TypeError, ValueError):
+        number = 1
+    counted = queryset.annotate(listed_total=Window(Count("pk")))
+    rows = list(counted[(number - 1) * size : number * size])
+    if rows:
+        total = rows[0].listed_total
+    elif number > 1:
+        total = queryset.count()
+        number = max(1, -(-total // size))
+        rows = list(counted[(number - 1) * size : number * size])
+    else:
+        total = 0
+    paginator = Paginator(_Counted(total), size)
+    return Page(rows, number, paginator)
 
 
 def page_of(request: HttpRequest, items, size: int = PAGE_SIZE):
@@ -57,13 +125,12 @@ def page_of(request: HttpRequest, items, size: int = PAGE_SIZE):
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     context: dict = {
-        "notifications": Notification.objects.filter(recipient=user).order_by("-created_at")[:10],
         "query": request.GET.get("q", "").strip()[:50],
         "status_filter": request.GET.get("status", ""),
     }
     workspace = policies.workspace(user)
     if workspace == "ministry":
-        return _ministry_queue(request, context)
+        return ministry_queue(request)
     applications = applications_visible_to(user).select_related(
         "destination", "organisation", "license"
     )
@@ -87,43 +154,132 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "licensing/home.html", context)
 
 
-def _ministry_queue(request: HttpRequest, context: dict) -> HttpResponse:
+def ministry_queue(
+    request: HttpRequest, *, status: int = 200, reassign_errors: dict | None = None
+) -> HttpResponse:
+    """The ministry's queue (open work, or the Completed tab), filtered, sorted and paged."""
     user = request.user
-    reviews = (
-        reviews_visible_to(user)
-        .open()
-        .select_related(
-            "application",
-            "application__destination",
-            "application__organisation",
-            "assigned_to",
-        )
-        .order_by("due_date", "id")
+    completed = request.GET.get("tab") == COMPLETED
+    colleagues = list(ministry_staff(user.ministry).order_by("first_name", "last_name", "id"))
+    today = local_today()
+    reviews = reviews_visible_to(user).select_related(
+        "application", "application__destination", "application__organisation", "assigned_to"
     )
-    if context["query"]:
-        reviews = reviews.filter(application__reference__icontains=context["query"])
-    page = page_of(request, reviews)
+    if completed:
+        reviews = reviews.filter(status__in=[R.COMPLETED, R.CANCELLED]).order_by(
+            "-completed_at", "-id"
+        )
+    else:
+        reviews = reviews.open().order_by("due_date", "id")
+    queue_filter = QueueFilter(
+        request.GET,
+        queryset=reviews,
+        user=user,
+        colleagues=colleagues,
+        horizons=reminder_horizons(today),
+        completed=completed,
+    )
+    # The filters' ids stay apart from the bulk form's (`id_assignee`, the reassign select).
+    queue_filter.form.auto_id = "filter_%s"
+    supervisor = policies.sees_ministry_backlog(user)
+    # A supervisor's page carries the workload and the bulk form too: keep it short.
+    page = counted_page(request, queue_filter.qs, SUPERVISOR_PAGE_SIZE if supervisor else PAGE_SIZE)
     rows = list(page.object_list)
     due_marks(rows)
-    used_ids: set[str] = set()
-    shared_choices = None
+    reassign = rulebook.get(Review, "reassign")
     for review in rows:
-        review.buttons = buttons(review, user, names=("claim", "reassign"), used_ids=used_ids)
+        review.buttons = buttons(review, user, names=("claim",))
         for button in review.buttons:
-            if button.form is None:
-                continue
-            # One list of colleagues for the page, and a field id of each row's own.
-            button.form.auto_id = f"id_{review.pk}-%s"
-            field = button.form.fields["assignee"]
-            shared_choices = shared_choices or list(field.choices)
-            field.choices = shared_choices
-    context.update(page=page, queue=rows)
-    context["show_backlog"] = policies.sees_ministry_backlog(user)
-    if context["show_backlog"]:
-        context["overdue"] = list(
-            reviews_visible_to(user)
-            .overdue(local_today())
-            .select_related("application", "assigned_to")
-            .order_by("due_date", "id")[:100]
+            button.id_suffix = f"-{review.pk}"
+        review.may_reassign = supervisor and reassign.allows(review, user)
+    context: dict[str, Any] = {
+        "filter": queue_filter,
+        "completed": completed,
+        "page": page,
+        "queue": rows,
+        "supervisor": supervisor,
+        "filtered": any(
+            request.GET.get(k) for k in ("q", "status", "assignee", "overdue", "due_soon")
+        ),
+    }
+    if supervisor:
+        context["colleagues"] = colleagues
+        context["workload"] = _workload(user, colleagues, today)
+        context["reassign_errors"] = reassign_errors or {}
+        # The page's error summary (base.html): each error a link to its field.
+        context["page_errors"] = [
+            PageError(f"#{target}", message)
+            for target, message in context["reassign_errors"].items()
+        ]
+        context["any_reassignable"] = any(r.may_reassign for r in rows)
+    return render(request, "licensing/home_ministry.html", context, status=status)
+
+
+def _workload(user: Any, colleagues: list, today: date) -> list[dict[str, Any]]:
+    """Each colleague's open reviews, how many are in progress, awaiting the exporter and
+    overdue (one grouped query), and the unassigned ones."""
+    overdue = Q(
+        status__in=[R.PENDING, R.IN_PROGRESS],
+        application__status=S.UNDER_REVIEW,
+        due_date__lt=today,
+    )
+    counts = {
+        row["assigned_to"]: row
+        for row in reviews_visible_to(user)
+        .open()
+        .values("assigned_to")
+        .annotate(
+            open=Count("pk"),
+            awaiting=Count("pk", filter=Q(status=R.AWAITING_APPLICANT)),
+            overdue=Count("pk", filter=overdue),
         )
-    return render(request, "licensing/home_ministry.html", context)
+        .order_by()
+    }
+    empty = {"open": 0, "awaiting": 0, "overdue": 0}
+    rows = [
+        {"person": person, **{k: counts.get(person.pk, empty)[k] for k in empty}}
+        for person in colleagues
+    ]
+    rows.append({"person": None, **{k: counts.get(None, empty)[k] for k in empty}})
+    return rows
+
+
+@login_required
+@require_POST
+def reassign_many(request: HttpRequest) -> HttpResponse:
+    """The supervisor's bulk reassign: the ticked reviews to the one person chosen.
+
+    Each review goes through the rulebook's `reassign` action (its service checks
+    who and when under the review's lock); an empty choice, or no row ticked,
+    shows the queue again with an error summary.
+    """
+    user = request.user
+    if not policies.sees_ministry_backlog(user):
+        return redirect("home")
+    action = rulebook.get(Review, "reassign")
+    colleagues = {str(p.pk): p for p in ministry_staff(user.ministry)}
+    errors: dict[str, str] = {}
+    assignee = colleagues.get(request.POST.get("assignee", ""))
+    if assignee is None:
+        errors["id_assignee"] = "Choose who to reassign the selected reviews to."
+    ids = [v for v in request.POST.getlist("reviews") if v.isdigit()][:PAGE_SIZE]
+    if not ids:
+        errors["queue"] = "Select at least one review to reassign."
+    if errors:
+        return ministry_queue(request, status=400, reassign_errors=errors)
+    done, refused = [], []
+    for review in reviews_visible_to(user).filter(pk__in=ids).select_related("application"):
+        try:
+            action.run(review, user, {"assignee": assignee})
+        except ServiceError as error:
+            refused.append(f"{review.application.reference}: {error.message}")
+        else:
+            done.append(review.application.reference)
+    if done:
+        name = assignee.get_full_name() or assignee.get_username()
+        messages.success(request, f"{len(done)} review(s) reassigned to {name}: {', '.join(done)}.")
+    for message in refused:
+        messages.error(request, message)
+    # Back to the same filtered, sorted page: the form posts with the page's query string.
+    query = request.GET.urlencode()
+    return redirect(reverse("home") + (f"?{query}" if query else ""))

@@ -1,9 +1,27 @@
 from django.urls import path
 
-from licensing.web import actions, applications, drafts, queues, verify
+from licensing.web import (
+    actions,
+    applications,
+    drafts,
+    licenses,
+    notifications,
+    queues,
+    verify,
+)
 
 urlpatterns = [
     path("", queues.home, name="home"),
+    path("reviews/reassign/", queues.reassign_many, name="reassign-many"),
+    path("notifications/", notifications.notification_list, name="notifications"),
+    path(
+        "notifications/read-all/",
+        notifications.notification_read_all,
+        name="notifications-read-all",
+    ),
+    path("notifications/<int:pk>/", notifications.notification_open, name="notification-open"),
+    path("licenses/", licenses.license_list, name="license-list"),
+    path("licenses/<int:pk>/", licenses.license_detail, name="license-detail"),
     path("applications/new/", applications.application_edit, name="application-new"),
     path("applications/<int:pk>/", applications.application_detail, name="application-detail"),
     path("applications/<int:pk>/edit/", applications.application_edit, name="application-edit"),

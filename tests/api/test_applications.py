@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import time_machine
 
-from licensing.models import Application, Review
+from licensing.models import Application, AuditEvent, License, Review
+from tests import factories
 from tests.api.conftest import draft_payload
 from tests.factories import draft
 
@@ -225,6 +226,36 @@ class TestADisputedCase:
         )
         assert again.status_code == 409
         assert again.json()["current_state"] == "approved"
+
+    def test_the_committee_approving_adds_conditions_the_license_carries(
+        self, api, exporter, reviewers, committee_member
+    ):
+        application = factories.disputed(exporter, reviewers)
+        carol = api(committee_member)
+        url = f"/api/v1/applications/{application.pk}/decide/"
+        refused = carol.post(
+            url,
+            {"decision": "deny", "reason": "Risk.", "conditions": "No resale."},
+            format="json",
+        )
+        assert refused.status_code == 400
+        assert refused.json()["conditions"] == ["Conditions go with an approval, not a denial."]
+        decided = carol.post(
+            url,
+            {
+                "decision": "approve",
+                "reason": "Acceptable with end-use checks.",
+                "conditions": "Post-shipment verification within 6 months.",
+            },
+            format="json",
+        )
+        assert decided.status_code == 200, decided.content
+        license = License.objects.get(application=application)
+        assert license.conditions.splitlines()[-1] == (
+            "Committee: Post-shipment verification within 6 months."
+        )
+        event = AuditEvent.objects.get(application=application, action="committee_decided")
+        assert event.data["conditions"] == "Post-shipment verification within 6 months."
 
 
 class TestRefusalsAndWithdrawal:

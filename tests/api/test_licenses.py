@@ -29,8 +29,15 @@ def test_a_defense_supervisor_suspends_reinstates_and_the_committee_revokes(
     boss_sees = api(committee_member).get(f"/api/v1/licenses/{license.pk}/").json()
     assert boss_sees["available_transitions"] == ["suspend", "revoke"]
 
-    # A Defense supervisor sees licenses of applications Defense reviewed; this one it did not.
-    assert boss.post(f"/api/v1/licenses/{license.pk}/suspend/", {"reason": "x"}).status_code == 404
+    # A Defense supervisor may suspend any licence, so sees every one: this one Defense did
+    # not review (issue 13; before, it answered 404).
+    assert boss.get("/api/v1/licenses/").json()["count"] == 1
+    assert boss.get(f"/api/v1/licenses/{license.pk}/").json()["available_transitions"] == [
+        "suspend",
+        "revoke",
+    ]
+    # An Economy supervisor may not, and still sees only cases Economy reviewed.
+    assert api(supervisors["economy"]).get(f"/api/v1/licenses/{license.pk}/").status_code == 404
 
     carol = api(committee_member)
     suspended = carol.post(

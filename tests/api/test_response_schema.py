@@ -406,6 +406,10 @@ def test_every_response_of_whole_cases_for_every_role_conforms(
         _everyone_reads(callers, disputed)
         alice.post(f"/api/v1/applications/{disputed}/decide/", {"decision": "approve"})  # 403
         carol.post(f"/api/v1/applications/{disputed}/decide/", {"decision": "perhaps"})  # 400
+        carol.post(
+            f"/api/v1/applications/{disputed}/decide/",
+            {"decision": "deny", "reason": "x", "conditions": "Only with an approval."},
+        )  # 400
         decided = carol.post(
             f"/api/v1/applications/{disputed}/decide/",
             {"decision": "deny", "reason": "The risk outweighs the use.", "criteria": ["4"]},

@@ -25,7 +25,7 @@ def test_an_exporter_amends_and_the_reviewer_sees_the_changes(open_as, looks_rig
     exporter.on("dialog", lambda dialog: dialog.accept())
     original = _submitted()
     exporter.goto(f"/applications/{original.pk}/")
-    exporter.click("#amend button")
+    exporter.click("#amend button")  # reversible: no confirmation step
     exporter.wait_for_selector("text=drafted")
     assert exporter.inner_text("#status") == "Draft"
     assert original.reference in exporter.inner_text("#amendment")
@@ -64,6 +64,8 @@ def test_a_good_refused_per_good_then_appealed_and_upheld(open_as, looks_right):
     economy.select_option(f"#id_good_{second.pk}", "deny")
     economy.select_option(f"#id_good_{second.pk}_criteria", "7")
     economy.click("#recommend button")
+    assert "Existence of a risk" in economy.inner_text("#confirm-summary")
+    economy.click("#confirm")
     economy.wait_for_selector("text=Recommendation recorded.")
     assert economy.inner_text("#status") == "Partially approved"
 
@@ -76,6 +78,8 @@ def test_a_good_refused_per_good_then_appealed_and_upheld(open_as, looks_right):
     assert "Assigned to" not in exporter.inner_text("#reviews")  # never who reviewed it
     exporter.fill("#id_grounds", "The end user needs both coolers.")
     exporter.click("#appeal button")
+    assert "The end user needs both coolers." in exporter.inner_text("#confirm-summary")
+    exporter.click("#confirm")
     exporter.wait_for_selector("text=Appeal lodged")
     assert exporter.inner_text("#status") == "Under appeal"
 
@@ -86,6 +90,7 @@ def test_a_good_refused_per_good_then_appealed_and_upheld(open_as, looks_right):
     committee.select_option("#id_decision", "approve")
     committee.fill("#decide #id_reason", "Both coolers go to the same laboratory.")
     committee.click("#decide button")
+    committee.click("#confirm")
     committee.wait_for_selector("text=Decision recorded.")
     assert committee.inner_text("#status") == "Approved"
     assert committee.locator("#license-goods tbody tr").count() == 2

@@ -45,9 +45,9 @@ def test_an_exporter_ships_downloads_and_surrenders_its_licence(open_as, browser
     assert license.number in text
     assert "Miniature cryogenic cooler" in text
 
-    page.on("dialog", lambda dialog: dialog.accept())
     page.fill("#license-surrender textarea", "The contract ended.")
     page.click("#license-surrender button[type=submit]")
+    page.click("#confirm")
     page.wait_for_selector(f"text=License {license.number} surrendered.")
     assert page.locator("#license-ship").count() == 0
     license.refresh_from_db()

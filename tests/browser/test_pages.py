@@ -88,11 +88,12 @@ def test_a_question_answered_and_an_approval_with_a_license(open_as):
     page.goto(f"/applications/{application.pk}/")
     page.select_option("#id_recommendation", "approve_with_conditions")
     page.fill("#id_conditions", "No re-export without consent.")
-    dialogs = []
-    page.once("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.accept()))
     page.click("#recommend button")
+    # Irreversible: a page of its own asks, showing what is about to be recorded.
+    assert page.inner_text("h1") == "Record this recommendation? It cannot be changed afterwards."
+    assert "No re-export without consent." in page.inner_text("#confirm-summary")
+    page.click("#confirm")
     page.wait_for_selector("text=Recommendation recorded.")
-    assert dialogs == ["Record this recommendation? It cannot be changed afterwards."]
     assert page.inner_text("#status") == "Approved"
 
     exporter_page.goto(f"/applications/{application.pk}/")
@@ -126,11 +127,10 @@ def test_the_committee_decides_a_disputed_application(open_as):
     page.select_option("#id_decision", "deny")
     page.select_option("#decide #id_criteria", "4")
     page.fill("#decide #id_reason", "The foreign-policy objection prevails.")
-    dialogs = []
-    page.once("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.accept()))
     page.click("#decide button")
+    assert page.inner_text("h1").startswith("Record the committee's decision")
+    page.click("#confirm")
     page.wait_for_selector("text=Decision recorded.")
-    assert dialogs and dialogs[0].startswith("Record the committee's decision")
     assert page.inner_text("#status") == "Denied"
     assert "The foreign-policy objection prevails." in page.inner_text("#decision")
 
@@ -143,13 +143,12 @@ def test_a_supervisor_sees_overdue_work_and_reassigns_it(open_as):
     Review.objects.filter(pk=review.pk).update(due_date=review.received_on - timedelta(days=1))
 
     page.goto("/")
-    assert application.reference in page.inner_text("#overdue")
     row = page.locator(f"#queue tr[data-reference='{application.reference}']")
     assert "(overdue)" in row.inner_text()
-    # People are offered by full name.
-    row.locator("select").select_option(label=str(User.objects.get(username="economy")))
-    row.locator("text=Reassign").click()
-    page.wait_for_selector("text=Review reassigned.")
+    row.locator("input[type=checkbox]").check()
+    page.select_option("#id_assignee", label="Noa Peretz")
+    page.click("#reassign-selected")
+    page.wait_for_selector("text=1 review(s) reassigned to Noa Peretz")
     review.refresh_from_db()
     assert review.assigned_to.username == "economy"
     assert review.status == "in_progress"
@@ -186,11 +185,11 @@ def test_the_pages_run_under_the_content_security_policy_without_violations(open
     assert page.locator("#id_goods-1-description").count() == 1
     application = draft(created_by=User.objects.get(username="exporter"))
     page.goto(f"/applications/{application.pk}/")
-    page.once("dialog", lambda dialog: dialog.dismiss())
-    page.click("form[data-confirm] button[type=submit]")
-    page.wait_for_timeout(300)
+    page.click("#delete button[type=submit]")
+    page.click("#cancel")  # "No, go back"
+    page.wait_for_selector("#status")
     application.refresh_from_db()
-    assert application.status == "draft"  # dismissed: nothing was posted
+    assert application.status == "draft"  # not confirmed: nothing was done
     page.goto("/api/docs/")
     page.wait_for_selector(".swagger-ui .info", timeout=15000)
     assert violations == []

@@ -201,6 +201,8 @@ def _offered_by_api(action: rulebook.Action, obj, user) -> bool | None:
 
 def _button_on_page(action: rulebook.Action, obj, user, client) -> bool:
     log_in(client, user)
+    if isinstance(obj, License) and action.name != "ship":
+        return _on_license_pages(action, obj, client)
     case = obj if isinstance(obj, Application) else obj.application
     # An action with a page of its own (submit: check your answers) has its form there,
     # and the case page links to that page exactly when the form is there.
@@ -222,6 +224,22 @@ def _button_on_page(action: rulebook.Action, obj, user, client) -> bool:
         return f'href="/applications/{case.pk}/edit/"' in page
     path = {Application: "applications", Review: "reviews", License: "licenses"}[action.target]
     return bool(re.search(rf'action="/{path}/{obj.pk}/{re.escape(action.name)}/"', page))
+
+
+def _on_license_pages(action: rulebook.Action, license: License, client) -> bool:
+    """A licence's actions: its own page shows the form, the licence list names the action;
+    the case page (for whoever may open it) shows the same form. All must agree."""
+    pattern = rf'action="/licenses/{license.pk}/{re.escape(action.name)}/"'
+    page = client.get(f"/licenses/{license.pk}/")
+    on_page = page.status_code == 200 and bool(re.search(pattern, page.content.decode()))
+    listed = client.get(f"/licenses/?q={license.number}").content.decode()
+    row = re.search(rf'<tr data-license="{license.number}">(.*?)</tr>', listed, re.S)
+    in_list = bool(row and f'data-action="{action.name}"' in row[1])
+    case = client.get(f"/applications/{license.application_id}/")
+    if case.status_code == 200:
+        assert bool(re.search(pattern, case.content.decode())) == on_page, action.name
+    assert in_list == on_page, action.name
+    return on_page
 
 
 def test_every_transition_of_an_action_shares_one_permission():

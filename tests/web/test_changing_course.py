@@ -64,15 +64,20 @@ def test_a_reviewer_recommends_per_good_on_the_page(client, exporter, reviewers)
     )
     assert refused.status_code == 400
     assert "a deny cites at least one refusal criterion" in refused.content.decode()
-    done = client.post(
-        f"/reviews/{review.pk}/recommend/",
-        {
-            "recommendation": "approve",
-            "reason": "Not the second.",
-            f"good_{second.pk}": "deny",
-            f"good_{second.pk}_criteria": ["7"],
-        },
-    )
+    chosen = {
+        "recommendation": "approve",
+        "reason": "Not the second.",
+        f"good_{second.pk}": "deny",
+        f"good_{second.pk}_criteria": ["7"],
+    }
+    asked = client.post(f"/reviews/{review.pk}/recommend/", chosen)
+    assert asked.status_code == 200  # the confirmation page: nothing recorded yet
+    summary = asked.content.decode()
+    assert "7. Existence of a risk" in summary
+    assert "As overall" in summary
+    review.refresh_from_db()
+    assert review.status == "in_progress"
+    done = client.post(f"/reviews/{review.pk}/recommend/", {**chosen, "confirmed": "yes"})
     assert done.status_code == 302
     application.refresh_from_db()
     assert application.status == "partially_approved"
@@ -92,7 +97,8 @@ def test_the_exporter_sees_refused_goods_with_criteria_and_may_appeal(
     for reviewer in reviewers.values():
         assert reviewer.username not in page
     response = client.post(
-        f"/applications/{application.pk}/appeal/", {"grounds": "The first good too."}
+        f"/applications/{application.pk}/appeal/",
+        {"grounds": "The first good too.", "confirmed": "yes"},
     )
     assert response.status_code == 302
     application.refresh_from_db()
@@ -103,10 +109,11 @@ def test_the_exporter_sees_refused_goods_with_criteria_and_may_appeal(
     assert 'id="appeals"' in home
     assert f'data-reference="{application.reference}"' in home
     case = client.get(f"/applications/{application.pk}/").content.decode()
-    assert "Appeal: The first good too." in case
+    assert "decision on the appeal: The first good too." in case
     assert "Uphold the appeal" in case
     upheld = client.post(
-        f"/applications/{application.pk}/decide/", {"decision": "approve", "reason": "Fair."}
+        f"/applications/{application.pk}/decide/",
+        {"decision": "approve", "reason": "Fair.", "confirmed": "yes"},
     )
     assert upheld.status_code == 302
     application.refresh_from_db()
@@ -135,6 +142,7 @@ def test_the_committee_decides_per_good_on_the_page(client, exporter, reviewers,
             "reason": "The first only.",
             f"good_{second.pk}": "deny",
             f"good_{second.pk}_criteria": ["4"],
+            "confirmed": "yes",
         },
     )
     assert response.status_code == 302

@@ -61,12 +61,17 @@ def test_no_page_carries_inline_script_handlers_or_styles(
             assert not INLINE_STYLE.search(html), url
 
 
-def test_confirmations_are_declared_by_data_confirm_and_run_by_the_static_script(client, exporter):
+def test_confirmations_are_a_page_of_their_own_so_they_need_no_script(client, exporter):
     client.force_login(exporter)
-    html = client.get(f"/applications/{draft(created_by=exporter).pk}/").content.decode()
-    assert 'data-confirm="' in html  # delete and submit ask first
+    application = draft(created_by=exporter)
+    html = client.get(f"/applications/{application.pk}/").content.decode()
+    assert "data-confirm" not in html  # no window.confirm: the server asks (see test_views)
     assert '<script src="/static/licensing/site.js">' in html
+    asked = client.post(f"/applications/{application.pk}/delete/").content.decode()
+    assert "Delete this draft? This cannot be undone." in asked
+    assert not INLINE_SCRIPT.search(asked)
+    assert not INLINE_HANDLER.search(asked)
+    assert not INLINE_STYLE.search(asked)
     script = Path(finders.find("licensing/site.js")).read_text()
-    assert "data-confirm" in script
     assert "add-good" in script
     assert finders.find("licensing/site.css")

@@ -47,4 +47,5 @@ def test_the_case_page_costs_the_same_for_one_good_and_for_twenty(client, export
         assert _queries(client, f"/applications/{small.pk}/") == _queries(
             client, f"/applications/{large.pk}/"
         )
+        # The header's unread count comes with the session's user (accounts.backends).
         assert _queries(client, f"/applications/{large.pk}/") <= 10

@@ -161,7 +161,9 @@ def test_a_defense_supervisor_suspends_a_license_on_its_page(
     page = client.get(f"/applications/{application.pk}/").content.decode()
     assert 'id="license-suspend"' in page
     license = application.license
-    response = client.post(f"/licenses/{license.pk}/suspend/", {"reason": "Inquiry"}, follow=True)
+    response = client.post(
+        f"/licenses/{license.pk}/suspend/", {"reason": "Inquiry", "confirmed": "yes"}, follow=True
+    )
     assert f"License {license.number} suspended." in response.content.decode()
     license.refresh_from_db()
     assert (license.status, license.status_reason) == ("suspended", "Inquiry")
@@ -170,7 +172,8 @@ def test_a_defense_supervisor_suspends_a_license_on_its_page(
     assert 'id="license-suspend"' not in exporter_page
     assert 'id="license-revoke"' not in exporter_page
     assert 'id="license-reinstate"' not in exporter_page
-    assert client.post(f"/licenses/{license.pk}/reinstate/", {"reason": "x"}).status_code == 302
+    refused = client.post(f"/licenses/{license.pk}/reinstate/", {"reason": "x", "confirmed": "yes"})
+    assert refused.status_code == 302
     license.refresh_from_db()
     assert license.status == "suspended"  # refused with a message, not changed
 

@@ -5,18 +5,6 @@
 (function () {
   "use strict";
 
-  // Irreversible actions ask first: a form carrying data-confirm="question" is
-  // submitted only when the person confirms the question.
-  document.addEventListener("submit", function (event) {
-    var form = event.target;
-    if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-confirm")) {
-      return;
-    }
-    if (!window.confirm(form.getAttribute("data-confirm"))) {
-      event.preventDefault();
-    }
-  });
-
   // The draft form's "Add another good": a new row from the formset's empty form.
   document.addEventListener("click", function (event) {
     var button = event.target instanceof Element && event.target.closest("#add-good");

@@ -1,0 +1,83 @@
+"""A person's notifications: every one, paged, unread ones marked; opening one marks it read.
+
+Only the recipient's own rows are read or marked, and only their read mark
+changes (as `POST /api/v1/notifications/{id}/read/` does): no service needed.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.views.decorators.http import require_POST
+
+from licensing.models import Notification
+from licensing.web.queues import counted_page
+
+PAGE_SIZE = 25
+
+
+class Unread:
+    """How many of a person's notifications are unread: counted once, when a page asks."""
+
+    def __init__(self, user) -> None:
+        self.user = user
+
+    @cached_property
+    def count(self) -> int:
+        # Counted with the session's user (accounts.backends) when it was loaded there.
+        preloaded = getattr(self.user, "unread_notifications", None)
+        if preloaded is not None:
+            return preloaded
+        return Notification.objects.filter(recipient=self.user, read_at__isnull=True).count()
+
+
+def unread_count(request: HttpRequest) -> dict:
+    """The header's unread count (a context processor): one query, only when a page shows it."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {"unread": Unread(user)}
+
+
+@login_required
+def notification_list(request: HttpRequest) -> HttpResponse:
+    mine = Notification.objects.filter(recipient=request.user).order_by("-created_at", "-id")
+    if request.GET.get("unread"):
+        mine = mine.filter(read_at__isnull=True)
+    page = counted_page(request, mine, PAGE_SIZE)
+    return render(
+        request,
+        "licensing/notifications.html",
+        {
+            "page": page,
+            "notifications": page.object_list,
+            "only_unread": bool(request.GET.get("unread")),
+        },
+    )
+
+
+@login_required
+@require_POST
+def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
+    """Mark it read (the first reading time is kept) and go to its case, or back to the list."""
+    notification = get_object_or_404(Notification, pk=pk, recipient=request.user)
+    Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+    if notification.application_id:
+        return redirect("application-detail", pk=notification.application_id)
+    return redirect("notifications")
+
+
+@login_required
+@require_POST
+def notification_read_all(request: HttpRequest) -> HttpResponse:
+    marked = Notification.objects.filter(recipient=request.user, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+    messages.success(request, f"{marked} notification{'s' if marked != 1 else ''} marked as read.")
+    return redirect("notifications")
