@@ -334,6 +334,9 @@ else:
         }
     }
 REFERENCE_CACHE_SECONDS = envint("REFERENCE_CACHE_SECONDS", "300")
+# Sessions read from the cache (written through to the database, which stays the
+# record): a page's session costs no query while the cache holds it.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", "false")
 CELERY_TASK_SERIALIZER = "json"
@@ -397,6 +400,13 @@ NOTIFICATION_GIVE_UP_AFTER = envint("NOTIFICATION_GIVE_UP_AFTER", str(2 * 24 * 3
 # SMTP connections a delivery task sends a batch over at once (threads that only
 # talk SMTP; the mail server's round trips overlap).
 NOTIFICATION_SMTP_CONNECTIONS = envint("NOTIFICATION_SMTP_CONNECTIONS", "4")
+
+# Screening parties against sanctions and denial lists (licensing.screening): a
+# token-order-insensitive similarity (0-100) at or above SCREENING_THRESHOLD is a
+# partial match; re-screening after a list changes reads SCREENING_BATCH_SIZE open
+# applications (or live licences) per transaction.
+SCREENING_THRESHOLD = envint("SCREENING_THRESHOLD", "90")
+SCREENING_BATCH_SIZE = envint("SCREENING_BATCH_SIZE", "500")
 
 # Authentication: lockout, throttles, tokens.
 # django-axes counts failed logins (the web login, the admin login, the API token endpoint)
@@ -497,6 +507,10 @@ SPECTACULAR_SETTINGS = {
         # Decided: approve, deny, or partial (some goods); asked of the committee: the first two.
         "DecisionEnum": "licensing.models.Decision",
         "DecisionInputEnum": "licensing.api.inputs.DECISIONS",
+        "ScreeningMatchActionEnum": "licensing.api.schema.SCREENING_MATCH_ACTIONS",
+        "ScreeningMatchStatusEnum": "licensing.models.MatchStatus",
+        "OtherPartyKindEnum": "licensing.models.PartyKind",
+        "DocumentKindEnum": "licensing.models.DocumentKind",
     },
 }
 

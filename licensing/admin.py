@@ -19,6 +19,7 @@ from django.contrib.admin.utils import construct_change_message
 from django.contrib.admin.widgets import AdminDateWidget
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+from django.db.models import Count
 from simple_history.admin import SimpleHistoryAdmin
 
 from licensing.audit import audit_record
@@ -38,10 +39,14 @@ from licensing.models import (
     LicenseValidity,
     NonWorkingDay,
     Notification,
+    OtherParty,
     RefusalCriterion,
     Review,
     RoutingDecision,
     RoutingRule,
+    ScreeningEntry,
+    ScreeningList,
+    ScreeningMatch,
     Shipment,
 )
 from licensing.services.deadlines import (
@@ -51,6 +56,7 @@ from licensing.services.deadlines import (
     closure_day_warnings,
     weekday_date,
 )
+from licensing.services.screening import screening_entry_indexed
 from licensing.web.timeline import ACTION_NAMES, action_label, describe_event
 
 admin.site.site_header = "Export licensing administration"
@@ -408,6 +414,26 @@ class RoutingInline(ReadOnlyInline):
     fields = ["rule_name", "rule_history_id", "action", "ministry", "explanation"]
 
 
+class OtherPartyInline(ReadOnlyInline):
+    model = OtherParty
+    fields = ["kind", "name", "address", "country", "type"]
+
+
+class ScreeningMatchInline(ReadOnlyInline):
+    model = ScreeningMatch
+    fields = [
+        "party_kind",
+        "party_name",
+        "list_name",
+        "entry_name",
+        "match",
+        "score",
+        "status",
+        "reason",
+        "resolved_by",
+    ]
+
+
 @admin.register(Application)
 class ApplicationAdmin(ReadOnlyAdmin):
     list_display = [
@@ -422,7 +448,7 @@ class ApplicationAdmin(ReadOnlyAdmin):
     list_filter = ["status", "license_type"]
     search_fields = ["reference", "organisation__name", "end_user_name"]
     list_select_related = ["organisation", "destination"]
-    inlines = [GoodInline, ReviewInline, RoutingInline]
+    inlines = [GoodInline, OtherPartyInline, ReviewInline, RoutingInline, ScreeningMatchInline]
 
 
 class LicenseGoodInline(ReadOnlyInline):
@@ -515,3 +541,74 @@ class NotificationAdmin(ReadOnlyAdmin):
     list_filter = ["event", "delivery_status"]
     search_fields = ["subject", "key", "recipient__username"]
     list_select_related = ["recipient"]
+
+
+# Screening lists: maintained here or loaded with `manage.py import_screening_list`.
+
+
+@admin.register(ScreeningList)
+class ScreeningListAdmin(admin.ModelAdmin):
+    list_display = ["name", "source", "blocking", "entry_count", "updated_at"]
+    search_fields = ["name"]
+    readonly_fields = ["updated_at"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(entry_total=Count("entries"))
+
+    @admin.display(description="entries", ordering="entry_total")
+    def entry_count(self, screening_list: ScreeningList) -> int:
+        return screening_list.entry_total
+
+
+class ScreeningEntryForm(forms.ModelForm):
+    aliases = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Other names, separated by ';'.",
+    )
+
+    class Meta:
+        model = ScreeningEntry
+        fields = ["list", "name", "aliases", "country", "remarks"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["aliases"] = "; ".join(self.instance.aliases)
+
+    def clean_aliases(self) -> list[str]:
+        return [a.strip()[:300] for a in self.cleaned_data["aliases"].split(";") if a.strip()]
+
+
+@admin.register(ScreeningEntry)
+class ScreeningEntryAdmin(admin.ModelAdmin):
+    """Saving an entry indexes its names again and re-screens open cases and live
+    licenses against its list (after commit, in the worker)."""
+
+    form = ScreeningEntryForm
+    list_display = ["name", "list", "country", "remarks"]
+    list_filter = ["list"]
+    search_fields = ["name", "remarks"]
+    list_select_related = ["list", "country"]
+    autocomplete_fields = ["country"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        screening_entry_indexed(obj)
+
+
+@admin.register(ScreeningMatch)
+class ScreeningMatchAdmin(ReadOnlyAdmin):
+    list_display = [
+        "application",
+        "party_kind",
+        "party_name",
+        "list_name",
+        "entry_name",
+        "match",
+        "score",
+        "status",
+    ]
+    list_filter = ["status", "match", "list_name"]
+    search_fields = ["party_name", "entry_name", "application__reference"]
+    list_select_related = ["application"]

@@ -108,6 +108,22 @@ def is_supervisor_of_ministry(review: Any, user: Any) -> bool:
     return is_staff_of_ministry(review, user) and user.role == Role.SUPERVISOR
 
 
+def may_resolve_screening_match(match: Any, user: Any) -> bool:
+    """Clear or confirm a screening match: a reviewer or supervisor of a ministry that
+    reviews (or reviewed) the match's application."""
+    return (
+        _authenticated(user)
+        and user.role in (Role.REVIEWER, Role.SUPERVISOR)
+        and user.ministry in match.reviewing_ministries
+    )
+
+
+def sees_screening(user: Any) -> bool:
+    """Screening matches are the staff's: an exporter is never told its party resembles
+    a listed one (the API's exporter shape has no such key)."""
+    return _authenticated(user) and not sees_exporter_view(user)
+
+
 def may_change_license(license: Any, user: Any) -> bool:
     """Suspend, reinstate or revoke any licence: a Defense supervisor, the committee, an admin."""
     return sees_every_license(user)

@@ -35,7 +35,14 @@ from django_fsm import Transition, can_proceed
 from licensing import policies
 from licensing.api import inputs
 from licensing.exceptions import NotPermitted, TransitionConflict
-from licensing.models import Application, ApplicationStatus, License, LicenseStatus, Review
+from licensing.models import (
+    Application,
+    ApplicationStatus,
+    License,
+    LicenseStatus,
+    Review,
+    ScreeningMatch,
+)
 from licensing.models.applications import IN_REVIEW_STATES, OPEN_STATES, no_pending_amendment
 from licensing.models.licenses import LIVE_STATES
 from licensing.web import forms
@@ -248,6 +255,23 @@ ACTIONS: tuple[Action, ...] = (
         serializer=inputs.RecommendSerializer,
         form=forms.RecommendForm,
         confirm="Record this recommendation? It cannot be changed afterwards.",
+    ),
+    # A party resembling a sanctions or denial list entry (found at submission or on a
+    # list change): the reviewing ministries clear or confirm it. While one is open a
+    # recommendation to approve is refused, and after a confirmed one only a denial is
+    # accepted (`review_recommend`, through `services.screening.check_approval_hold`;
+    # the page's recommend form offers only what it accepts).
+    Action(
+        name="resolve",
+        target=ScreeningMatch,
+        label="Resolve match",
+        done="Screening match of '{obj.party_name}' resolved.",
+        service="licensing.services.screening.screening_match_resolve",
+        transitions=("clear", "confirm"),
+        serializer=inputs.ResolveSerializer,
+        form=forms.ResolveForm,
+        confirm="Resolve the match of '{obj.party_name}' with '{obj.entry_name}'? "
+        "It cannot be changed afterwards.",
     ),
     Action(
         name="request-information",

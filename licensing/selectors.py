@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from collections.abc import Iterable
+
+from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 
 from accounts.models import Role, User
 from licensing import policies
@@ -10,14 +12,17 @@ from licensing.models import (
     AppealPolicy,
     Application,
     ApplicationStatus,
+    AuditEvent,
     ControlListEntry,
     Country,
     DeadlinePolicy,
     License,
     LicenseGood,
+    OtherParty,
     RefusalCriterion,
     Review,
     RoutingRule,
+    ScreeningMatch,
     Shipment,
     ShipmentLine,
 )
@@ -47,6 +52,57 @@ def applications_visible_to(user: User) -> QuerySet[Application]:
 # What the committee sees: its work (disputes, appeals) and every decided case.
 DECIDED_STATES = [S.APPROVED, S.DENIED, S.PARTIALLY_APPROVED]
 COMMITTEE_STATES = [S.DISPUTED, S.UNDER_APPEAL, *DECIDED_STATES]
+
+
+def with_parties_and_matches(applications: Iterable[Application], *, matches: bool) -> None:
+    """Load the other parties (and, for staff, the screening matches) of applications
+    already read, in one query per relation, and none at all for those whose counters
+    say they have no rows: most cases have neither."""
+    relations = [
+        ("other_parties", "other_party_count", OtherParty.objects.select_related("country"))
+    ]
+    if matches:
+        relations.append(
+            (
+                "screening_matches",
+                "screening_match_count",
+                ScreeningMatch.objects.select_related("resolved_by"),
+            )
+        )
+    rows = list(applications)
+    for relation, counter, queryset in relations:
+        pending = [a for a in rows if relation not in getattr(a, "_prefetched_objects_cache", {})]
+        for application in pending:
+            if not getattr(application, counter):
+                if not hasattr(application, "_prefetched_objects_cache"):
+                    application._prefetched_objects_cache = {}
+                application._prefetched_objects_cache[relation] = queryset.none()
+        prefetch_related_objects(
+            [a for a in pending if getattr(a, counter)], Prefetch(relation, queryset=queryset)
+        )
+
+
+def screening_matches_visible_to(user: User) -> QuerySet[ScreeningMatch]:
+    """Matches are the staff's: those of the applications they see; an exporter sees none."""
+    from licensing import policies
+
+    if not policies.sees_screening(user):
+        return ScreeningMatch.objects.none()
+    return ScreeningMatch.objects.filter(application__in=applications_visible_to(user))
+
+
+# Screening is the staff's: an exporter's timeline never says a party resembled a list entry.
+STAFF_ONLY_EVENTS = ("screening_match_found", "screening_match_resolved")
+
+
+def events_visible_to(user: User, application: Application) -> QuerySet[AuditEvent]:
+    """An application's audit trail as the user may read it."""
+    from licensing import policies
+
+    events = AuditEvent.objects.filter(application=application)
+    if not policies.sees_screening(user):
+        events = events.exclude(action__in=STAFF_ONLY_EVENTS)
+    return events
 
 
 def disputed(applications: QuerySet[Application]) -> QuerySet[Application]:

@@ -67,3 +67,11 @@ def anchor_audit_chain() -> str:
 
     anchor = audit_anchor()
     return f"{anchor.count} events, last {anchor.last_id}"
+
+
+@shared_task(time_limit=3600, soft_time_limit=3500)
+def rescreen_list(list_id: int) -> str:
+    """Open cases and live licences against a list that changed, in batches."""
+    from licensing.services.screening import screening_rescreen_list
+
+    return f"{screening_rescreen_list(list_id=list_id)} new match(es)"

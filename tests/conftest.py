@@ -42,9 +42,10 @@ def _no_broker_unless_asked(request, monkeypatch):
     """
     if request.node.get_closest_marker("redis"):
         return
-    from licensing.tasks import deliver_notifications
+    from licensing.tasks import deliver_notifications, rescreen_list
 
     monkeypatch.setattr(deliver_notifications, "apply_async", lambda *args, **kwargs: None)
+    monkeypatch.setattr(rescreen_list, "apply_async", lambda *args, **kwargs: None)
 
 
 @contextmanager

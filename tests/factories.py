@@ -200,3 +200,49 @@ def partially_approved(exporter, reviewers, *, refused: int = 1, **kwargs) -> Ap
         )
     application.refresh_from_db()
     return application
+
+
+# Screening lists.
+
+from licensing.services.screening import SAMPLE_LIST  # noqa: E402 - beside its helpers
+
+
+def screening_list(name: str = "Sample consolidated list", *, blocking: bool = False, entries=None):
+    """A screening list: `entries` (dicts of name, aliases, country, remarks), or the
+    made-up sample list the project ships; loaded as `import_screening_list` loads it."""
+    import csv
+    import io
+
+    from licensing.models import Country
+    from licensing.services.screening import screening_list_import, screening_rows_read
+
+    if entries is None:
+        text = io.StringIO(SAMPLE_LIST.read_text(encoding="utf-8"), newline="")
+    else:
+        text = io.StringIO(newline="")
+        writer = csv.DictWriter(text, fieldnames=["name", "aliases", "country", "remarks"])
+        writer.writeheader()
+        for entry in entries:
+            writer.writerow({"aliases": "", "country": "", "remarks": "", **entry})
+        text.seek(0)
+    rows = screening_rows_read(text, set(Country.objects.values_list("code", flat=True)))
+    return screening_list_import(name=name, rows=rows, blocking=blocking)
+
+
+def other_party(application, *, kind="third_party", name, country="DE", type="commercial"):
+    """Another party on a draft, as the draft service adds it."""
+    from licensing.models import OtherParty
+
+    party = OtherParty.objects.create(
+        application=application,
+        kind=kind,
+        name=name,
+        address="1 Made-up Street",
+        country_id=country,
+        type=type,
+    )
+    Application.objects.filter(pk=application.pk).update(
+        other_party_count=application.other_parties.count()
+    )
+    application.refresh_from_db()
+    return party

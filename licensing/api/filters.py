@@ -13,10 +13,13 @@ from licensing.models import (
     License,
     LicenseStatus,
     LicenseType,
+    MatchKind,
+    MatchStatus,
     Notification,
     Regime,
     Review,
     ReviewStatus,
+    ScreeningMatch,
 )
 
 ME = [("me", "me")]
@@ -110,6 +113,16 @@ class LicenseFilter(filters.FilterSet):
 
     def filter_destination(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(destination_id=value.upper()[:2])
+
+
+class ScreeningMatchFilter(filters.FilterSet):
+    status = filters.MultipleChoiceFilter(choices=MatchStatus.choices)
+    match = filters.ChoiceFilter(choices=MatchKind.choices)
+    application = IdFilter(field_name="application_id")
+
+    class Meta:
+        model = ScreeningMatch
+        fields = ["status", "match"]
 
 
 class NotificationFilter(filters.FilterSet):

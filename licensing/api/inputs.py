@@ -22,6 +22,8 @@ from licensing.models import (
     EndUserType,
     License,
     LicenseType,
+    MatchStatus,
+    PartyKind,
     Recommendation,
     TechnologyGeneration,
 )
@@ -69,6 +71,13 @@ class PartyInputSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=EndUserType.choices)
 
 
+class OtherPartyInputSerializer(PartyInputSerializer):
+    kind = serializers.ChoiceField(choices=PartyKind.choices)
+
+
+MAX_OTHER_PARTIES = 50
+
+
 class GoodInputSerializer(serializers.Serializer):
     description = serializers.CharField(max_length=500)
     control_list_entry = CodeField(
@@ -113,6 +122,13 @@ class ApplicationInputSerializer(serializers.Serializer):
     )
     currency = serializers.ChoiceField(choices=CURRENCIES, required=False)
     goods = GoodInputSerializer(many=True, required=False, max_length=MAX_GOODS)
+    other_parties = OtherPartyInputSerializer(
+        many=True,
+        required=False,
+        max_length=MAX_OTHER_PARTIES,
+        help_text="Ultimate end users, intermediate consignees and third parties; on PATCH, "
+        "the list given replaces the parties wholesale.",
+    )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -123,10 +139,11 @@ class ApplicationInputSerializer(serializers.Serializer):
             organisation_id=organisation_id
         )
 
-    def service_arguments(self) -> tuple[dict, list[dict] | None]:
-        """The `fields` and `goods` the draft services take."""
+    def service_arguments(self) -> tuple[dict, list[dict] | None, list[dict] | None]:
+        """The `fields`, `goods` and `other_parties` the draft services take."""
         data = dict(self.validated_data)
         goods = data.pop("goods", None)
+        other_parties = data.pop("other_parties", None)
         fields: dict = {}
         for party in ("end_user", "consignee"):
             if party not in data:
@@ -136,7 +153,7 @@ class ApplicationInputSerializer(serializers.Serializer):
                 if part in value:
                     fields[f"{party}_{part}"] = value[part]
         fields.update(data)
-        return fields, goods
+        return fields, goods, other_parties
 
 
 class AnswerSerializer(serializers.Serializer):
@@ -240,6 +257,15 @@ class ReassignSerializer(serializers.Serializer):
         super().__init__(*args, **kwargs)
         # Only colleagues resolve: anyone else is "no such reviewer", never a name.
         self.fields["user"].queryset = ministry_colleagues(self.context.get("target"))
+
+
+class ResolveSerializer(serializers.Serializer):
+    disposition = serializers.ChoiceField(
+        choices=[MatchStatus.CLEARED, MatchStatus.CONFIRMED],
+        help_text="`cleared`: not the listed party; `confirmed`: it is (then only a denial "
+        "is accepted).",
+    )
+    reason = serializers.CharField(max_length=5000)
 
 
 class ReasonSerializer(serializers.Serializer):

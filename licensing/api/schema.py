@@ -7,12 +7,13 @@ from drf_spectacular.types import OpenApiTypes
 
 from licensing import rulebook
 from licensing.api import serializers as s
-from licensing.models import Application, License, Review
+from licensing.models import Application, License, Review, ScreeningMatch
 
 # The enums of `available_transitions` (named in SPECTACULAR_SETTINGS), from the rulebook.
 APPLICATION_ACTIONS = rulebook.endpoint_names(Application)
 REVIEW_ACTIONS = rulebook.endpoint_names(Review)
 LICENSE_ACTIONS = rulebook.endpoint_names(License)
+SCREENING_MATCH_ACTIONS = rulebook.endpoint_names(ScreeningMatch)
 
 
 class LicensingAutoSchema(AutoSchema):

@@ -35,9 +35,13 @@ from licensing.models import (
     License,
     LicenseGood,
     Notification,
+    OtherParty,
+    PartyKind,
     Recommendation,
     Review,
     RoutingDecision,
+    ScreenedPartyKind,
+    ScreeningMatch,
     Shipment,
     ShipmentLine,
     TechnologyGeneration,
@@ -95,6 +99,40 @@ def _party(application: Application, party: str) -> dict:
 class CriterionSerializer(serializers.Serializer):
     code = serializers.CharField()
     title = serializers.CharField()
+
+
+class OtherPartySerializer(serializers.ModelSerializer):
+    kind = serializers.ChoiceField(choices=PartyKind.choices)
+    country = serializers.CharField(source="country_id", help_text="ISO 3166-1 alpha-2.")
+    type = serializers.ChoiceField(choices=EndUserType.choices)
+
+    class Meta:
+        model = OtherParty
+        fields = ["kind", "name", "address", "country", "type"]
+
+
+class ScreeningMatchSummarySerializer(serializers.ModelSerializer):
+    """A match as the staff's application shows it."""
+
+    party_kind = serializers.ChoiceField(choices=ScreenedPartyKind.choices)
+    list = serializers.CharField(source="list_name", help_text="The screening list's name.")
+
+    class Meta:
+        model = ScreeningMatch
+        fields = [
+            "id",
+            "party_name",
+            "party_kind",
+            "list",
+            "entry_name",
+            "matched_name",
+            "match",
+            "score",
+            "status",
+            "reason",
+            "found_at",
+            "resolved_at",
+        ]
 
 
 class GoodSerializer(serializers.Serializer):
@@ -248,6 +286,7 @@ class _ApplicationSerializer(serializers.ModelSerializer):
         source="marketing_license.number", allow_null=True, default=None
     )
     goods = GoodSerializer(many=True)
+    other_parties = OtherPartySerializer(many=True)
     total_value = serializers.SerializerMethodField()
     routing = RoutingSerializer(many=True)
     license = serializers.SerializerMethodField()
@@ -293,6 +332,7 @@ class _ApplicationSerializer(serializers.ModelSerializer):
             "destination",
             "end_user",
             "consignee",
+            "other_parties",
             "end_use",
             "military_end_use",
             "marketing_license",
@@ -371,6 +411,14 @@ class StaffApplicationSerializer(_ApplicationSerializer):
     audience = AudienceField("staff")
     reviews = StaffReviewSerializer(many=True)
     information_requests = StaffQuestionSerializer(many=True)
+    screening_matches = ScreeningMatchSummarySerializer(
+        many=True,
+        help_text="Parties resembling entries of the screening lists; open ones hold approval.",
+    )
+
+    class Meta(_ApplicationSerializer.Meta):
+        fields = [*_ApplicationSerializer.Meta.fields, "screening_matches"]
+        read_only_fields = fields
 
 
 # Reviews (ministry staff and administrators only)
@@ -405,6 +453,32 @@ class QueueReviewSerializer(StaffReviewSerializer):
     )
     def get_available_transitions(self, review: Review) -> list[str]:
         return rulebook.available(review, _caller(self))
+
+
+class ScreeningMatchSerializer(ScreeningMatchSummarySerializer):
+    """A match on its own (ministry staff, the committee and administrators only)."""
+
+    application = ApplicationSummarySerializer()
+    party_country = serializers.CharField(source="party_country_id", allow_null=True)
+    resolved_by = UserSummarySerializer(allow_null=True)
+    available_transitions = serializers.SerializerMethodField()
+
+    class Meta(ScreeningMatchSummarySerializer.Meta):
+        fields = [
+            *ScreeningMatchSummarySerializer.Meta.fields,
+            "party_country",
+            "application",
+            "resolved_by",
+            "available_transitions",
+        ]
+
+    @extend_schema_field(
+        serializers.ListField(
+            child=serializers.ChoiceField(rulebook.endpoint_names(ScreeningMatch))
+        )
+    )
+    def get_available_transitions(self, match: ScreeningMatch) -> list[str]:
+        return rulebook.available(match, _caller(self))
 
 
 # Licenses

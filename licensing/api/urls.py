@@ -12,6 +12,7 @@ router.register(
 )
 router.register("applications", views.ApplicationViewSet, basename="application")
 router.register("reviews", views.ReviewViewSet, basename="review")
+router.register("screening-matches", views.ScreeningMatchViewSet, basename="screening-match")
 router.register("licenses", views.LicenseViewSet, basename="license")
 router.register("notifications", views.NotificationViewSet, basename="notification")
 

@@ -35,7 +35,6 @@ from licensing.exceptions import InvalidInput
 from licensing.license_document import license_pdf
 from licensing.models import (
     Application,
-    AuditEvent,
     ControlListEntry,
     Country,
     Good,
@@ -44,12 +43,16 @@ from licensing.models import (
     LicenseGood,
     Notification,
     Review,
+    ScreeningMatch,
 )
 from licensing.selectors import (
     amendment_changes,
     applications_visible_to,
+    events_visible_to,
     licenses_visible_to,
     reviews_visible_to,
+    screening_matches_visible_to,
+    with_parties_and_matches,
 )
 from licensing.services.applications import application_create_draft
 from licensing.services.shipments import shipment_check
@@ -60,7 +63,14 @@ ID = r"[0-9]+"
 ACTION_METHODS = tuple(
     action.name.replace("-", "_") for action in rulebook.ACTIONS if action.endpoint
 )
-RENDERED_RELATIONS = {"goods", "reviews", "information_requests", "routing"}
+RENDERED_RELATIONS = {
+    "goods",
+    "reviews",
+    "information_requests",
+    "routing",
+    "other_parties",
+    "screening_matches",
+}
 
 
 def _is_exporter(request: Request) -> bool:
@@ -154,6 +164,7 @@ def _application_serializer(request: Request):
 def _render_application(request: Request, application: Application, code: int) -> Response:
     """An application (a new amendment draft) as the caller sees it."""
     found = rendered_applications(applications_visible_to(request.user)).get(pk=application.pk)
+    with_parties_and_matches([found], matches=not _is_exporter(request))
     serializer = _application_serializer(request)(found, context={"request": request})
     return Response(serializer.data, status=code)
 
@@ -228,6 +239,14 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             return s.ExporterApplicationSerializer
         return _application_serializer(self.request)
 
+    def get_serializer(self, *args, **kwargs):
+        """Every representation starts here: the parties (and matches) of the rows first,
+        read only for rows whose counters say they have some."""
+        if args and isinstance(args[0], Application | list):
+            rows = args[0] if isinstance(args[0], list) else [args[0]]
+            with_parties_and_matches(rows, matches=not _is_exporter(self.request))
+        return super().get_serializer(*args, **kwargs)
+
     def _render(self, application: Application, code: int = status.HTTP_200_OK) -> Response:
         """The application as the caller sees it; a service that returned it with everything
         it read and wrote (creation, submission) spares reading it all again."""
@@ -250,17 +269,23 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         return serializer
 
     def create(self, request: Request) -> Response:
-        fields, goods = self._input(inputs.ApplicationInputSerializer).service_arguments()
-        application = application_create_draft(user=request.user, fields=fields, goods=goods or ())
+        fields, goods, parties = self._input(inputs.ApplicationInputSerializer).service_arguments()
+        application = application_create_draft(
+            user=request.user, fields=fields, goods=goods or (), other_parties=parties or ()
+        )
         return self._render(application, status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, pk: str) -> Response:
         application = self.get_object()
         edit = rulebook.require("edit", application, request.user)
-        fields, goods = self._input(
+        fields, goods, parties = self._input(
             inputs.ApplicationInputSerializer, partial=True
         ).service_arguments()
-        edit.run(application, request.user, {"fields": fields, "goods": goods})
+        edit.run(
+            application,
+            request.user,
+            {"fields": fields, "goods": goods, "other_parties": parties},
+        )
         return self._render(application)
 
     def destroy(self, request: Request, pk: str) -> Response:
@@ -338,7 +363,7 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         serializer_class = (
             s.ExporterEventSerializer if _is_exporter(request) else s.StaffEventSerializer
         )
-        page = self.paginate_queryset(AuditEvent.objects.filter(application=application))
+        page = self.paginate_queryset(events_visible_to(request.user, application))
         return self.get_paginated_response(serializer_class(page, many=True).data)
 
 
@@ -365,6 +390,38 @@ class ReviewViewSet(viewsets.ReadOnlyModelViewSet):
 
     def _render(self, review: Review) -> Response:
         return Response(self.get_serializer(self.get_queryset().get(pk=review.pk)).data)
+
+
+# Screening matches
+
+
+@rulebook_endpoints(ScreeningMatch, s.ScreeningMatchSerializer)
+class ScreeningMatchViewSet(viewsets.ReadOnlyModelViewSet):
+    """Parties resembling screening list entries, on the applications the caller sees
+    (staff only: an exporter finds none)."""
+
+    serializer_class = s.ScreeningMatchSerializer
+    filterset_class = filters.ScreeningMatchFilter
+    ordering_fields = ["found_at", "id", "score"]
+    ordering = ["-found_at", "-id"]
+    lookup_value_regex = ID
+
+    def get_queryset(self) -> QuerySet[ScreeningMatch]:
+        if getattr(self, "swagger_fake_view", False):
+            return ScreeningMatch.objects.none()
+        return (
+            screening_matches_visible_to(self.request.user)
+            .select_related("application", "resolved_by")
+            .prefetch_related(
+                Prefetch(
+                    "application__reviews",
+                    queryset=Review.objects.only("id", "application_id", "ministry"),
+                )
+            )
+        )
+
+    def _render(self, match: ScreeningMatch) -> Response:
+        return Response(self.get_serializer(self.get_queryset().get(pk=match.pk)).data)
 
 
 # Licenses

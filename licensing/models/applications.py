@@ -218,6 +218,11 @@ class Application(ConcurrentTransitionMixin, models.Model):
         help_text="The licence this application amends; once approved, its licence replaces it.",
     )
     appealed_at = models.DateTimeField(null=True, blank=True)
+    # Kept by the services beside the rows they count, so a page or the API reads a
+    # relation only when it has rows, and a queue shows its screening badge from the row.
+    other_party_count = models.PositiveIntegerField(default=0, editable=False)
+    screening_match_count = models.PositiveIntegerField(default=0, editable=False)
+    open_screening_match_count = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -23,6 +23,7 @@ class NotificationEvent(models.TextChoices):
     APPLICATION_SUPERSEDED = "application_superseded", "Application superseded by its amendment"
     APPEAL_LODGED = "appeal_lodged", "Appeal lodged"
     APPEAL_OVERDUE = "appeal_overdue", "Appeal overdue"
+    SCREENING_MATCH = "screening_match", "Screening match on a live license"
 
 
 class DeliveryStatus(models.TextChoices):

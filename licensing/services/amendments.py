@@ -1,10 +1,11 @@
 """Amending by copy: an application under review, or a licence in force.
 
-The amendment is a new draft carrying the original's parties, goods and
-documents. The original keeps its reviews running until the amendment is
-submitted (`licensing.services.applications.application_submit` then
-supersedes it); withdrawing or deleting the draft leaves the original as it
-was. An amended licence is replaced when its amendment is approved
+The amendment is a new draft carrying the original's parties (end user,
+consignee and other parties), goods and documents. The original keeps its
+reviews running until the amendment is submitted
+(`licensing.services.applications.application_submit` then supersedes it);
+withdrawing or deleting the draft leaves the original as it was. An amended
+licence is replaced when its amendment is approved
 (`licensing.services.licenses.license_issue`).
 """
 
@@ -20,7 +21,7 @@ from accounts.models import User
 from licensing import rulebook
 from licensing.audit import audit_record
 from licensing.clock import local_today
-from licensing.models import Application, Document, Good, License
+from licensing.models import Application, Document, Good, License, OtherParty
 from licensing.models.applications import APPLICATION_FIELDS, GOOD_FIELDS
 from licensing.services.common import lock, next_number
 
@@ -34,12 +35,27 @@ def _attnames(model_fields: Sequence[str], obj: Any) -> dict[str, Any]:
 def _draft(
     original: Application, user: User, goods: Sequence[dict[str, Any]], **links: Any
 ) -> Application:
+    parties = list(original.other_parties.all()) if original.other_party_count else []
     amendment = Application.objects.create(
         reference=next_number("EXP", local_today().year),
         organisation_id=original.organisation_id,
         created_by=user,
+        other_party_count=len(parties),
         **_attnames(APPLICATION_FIELDS, original),
         **links,
+    )
+    OtherParty.objects.bulk_create(
+        [
+            OtherParty(
+                application=amendment,
+                kind=party.kind,
+                name=party.name,
+                address=party.address,
+                country_id=party.country_id,
+                type=party.type,
+            )
+            for party in parties
+        ]
     )
     Good.objects.bulk_create([Good(application=amendment, **good) for good in goods])
     for document in original.documents.all():

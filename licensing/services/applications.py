@@ -32,6 +32,7 @@ from licensing.models import (
     LicenseStatus,
     LicenseType,
     NotificationEvent,
+    OtherParty,
     Review,
     ReviewStatus,
     RoutingDecision,
@@ -44,6 +45,7 @@ from licensing.models.applications import (
 )
 from licensing.notifications import Message, notify, notify_all
 from licensing.routing import route
+from licensing.screening import Found, Party, parties_of, party_field, screen
 from licensing.selectors import (
     committee_members,
     deadline_policies,
@@ -60,6 +62,15 @@ from licensing.services.outcomes import (
     overall,
     record_outcomes,
 )
+from licensing.services.screening import (
+    application_parties,
+    approval_hold,
+    blocking_match,
+    check_approval_hold,
+    screening_record_at_submission,
+)
+
+OTHER_PARTY_FIELDS = ("kind", "name", "address", "country", "type")
 
 S = ApplicationStatus
 
@@ -89,6 +100,22 @@ def _replace_goods(
     )
 
 
+def _replace_other_parties(
+    application: Application, parties: Sequence[dict[str, Any]], *, new: bool = False
+) -> list[OtherParty]:
+    """The other parties, wholesale; their number kept on the application (saved by the
+    caller)."""
+    if not new and application.other_party_count:
+        application.other_parties.all().delete()
+    application.other_party_count = len(parties)
+    return OtherParty.objects.bulk_create(
+        [
+            OtherParty(application=application, **_model_fields(party, OTHER_PARTY_FIELDS))
+            for party in parties
+        ]
+    )
+
+
 def _known(application: Application, **related: list) -> Application:
     """Say what this service read and wrote, by relation, so the API can answer with it
     without reading it all again (`written`; a draft or a just-submitted case has no
@@ -99,7 +126,11 @@ def _known(application: Application, **related: list) -> Application:
 
 
 def application_create_draft(
-    *, user: User, fields: dict[str, Any], goods: Sequence[dict[str, Any]] = ()
+    *,
+    user: User,
+    fields: dict[str, Any],
+    goods: Sequence[dict[str, Any]] = (),
+    other_parties: Sequence[dict[str, Any]] = (),
 ) -> Application:
     if not policies.may_create_application(user):
         raise NotPermitted("Only an exporter can create an application.")
@@ -112,10 +143,20 @@ def application_create_draft(
             reference=next_number("EXP", local_today().year),
             organisation_id=user.organisation_id,
             created_by=user,
+            other_party_count=len(other_parties),
             **fields,
         )
         created = _replace_goods(application, goods, new=True)
-    return _known(application, goods=created, reviews=[], information_requests=[], routing=[])
+        parties = _replace_other_parties(application, other_parties, new=True)
+    return _known(
+        application,
+        goods=created,
+        reviews=[],
+        information_requests=[],
+        routing=[],
+        other_parties=parties,
+        screening_matches=[],
+    )
 
 
 def application_update_draft(
@@ -124,8 +165,9 @@ def application_update_draft(
     user: User,
     fields: dict[str, Any],
     goods: Sequence[dict[str, Any]] | None = None,
+    other_parties: Sequence[dict[str, Any]] | None = None,
 ) -> Application:
-    """Edit a draft; `goods`, when given, replaces the goods wholesale."""
+    """Edit a draft; `goods` and `other_parties`, when given, replace theirs wholesale."""
     with transaction.atomic():
         application = lock(Application, application.pk)
         rulebook.require("edit", application, user)
@@ -138,6 +180,8 @@ def application_update_draft(
             _replace_goods(application, goods)
         else:
             _check_goods_currency(currency, list(application.goods.values("currency")))
+        if other_parties is not None:
+            _replace_other_parties(application, other_parties)
         application.save()
     return application
 
@@ -243,10 +287,19 @@ def _marketing_license_problem(application: Application) -> Problem | None:
 
 
 def submission_problems(
-    application: Application, goods: Sequence[Good], *, today=None
+    application: Application,
+    goods: Sequence[Good],
+    *,
+    today=None,
+    parties: Sequence[Party] | None = None,
+    screened: list[Found] | None = None,
 ) -> tuple[list[Problem], Any]:
     """Every problem that would stop `application` being submitted, at once, in the
     order the exporter meets them on the draft; and the routing (None if incomplete).
+
+    Routing looks at every party's country, and every party is screened: an exact
+    match with a blocking list is a problem too. `parties`: the application's, if
+    already read; `screened` receives what screening found, for submission to record.
 
     Changes nothing: the check-your-answers page lists these before the exporter
     submits, and submission refuses with all of them.
@@ -268,18 +321,36 @@ def submission_problems(
         problem = _marketing_license_problem(application)
         if problem is not None:
             problems.append(problem)
+    parties = application_parties(application) if parties is None else parties
     result = None
     if application.destination_id:
-        result = route(application=application, goods=goods, on=today or local_today())
+        result = route(
+            application=application, goods=goods, on=today or local_today(), parties=parties
+        )
         if result.refusal:
+            party = result.refusal.party
             problems.append(
                 Problem(
                     "non_field_errors",
-                    "destination",
-                    result.refusal.rule.message,
+                    "destination" if party is None else party_field(party, "country"),
+                    result.refusal.refusal_message,
                     "refused_by_rule",
                 )
             )
+    found = screen(parties)
+    blocked = blocking_match(found)
+    if blocked is not None:
+        problems.append(
+            Problem(
+                "non_field_errors",
+                party_field(blocked.party, "name"),
+                f"The {blocked.party.label} is on the screening list '{blocked.list_name}', "
+                "so the application cannot be submitted.",
+                "refused_by_screening",
+            )
+        )
+    if screened is not None:
+        screened.extend(found)
     return problems, result
 
 
@@ -302,21 +373,34 @@ def _refusal(problems: Sequence[Problem]) -> SubmissionRefused:
 def application_submit(
     *, application: Application, user: User, declaration: bool = False
 ) -> Application:
-    """Check completeness and the rules, route to ministries, start their clocks.
+    """Check completeness and the rules, screen every party, route to ministries, start
+    their clocks; record what screening found.
 
     Every problem is reported at once (`submission_problems`). `declaration`: the
     exporter ticked the page's declaration that the answers are true and complete
     (the API's submit has no body); the audit event records it.
     """
     with transaction.atomic():
-        application = lock(Application, application.pk)
+        # The organisation comes with the row (only the application's is locked): the
+        # munitions check and the answer read it, and screening spent that query.
+        application = (
+            Application.objects.select_for_update(of=("self",))
+            .select_related("organisation")
+            .get(pk=application.pk)
+        )
         rulebook.require("submit", application, user)
         goods = list(application.goods.select_related("control_list_entry"))
         today = local_today()
-        problems, result = submission_problems(application, goods, today=today)
+        others = list(application.other_parties.all()) if application.other_party_count else []
+        parties = parties_of(application, others)
+        found: list[Found] = []
+        problems, result = submission_problems(
+            application, goods, today=today, parties=parties, screened=found
+        )
         if problems:
             raise _refusal(problems)
         original = _original_to_supersede(application)
+        matches = screening_record_at_submission(application, found)
         from_state = run_transition(application, "submit", application.submit)
         reviews = _open_reviews(application, result.ministries, today)
         versions, routing = _record_routing(application, result.matches)
@@ -338,6 +422,16 @@ def application_submit(
                     }
                     for m in result.matches
                 ],
+                **(
+                    {
+                        "screening_matches": [
+                            {"match": m.pk, "party": m.party_name, "list": m.list_name}
+                            for m in matches
+                        ]
+                    }
+                    if matches
+                    else {}
+                ),
             },
         )
         _notify_submitted(application, reviews, result.ministries)
@@ -345,7 +439,13 @@ def application_submit(
             _supersede(original, by=application, user=user)
         amendment_released(application)
     return _known(
-        application, goods=goods, reviews=reviews, information_requests=[], routing=routing
+        application,
+        goods=goods,
+        reviews=reviews,
+        information_requests=[],
+        routing=routing,
+        other_parties=others,
+        screening_matches=matches,
     )
 
 
@@ -580,6 +680,8 @@ def application_decide(
             raise InvalidInput({"reason": ["Give the committee's reasons."]})
         if conditions and decision != Decision.APPROVE:
             raise InvalidInput({"conditions": ["Conditions go with an approval, not a denial."]})
+        if decision == Decision.APPROVE:
+            check_approval_hold(application, decision, field="decision")
         if application.status == S.UNDER_APPEAL:
             if goods is not None:
                 raise InvalidInput(
@@ -735,12 +837,18 @@ def application_conclude_if_reviewed(*, application: Application, actor: User | 
         return
     goods = list(application.goods.all())
     outcomes = outcomes_from_reviews(goods, reviews)
+    result = overall(outcomes)
+    held = approval_hold(application) if result in ("approved", "partial") else None
+    if held is not None:
+        # The ministries approve goods (a deemed consent among them), but a screening match
+        # is open or confirmed: the committee decides, once the match is resolved.
+        result = "disputed"
     action, method = {
         "approved": ("application_approved", application.approve),
         "refused": ("application_denied", application.deny),
         "partial": ("application_partially_approved", application.partially_approve),
         "disputed": ("application_disputed", application.dispute),
-    }[overall(outcomes)]
+    }[result]
     from_state = run_transition(application, action, method)
     record_outcomes(goods, outcomes)
     recommendations = {r.ministry: r.recommendation for r in reviews}
@@ -750,7 +858,7 @@ def application_conclude_if_reviewed(*, application: Application, actor: User | 
         action=action,
         from_state=from_state,
         to_state=application.status,
-        reason="Every review is complete.",
+        reason=held[1] if held else "Every review is complete.",
         data={
             "recommendations": recommendations,
             "goods": {str(pk): outcome for pk, (outcome, _) in outcomes.items()},

@@ -35,6 +35,7 @@ from licensing.selectors import (
 from licensing.services.applications import application_conclude_if_reviewed
 from licensing.services.common import lock, run_transition
 from licensing.services.outcomes import check_decisions
+from licensing.services.screening import check_approval_hold
 
 MAX_TEXT = 5000
 
@@ -119,6 +120,7 @@ def review_recommend(
             per_good=goods,
             key="recommendation",
         )
+        check_approval_hold(application, recommendation)
         overall_conditions = (
             conditions.strip() if recommendation == Recommendation.APPROVE_WITH_CONDITIONS else ""
         )

@@ -60,14 +60,19 @@ from licensing.models import (
     LicenseStatus,
     LicenseType,
     LicenseValidity,
+    MatchStatus,
     Notification,
     NotificationEvent,
+    OtherParty,
+    PartyKind,
     Recommendation,
     ReferenceCounter,
     Regime,
     Review,
     ReviewStatus,
     RoutingDecision,
+    ScreeningEntry,
+    ScreeningMatch,
 )
 from licensing.models.licenses import new_verification_code
 from licensing.notifications import _render_text
@@ -126,6 +131,14 @@ CRITERIA_CITED = [["7"], ["2"], ["4", "7"], ["1"], ["7", "8"]]
 COMMITTEE_CRITERIA = ["7"]
 APPEAL_GROUNDS = "The end user has since given further assurances."
 ROUTES_KEPT = 20000
+# Other parties sit in countries on no country list, so routing (memoised without them)
+# stays what the rules say; a share of submitted cases has an end user on a screening list.
+PARTY_COUNTRIES = ["DE", "FR", "NL", "BE", "GB", "US", "SG", "JP", "CH", "AT"]
+PARTY_NAMES = ["Meridian Freight", "Baltic Forwarding", "Apex Brokers", "Delta Logistics"]
+OTHER_PARTY_SHARE = 0.3
+SCREENED_SHARE = 0.03
+CLEARED_REASON = "A namesake: another registry number and address."
+CONFIRMED_REASON = "The same registry number as the listed entity."
 REFERENCE_MARK = "\x00reference\x00"
 LICENCE_MARK = "\x00licence\x00"
 
@@ -202,6 +215,7 @@ class _World:
     routes: dict[tuple, Any]
     value_rules: bool = False  # some rule looks at the total value
     appeal_days: int = 20  # the committee's working days to decide an appeal
+    listed: list[tuple] = field(default_factory=list)  # screening entries an end user may be
 
     @classmethod
     def load(cls, seed: int | None) -> _World:
@@ -256,6 +270,11 @@ class _World:
             routes={},
             value_rules=any(rule.min_total_value is not None for rule in rules),
             appeal_days=appeal_policy().decision_days,
+            listed=list(
+                ScreeningEntry.objects.order_by("pk").values_list(
+                    "pk", "name", "list_id", "list__name"
+                )[:200]
+            ),
         )
 
     # The working-day clock, memoised: a few hundred distinct dates serve a million reviews.
@@ -295,8 +314,10 @@ class _World:
         if result is None:
             if len(self.routes) >= ROUTES_KEPT:  # memory stays flat over a million cases
                 self.routes.clear()
+            # The end user is in the destination, the other parties in countries on no
+            # list (PARTY_COUNTRIES): the destination decides, as routing with them would.
             result = self.routes[key] = route(
-                application=application, goods=goods, on=self.today, rules=self.rules
+                application=application, goods=goods, on=self.today, rules=self.rules, parties=()
             )
         return result
 
@@ -500,6 +521,8 @@ class _Chunk:
         self.rows[AuditEvent] = self.events
         for model in (
             Application,
+            OtherParty,
+            ScreeningMatch,
             Good,
             Review,
             Appeal,
@@ -751,6 +774,9 @@ class _Chunk:
         }
         self.rows[Application].append(row)
         outcomes = self._outcomes(plan)
+        self._other_parties(row)
+        if plan.submitted_at is not None and w.listed and w.rng.random() < SCREENED_SHARE:
+            self._screening_match(plan, row)
         for good, (outcome, criteria) in zip(plan.goods, outcomes, strict=True):
             good.id = self.ids(Good)  # a licence's lines point at their goods
             self.rows[Good].append(
@@ -860,6 +886,73 @@ class _Chunk:
 
     def _superseded(self, plan: _Plan) -> None:
         """Nothing more: its amendment (`_amendment_submitted`) wrote how it ended."""
+
+    def _other_parties(self, row: dict) -> None:
+        rng = self.w.rng
+        count = rng.randint(1, 2) if rng.random() < OTHER_PARTY_SHARE else 0
+        for _ in range(count):
+            self.rows[OtherParty].append(
+                {
+                    "application_id": row["id"],
+                    "kind": rng.choice(PartyKind.values),
+                    "name": f"{rng.choice(PARTY_NAMES)} {rng.randint(1, 500)}",
+                    "address": f"{rng.randint(1, 90)} Harbour Road",
+                    "country_id": rng.choice(PARTY_COUNTRIES),
+                    "type": "commercial",
+                }
+            )
+        row["other_party_count"] = count
+
+    def _screening_match(self, plan: _Plan, row: dict) -> None:
+        """The end user is a listed name: matched at submission, and resolved as the case
+        went (cleared before any approval; confirmed when every ministry denied)."""
+        w = self.w
+        entry_id, name, list_id, list_name = w.rng.choice(w.listed)
+        row["end_user_name"] = name[:200]
+        match = {
+            "application_id": row["id"],
+            "party_kind": "end_user",
+            "party_name": name[:200],
+            "party_country_id": row["end_user_country_id"],
+            "list_id": list_id,
+            "list_name": list_name,
+            "entry_id": entry_id,
+            "entry_name": name,
+            "matched_name": name,
+            "match": "exact",
+            "score": 100,
+            "status": MatchStatus.OPEN,
+            "found_at": plan.submitted_at,
+        }
+        completed = [r.completed_at for r in plan.reviews if r.completed_at]
+        if completed and plan.reviews:
+            confirmed = plan.outcome == S.DENIED
+            resolver = w.reviewers[plan.reviews[0].ministry]
+            resolved_at = plan.submitted_at + (min(completed) - plan.submitted_at) / 2
+            match.update(
+                status=MatchStatus.CONFIRMED if confirmed else MatchStatus.CLEARED,
+                reason=CONFIRMED_REASON if confirmed else CLEARED_REASON,
+                resolved_by_id=resolver.pk,
+                resolved_at=resolved_at,
+            )
+            self._event(
+                resolved_at,
+                resolver,
+                "screening_match_resolved",
+                MatchStatus.OPEN,
+                match["status"],
+                match["reason"],
+                {
+                    "party": match["party_name"],
+                    "party_kind": "end_user",
+                    "list": list_name,
+                    "entry": name,
+                    "disposition": match["status"],
+                },
+            )
+        self.rows[ScreeningMatch].append(match)
+        row["screening_match_count"] = 1
+        row["open_screening_match_count"] = int(match["status"] == MatchStatus.OPEN)
 
     def _event(
         self,

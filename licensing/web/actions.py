@@ -20,17 +20,24 @@ from django.views.decorators.http import require_POST
 
 from licensing import rulebook
 from licensing.exceptions import InvalidInput, ServiceError, TransitionConflict
-from licensing.models import Application, License, Review
-from licensing.selectors import applications_visible_to, licenses_visible_to, reviews_visible_to
+from licensing.models import Application, License, Review, ScreeningMatch
+from licensing.selectors import (
+    applications_visible_to,
+    licenses_visible_to,
+    reviews_visible_to,
+    screening_matches_visible_to,
+)
 
 TARGETS: dict[str, tuple[type[Model], Any]] = {
     "applications": (Application, applications_visible_to),
     "reviews": (Review, reviews_visible_to),
     "licenses": (License, licenses_visible_to),
+    "screening-matches": (ScreeningMatch, screening_matches_visible_to),
 }
 PATHS = {model: path for path, (model, _) in TARGETS.items()}
-# A licence's forms share the case page with the application's: keep their ids apart.
-ID_PREFIX = {Application: "", Review: "", License: "license-"}
+# A licence's forms share the case page with the application's: keep their ids apart;
+# each screening match has a form of its own.
+ID_PREFIX = {Application: "", Review: "", License: "license-", ScreeningMatch: "match-{pk}-"}
 
 
 @dataclass
@@ -50,7 +57,9 @@ class Button:
 
     @property
     def element_id(self) -> str:
-        return f"{ID_PREFIX[type(self.obj)]}{self.action.name}{self.id_suffix}"
+        return (
+            f"{ID_PREFIX[type(self.obj)].format(pk=self.obj.pk)}{self.action.name}{self.id_suffix}"
+        )
 
     @property
     def confirm(self) -> str:

@@ -30,6 +30,7 @@ from licensing.selectors import (
     applications_visible_to,
     license_goods_and_shipments,
     refusal_criteria,
+    with_parties_and_matches,
 )
 from licensing.services import applications as app_services
 from licensing.web import forms
@@ -68,12 +69,47 @@ def loaded_application(request: HttpRequest, pk: int) -> Application:
     )
 
 
+def _changing_course(application: Application, reviews: list[Review]) -> dict:
+    """What the page shows of amendments, decisions per good and appeals: the goods (refused
+    ones with their criteria), each review's recommendations per good, the appeal and its
+    window, and an amendment's changes."""
+    try:
+        appeal = application.appeal
+    except Appeal.DoesNotExist:
+        appeal = None
+    goods = list(application.goods.all())
+    known = refusal_criteria() if any(g.refusal_criteria for g in goods) else {}
+    refused_goods = [good for good in goods if good.outcome == GoodOutcome.REFUSED]
+    for good in refused_goods:
+        good.criteria_shown = [known[code] for code in good.refusal_criteria if code in known]
+    positions = {good.pk: position for position, good in enumerate(goods, start=1)}
+    for review in reviews:
+        review.per_good = [
+            f"Good {positions.get(entry['good'], '?')}: "
+            + Recommendation(entry["recommendation"]).label.lower()
+            + (f" (criteria {', '.join(entry['criteria'])})" if entry.get("criteria") else "")
+            + (f"; {entry['conditions']}" if entry.get("conditions") else "")
+            for entry in review.goods_recommendations
+        ]
+    is_amendment = application.amendment_of_id or application.amends_license_id
+    return {
+        "goods": goods,
+        "refused_goods": refused_goods,
+        "appeal": appeal,
+        "appeal_closes_on": application.appeal_closes_on
+        if application.status in APPEALABLE_STATES and not application.appealed_at
+        else None,
+        "changes": amendment_changes(application) if is_amendment else None,
+    }
+
+
 def render_case(
     request: HttpRequest, pk: int, *, status: int = 200, bound: dict | None = None
 ) -> HttpResponse:
     """The application page; `bound` forms (with the user's input and errors) replace blanks."""
     user = request.user
     application = loaded_application(request, pk)
+    with_parties_and_matches([application], matches=policies.sees_screening(user))
     reviews = list(application.reviews.all())
     for review in reviews:
         review.application = application
@@ -108,33 +144,17 @@ def render_case(
         else {}
     )
     intros["decide"] = "The committee's decision"
-    try:
-        appeal = application.appeal
-    except Appeal.DoesNotExist:
-        appeal = None
-    if appeal is not None and appeal.is_open:
-        intros["decide"] = f"The committee's decision on the appeal: {appeal.grounds}"
-    goods = list(application.goods.all())
-    known = refusal_criteria() if any(g.refusal_criteria for g in goods) else {}
-    refused_goods = [good for good in goods if good.outcome == GoodOutcome.REFUSED]
-    for good in refused_goods:
-        good.criteria_shown = [known[code] for code in good.refusal_criteria if code in known]
-    is_amendment = application.amendment_of_id or application.amends_license_id
-    positions = {good.pk: position for position, good in enumerate(goods, start=1)}
-    for review in reviews:
-        review.per_good = [
-            f"Good {positions.get(entry['good'], '?')}: "
-            + Recommendation(entry["recommendation"]).label.lower()
-            + (f" (criteria {', '.join(entry['criteria'])})" if entry.get("criteria") else "")
-            + (f"; {entry['conditions']}" if entry.get("conditions") else "")
-            for entry in review.goods_recommendations
-        ]
+    changing = _changing_course(application, reviews)
+    goods = changing["goods"]
+    if changing["appeal"] is not None and changing["appeal"].is_open:
+        intros["decide"] = f"The committee's decision on the appeal: {changing['appeal'].grounds}"
     actions = buttons(
         application, user, bound=bound, exclude=("edit",), used_ids=used_ids, intros=intros
     )
     if own_review is not None:
         actions += buttons(own_review, user, bound=bound, used_ids=used_ids)
     license_buttons = buttons(license, user, bound=bound, used_ids=used_ids) if license else []
+    matches = _screening_matches(application, user, bound)
     ship = [b for b in license_buttons if b.action.name == "ship"]
     upload = [b for b in actions if b.action.name == "upload"]
     show_internal = not exporter_view
@@ -155,16 +175,12 @@ def render_case(
         and application.status in (ApplicationStatus.DISPUTED, ApplicationStatus.UNDER_APPEAL)
         else [],
         "application": application,
-        "goods": goods,
-        "refused_goods": refused_goods,
-        "appeal": appeal,
-        "appeal_closes_on": application.appeal_closes_on
-        if application.status in APPEALABLE_STATES and not application.appealed_at
-        else None,
-        "changes": amendment_changes(application) if is_amendment else None,
+        **changing,
         "reviews": reviews,
         "show_internal": show_internal,
         "show_recommendations": policies.sees_recommendations(application, user),
+        "other_parties": list(application.other_parties.all()),
+        "screening_matches": matches,
         "events": events,
         # Built from our own constants, with every label escaped.
         "diagram": mark_safe(workflow_svg(application.status)),  # noqa: S308
@@ -188,19 +204,33 @@ def render_case(
     return render(request, "licensing/application_detail.html", context, status=status)
 
 
+def _screening_matches(application: Application, user, bound: dict | None) -> list:
+    """The staff's matches, each with the resolve form the user may use on it now."""
+    if not policies.sees_screening(user):
+        return []
+    matches = list(application.screening_matches.all())
+    for match in matches:
+        match.application = application  # its policy reads the reviews, already loaded
+        # A form that failed is shown again for the match it was posted for only.
+        mine = (bound or {}).get("resolve")
+        own_bound = {"resolve": mine} if mine is not None and mine.target.pk == match.pk else {}
+        match.buttons = buttons(match, user, bound=own_bound)
+        for button in match.buttons:
+            if button.form is not None:
+                button.form.auto_id = f"id_match-{match.pk}-%s"
+    return matches
+
+
 @login_required
 def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render_case(request, pk)
 
 
-def _save_draft(request: HttpRequest, application, form, formset) -> Application | None:
-    """Create or update the draft from the valid form and formset; None if the service refused
-    (its errors are then on the form)."""
-    goods = [
-        {k: v for k, v in g.items() if k not in {"id", "DELETE", "application"}}
-        for g in formset.cleaned_data
-        if g and not g.get("DELETE")
-    ]
+def _save_draft(request: HttpRequest, application, form, formset, parties) -> Application | None:
+    """Create or update the draft from the valid form and formsets (goods, other parties);
+    None if the service refused (its errors are then on the form)."""
+    goods = _rows(formset)
+    other_parties = _rows(parties) if parties is not None else None
     try:
         with transaction.atomic():
             if application is not None:
@@ -209,9 +239,13 @@ def _save_draft(request: HttpRequest, application, form, formset) -> Application
                     user=request.user,
                     fields=form.cleaned_data,
                     goods=goods,
+                    other_parties=other_parties,
                 )
             return app_services.application_create_draft(
-                user=request.user, fields=form.cleaned_data, goods=goods
+                user=request.user,
+                fields=form.cleaned_data,
+                goods=goods,
+                other_parties=other_parties or (),
             )
     except InvalidInput as error:
         for field, errors in error.errors.items():
@@ -241,15 +275,33 @@ def application_edit(request: HttpRequest, pk: int | None = None) -> HttpRespons
         request.POST or None, instance=application, organisation_id=user.organisation_id
     )
     formset = forms.GoodFormSet(request.POST or None, instance=application, prefix="goods")
-    if request.method == "POST" and form.is_valid() and formset.is_valid():
-        saved = _save_draft(request, application if pk else None, form, formset)
+    # A post without the parties' management form (an older page, a script) leaves them.
+    posted_parties = request.method == "POST" and "parties-TOTAL_FORMS" in request.POST
+    parties = forms.OtherPartyFormSet(
+        request.POST if posted_parties else None, instance=application, prefix="parties"
+    )
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and formset.is_valid()
+        and (not posted_parties or parties.is_valid())
+    ):
+        saved = _save_draft(
+            request, application if pk else None, form, formset, parties if posted_parties else None
+        )
         if saved is not None:
             messages.success(request, f"Draft {saved.reference} saved.")
             return redirect("application-detail", pk=saved.pk)
     page_errors = []
     if form.is_bound:
-        page_errors = form_errors(form, anchor="application-form") + formset_errors(
-            formset, anchor="goods", noun="Good"
+        page_errors = (
+            form_errors(form, anchor="application-form")
+            + formset_errors(formset, anchor="goods", noun="Good")
+            + (
+                formset_errors(parties, anchor="other-parties", noun="Party")
+                if posted_parties
+                else []
+            )
         )
     return render(
         request,
@@ -257,8 +309,18 @@ def application_edit(request: HttpRequest, pk: int | None = None) -> HttpRespons
         {
             "form": form,
             "formset": formset,
+            "parties": parties,
             "application": application if pk else None,
             "page_errors": page_errors,
         },
         status=400 if page_errors else 200,
     )
+
+
+def _rows(formset) -> list[dict]:
+    """A formset's kept rows as the services take them."""
+    return [
+        {k: v for k, v in row.items() if k not in {"id", "DELETE", "application"}}
+        for row in formset.cleaned_data
+        if row and not row.get("DELETE")
+    ]

@@ -20,6 +20,8 @@ from django.urls import reverse
 
 from licensing import rulebook
 from licensing.models import Application
+from licensing.screening import parties_of
+from licensing.selectors import with_parties_and_matches
 from licensing.services.applications import Problem, submission_problems
 from licensing.web.errors import PageError, form_errors
 
@@ -50,6 +52,14 @@ def _party(application: Application, party: str) -> list[bool]:
     return [bool(getattr(application, f"{party}_{part}")) for part in parts]
 
 
+def _parties_progress(application: Application) -> str:
+    """The consignee's parts, or Completed for other parties given without a consignee."""
+    consignee = _party(application, "consignee")
+    if not any(consignee) and application.other_party_count:
+        return COMPLETED
+    return _progress(consignee)
+
+
 def edit_url(application: Application, anchor: str) -> str:
     return reverse("application-edit", args=[application.pk]) + f"#{anchor}"
 
@@ -63,7 +73,7 @@ def draft_tasks(application: Application, goods: list, documents: list) -> list[
         (
             "parties",
             "Consignee and other parties",
-            _progress(_party(application, "consignee")),
+            _parties_progress(application),
             "Optional: only if someone other than the end user receives the goods.",
         ),
         ("end-use", "End use", COMPLETED if application.end_use.strip() else NOT_STARTED, ""),
@@ -108,7 +118,10 @@ def render_check(
         # Not a draft this person may change: the case page says what it is.
         return redirect("application-detail", pk=pk)
     goods = list(application.goods.all())
-    problems, _ = submission_problems(application, goods)
+    with_parties_and_matches([application], matches=False)
+    problems, _ = submission_problems(
+        application, goods, parties=parties_of(application, application.other_parties.all())
+    )
     submit = buttons(application, user, names=("submit",), bound=bound)
     page_errors = []
     if bound:
@@ -120,6 +133,7 @@ def render_check(
         "application": application,
         "goods": goods,
         "documents": list(application.documents.all()),
+        "other_parties": list(application.other_parties.all()),
         "problems": problem_errors(application, problems),
         "submit": submit[0] if submit else None,
         "page_errors": page_errors,

@@ -21,6 +21,7 @@ from licensing.models import (
     License,
     LicenseStatus,
     LicenseType,
+    OtherParty,
     Recommendation,
     RoutingRule,
     RuleAction,
@@ -137,6 +138,18 @@ class BaseGoodFormSet(BaseInlineFormSet):
 
 GoodFormSet = inlineformset_factory(
     Application, Good, form=GoodForm, formset=BaseGoodFormSet, extra=1, can_delete=True
+)
+
+
+class OtherPartyForm(forms.ModelForm):
+    class Meta:
+        model = OtherParty
+        fields = ["kind", "name", "address", "country", "type"]
+        widgets = {"address": forms.Textarea(attrs={"rows": 1})}
+
+
+OtherPartyFormSet = inlineformset_factory(
+    Application, OtherParty, form=OtherPartyForm, extra=1, can_delete=True
 )
 
 
@@ -302,6 +315,22 @@ class PerGoodForm(ActionForm):
         return {k: v for k, v in self.cleaned_data.items() if not k.startswith("good_")}
 
 
+def _offer_only_denial(form: ActionForm, name: str, application) -> None:
+    """While a screening match holds the case, the service refuses approval: the choice
+    offers what it accepts, and says why (and no good is decided apart: all are denied)."""
+    from licensing.services.screening import approval_hold
+
+    hold = approval_hold(application) if application is not None else None
+    if hold is not None:
+        field = form.fields[name]
+        field.choices = [(value, label) for value, label in field.choices if value in ("", "deny")]
+        field.help_text = hold[1]
+        field.error_messages["invalid_choice"] = hold[1]
+        for per_good in [n for n in form.fields if n.startswith("good_")]:
+            del form.fields[per_good]
+        form.goods = []
+
+
 class RecommendForm(PerGoodForm):
     recommendation = forms.ChoiceField(choices=[("", "Choose..."), *Recommendation.choices])
     reason = forms.CharField(
@@ -322,6 +351,10 @@ class RecommendForm(PerGoodForm):
     def _application(self):
         return self.target.application
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        _offer_only_denial(self, "recommendation", getattr(self.target, "application", None))
+
     def clean(self) -> dict:
         """The service's own input checks, so the confirmation step asks only about a
         recommendation the service would accept (it checks again under its lock)."""
@@ -341,6 +374,19 @@ class RecommendForm(PerGoodForm):
         if not self.errors:
             self._check_per_good(data)
         return data
+
+
+class ResolveForm(ActionForm):
+    disposition = forms.ChoiceField(
+        choices=[
+            ("", "Choose..."),
+            ("cleared", "Cleared: not the listed party"),
+            ("confirmed", "Confirmed: the listed party"),
+        ]
+    )
+    reason = forms.CharField(
+        label="Reasons", widget=forms.Textarea(attrs={"rows": 2}), max_length=5000
+    )
 
 
 DECISIONS = [(Decision.APPROVE, "Approve"), (Decision.DENY, "Deny")]
@@ -373,12 +419,13 @@ class DecideForm(PerGoodForm):
             for name in [n for n in self.fields if n.startswith("good_") or n == "criteria"]:
                 del self.fields[name]
             self.goods = []
+        _offer_only_denial(self, "decision", self.target)
 
     def clean(self) -> dict:
         data = super().clean()
         if data.get("conditions", "").strip() and data.get("decision") == Decision.DENY:
             self.add_error("conditions", "Conditions go with an approval, not a denial.")
-        if self.goods:
+        if self.goods or "criteria" in self.fields:
             self._check_per_good(data)
         return data
 

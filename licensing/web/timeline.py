@@ -39,6 +39,8 @@ EVENT_LABELS = {
     "appeal_upheld": "Appeal upheld by the committee",
     "appeal_dismissed": "Appeal dismissed by the committee",
     "appeal_overdue": "Appeal overdue: the committee is told",
+    "screening_match_found": "Screening: a list change found a party resembling a listed one",
+    "screening_match_resolved": "Screening match of '{party}' {disposition}",
 }
 
 
@@ -156,6 +158,8 @@ def describe_event(event: AuditEvent, *, for_exporter: bool = False) -> str:
         "step": str(data.get("step", "")).replace("_", " "),
         "reference": data.get("reference", ""),
         "replaced_by": data.get("replaced_by", ""),
+        "party": data.get("party", ""),
+        "disposition": data.get("disposition", ""),
     }
     template = EVENT_LABELS.get(event.action) or ADMIN_LABELS.get(event.action)
     return template.format(**values) if template else event.action.replace("_", " ").capitalize()

@@ -177,3 +177,31 @@ def test_reading_an_application_costs_a_handful_of_queries(api, exporter, review
             response = client.get(f"/api/v1/applications/{application.pk}/")
         assert response.status_code == 200
         assert len(_statements(captured)) <= 6, _statements(captured)
+
+
+def test_parties_and_matches_cost_one_query_each_whatever_their_number(api, exporter, reviewers):
+    """A case without other parties or matches reads neither (the counters say so: the
+    six-query budget above); one with them, one query per relation, for any number."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests import factories
+
+    factories.screening_list()
+    cases = []
+    for names in (["Zagros Precision Industries"], ["Zagros Precision Co", "Baltaero", "Pars"]):
+        application = draft(created_by=exporter, goods=3)
+        for name in names:
+            factories.other_party(application, name=name, country="DE")
+        cases.append(application_submit(application=application, user=exporter))
+    assert [c.screening_matches.count() for c in cases] == [1, 2]
+    for who, budget in ((exporter, 6 + 1), (reviewers["economy"], 6 + 2)):
+        client = api(who)
+        client.get("/api/v1/countries/")
+        counts = []
+        for case in cases:
+            with CaptureQueriesContext(connection) as captured:
+                response = client.get(f"/api/v1/applications/{case.pk}/")
+            assert response.json()["other_parties"], response.content
+            counts.append(len(_statements(captured)))
+        assert counts[0] == counts[1] <= budget, counts

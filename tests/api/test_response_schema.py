@@ -495,6 +495,43 @@ def test_every_response_of_whole_cases_for_every_role_conforms(
         alice.post(f"/api/v1/licenses/{licence}/amend/")  # 409
         for client in callers.values():
             client.get(f"/api/v1/licenses/{licence}/")
+        # Screening: a party on the sample list; staff see the match, resolve it, once.
+        factories.screening_list()
+        screened = alice.post(
+            "/api/v1/applications/",
+            draft_payload(
+                other_parties=[
+                    {
+                        "kind": "ultimate_end_user",
+                        "name": "Zagros Precision Industries",
+                        "address": "Tehran Road 4",
+                        "country": "DE",
+                        "type": "military",
+                    }
+                ]
+            ),
+        ).json()["id"]
+        held = alice.post(f"/api/v1/applications/{screened}/submit/").json()
+        economy_review = _reviews(held)["economy"]["id"]
+        reviewer["economy"].post(f"/api/v1/reviews/{economy_review}/claim/")
+        reviewer["economy"].post(
+            f"/api/v1/reviews/{economy_review}/recommend/", {"recommendation": "approve"}
+        )  # 409: the match holds it
+        _everyone_reads(callers, screened)
+        match = reviewer["economy"].get("/api/v1/screening-matches/").json()["results"][0]["id"]
+        resolve = f"/api/v1/screening-matches/{match}/resolve/"
+        for client in callers.values():
+            client.get("/api/v1/screening-matches/")
+            client.get(f"/api/v1/screening-matches/{match}/")
+        alice.post(resolve, {"disposition": "cleared", "reason": "x"})  # 404
+        callers["administrator"].post(resolve, {"disposition": "cleared", "reason": "x"})  # 403
+        reviewer["economy"].post(resolve, {"disposition": "perhaps"})  # 400
+        cleared = reviewer["economy"].post(
+            resolve, {"disposition": "cleared", "reason": "Another company of that name."}
+        )
+        assert cleared.status_code == 200, cleared.content
+        reviewer["economy"].post(resolve, {"disposition": "confirmed", "reason": "x"})  # 409
+        _everyone_reads(callers, screened)
 
         # Notifications, read by their recipients (and by no one else: 404).
         for client in callers.values():

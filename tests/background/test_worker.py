@@ -8,9 +8,10 @@ import pytest
 import time_machine
 from django.conf import settings
 
-from licensing.models import Notification, Review
+from licensing.models import Notification, Review, ScreeningMatch
 from licensing.services.applications import application_submit
 from licensing.tasks import sweep_deadlines
+from tests import factories
 from tests.conftest import celery_broker
 from tests.factories import draft
 from tests.harness import Worker, wait_for
@@ -84,3 +85,40 @@ def test_the_worker_runs_the_deadline_sweep_and_delivers_what_it_decides(
     wait_for(_all_sent, timeout=60, what="every notification to be sent")
     assert len(smtp_sink.keys) == len(set(smtp_sink.keys)) == Notification.objects.count()
     assert date(2026, 11, 8) == Review.objects.get(pk=foreign.pk).due_date
+
+
+def test_a_list_change_rescreens_live_licenses_in_the_worker_and_mails_the_supervisors(
+    worker, smtp_sink, exporter, reviewers, supervisors
+):
+    approved = factories.approved(exporter, reviewers, end_user_name="Kestrel Avionics AG")
+    assert approved.license.status == "active"
+    # Importing commits, then enqueues the re-screen on the real broker.
+    factories.screening_list("Denied parties", entries=[{"name": "Kestrel Avionics GmbH"}])
+
+    wait_for(
+        lambda: ScreeningMatch.objects.filter(application=approved).exists(),
+        timeout=60,
+        what="the worker to find the match",
+    )
+    match = ScreeningMatch.objects.get(application=approved)
+    assert (match.entry_name, match.match, match.status) == (
+        "Kestrel Avionics GmbH",
+        "exact",
+        "open",
+    )
+    told = Notification.objects.get(event="screening_match")
+    assert told.recipient == supervisors["economy"]
+    wait_for(lambda: told.key in smtp_sink.keys, timeout=60, what="the supervisor's email")
+    by_key = {key: (to, message) for key, to, message in smtp_sink.messages}
+    to, message = by_key[told.key]
+    assert to == [supervisors["economy"].email]
+    assert " ".join(message["Subject"].split()) == (  # a long header is folded
+        f"License {approved.license.number}: the end user resembles an entry of 'Denied parties'"
+    )
+    # The same list again: nothing new is found, nobody is told twice.
+    from licensing.tasks import rescreen_list
+
+    rescreen_list.delay(match.list_id)
+    wait_for(_all_sent, timeout=60, what="every notification to be sent")
+    assert ScreeningMatch.objects.count() == 1
+    assert Notification.objects.filter(event="screening_match").count() == 1

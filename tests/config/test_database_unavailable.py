@@ -30,7 +30,10 @@ def test_an_api_request_is_a_json_503_with_retry_after(monkeypatch, exporter):
 
 
 def test_a_page_is_an_html_503_with_retry_after(monkeypatch):
-    monkeypatch.setattr("django.contrib.sessions.backends.db.SessionStore.load", refuse)
+    # A session the cache does not hold is read from the database, which is down.
+    monkeypatch.setattr(
+        "django.contrib.sessions.backends.db.SessionStore._get_session_from_db", refuse
+    )
     client = Client(raise_request_exception=False)
     client.cookies["sessionid"] = "x" * 32
     response = client.get("/")

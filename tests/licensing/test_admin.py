@@ -170,6 +170,41 @@ def test_a_licence_shows_its_goods_and_shipments_in_the_admin(admin_client, expo
     assert "AWB-ADMIN" in response.content.decode()
 
 
+def test_an_entry_added_in_the_admin_is_indexed_and_rescreens_open_cases(
+    admin_client, exporter, django_capture_on_commit_callbacks, monkeypatch
+):
+    from licensing.models import ScreeningEntry, ScreeningList, ScreeningMatch
+    from licensing.tasks import rescreen_list
+
+    open_case = factories.submitted(exporter, end_user_name="Kestrel Avionics")
+    screening_list = ScreeningList.objects.create(name="Ministry denial list")
+    enqueued = []
+    monkeypatch.setattr(rescreen_list, "apply_async", lambda args, **kwargs: enqueued.append(args))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            _url(ScreeningEntry, "add"),
+            {
+                "list": screening_list.pk,
+                "name": "Kestrel Avionics GmbH",
+                "aliases": "Kestrel Avionik; KA Munich",
+                "country": "",
+                "remarks": "MDL-7",
+            },
+        )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    entry = ScreeningEntry.objects.get()
+    assert entry.aliases == ["Kestrel Avionik", "KA Munich"]
+    assert set(entry.names.values_list("normalised", flat=True)) == {
+        "kestrel avionics",
+        "kestrel avionik",
+        "ka munich",
+    }
+    assert enqueued == [(screening_list.pk,)]
+    # What the worker then does with it:
+    rescreen_list.run(screening_list.pk)
+    assert ScreeningMatch.objects.get().application == open_case
+
+
 RULE_FORM = {
     "name": "Sensitive UAVs",
     "priority": 80,

@@ -23,7 +23,7 @@ from rest_framework.test import APIClient
 from licensing import rulebook
 from licensing.clock import local_today
 from licensing.exceptions import InvalidInput, NotPermitted, TransitionConflict
-from licensing.models import Application, License, Review
+from licensing.models import Application, License, Review, ScreeningMatch
 from licensing.services.amendments import application_amend, license_amend
 from licensing.services.appeals import application_appeal
 from licensing.services.applications import (
@@ -33,6 +33,7 @@ from licensing.services.applications import (
 )
 from licensing.services.licenses import license_surrender, license_suspend
 from licensing.services.reviews import review_claim, review_request_information
+from licensing.services.screening import approval_hold, screening_match_resolve
 from licensing.services.shipments import shipment_record
 from tests import factories
 from tests.api.conftest import token_for
@@ -56,6 +57,18 @@ class Case:
     @property
     def license(self) -> License | None:
         return License.objects.filter(application=self.application).first()
+
+    @property
+    def match(self) -> ScreeningMatch | None:
+        return ScreeningMatch.objects.filter(application=self.application).first()
+
+
+PATHS = {
+    Application: "applications",
+    Review: "reviews",
+    License: "licenses",
+    ScreeningMatch: "screening-matches",
+}
 
 
 def _cases(exporter, reviewers, supervisors, committee_member) -> list[Case]:
@@ -124,6 +137,22 @@ def _cases(exporter, reviewers, supervisors, committee_member) -> list[Case]:
         decided_at=late.decided_at - timedelta(days=settings.APPEAL_WINDOW_DAYS + 1)
     )
     cases.append(Case("denied, appeal window closed", late))
+    # Screening: the end user resembles an entry of the sample list; Defense has claimed
+    # its review, so the hold on approving shows (only a denial is accepted).
+    factories.screening_list()
+    for disposition in ("open", "cleared", "confirmed"):
+        held = factories.submitted(
+            exporter, end_user_name="Zagros Precision Industries", **munitions
+        )
+        review_claim(review=held.reviews.get(ministry="defense"), user=reviewers["defense"])
+        if disposition != "open":
+            screening_match_resolve(
+                screeningmatch=held.screening_matches.get(),
+                user=reviewers["foreign"],
+                disposition=disposition,
+                reason="Checked against the registry.",
+            )
+        cases.append(Case(f"screening match {disposition}", held))
     return cases
 
 
@@ -157,6 +186,11 @@ def _input(action: rulebook.Action, obj, user) -> dict:
         return {"file": SimpleUploadedFile("spec.pdf", PDF), "kind": "other"}
     if action.name == "edit":
         return {"fields": {}, "goods": None}
+    # A screening match holding the case leaves only a denial (the page's form offers no more).
+    if action.name == "recommend" and approval_hold(obj.application) is not None:
+        return {"recommendation": "deny", "reason": "A listed party.", "conditions": ""}
+    if action.name == "decide" and approval_hold(obj) is not None:
+        return {"decision": "deny", "reason": "A listed party."}
     if action.name == "submit":
         return {"declaration": True}
     return {
@@ -167,6 +201,7 @@ def _input(action: rulebook.Action, obj, user) -> dict:
         "request-information": {"question": "Who finances it?"},
         "appeal": {"grounds": "The end user has changed."},
         "amend": {},
+        "resolve": {"disposition": "cleared", "reason": "A namesake."},
     }.get(action.name, {"reason": "Inquiry"} if action.target is License else {})
 
 
@@ -191,8 +226,7 @@ def _offered_by_api(action: rulebook.Action, obj, user) -> bool | None:
     """Whether the object's `available_transitions` lists the action; None if invisible."""
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user)}")
-    path = {Application: "applications", Review: "reviews", License: "licenses"}[action.target]
-    response = client.get(f"/api/v1/{path}/{obj.pk}/")
+    response = client.get(f"/api/v1/{PATHS[action.target]}/{obj.pk}/")
     if response.status_code == 404:
         return None
     assert response.status_code == 200, response.content
@@ -222,7 +256,7 @@ def _button_on_page(action: rulebook.Action, obj, user, client) -> bool:
     page = response.content.decode()
     if action.name == "edit":
         return f'href="/applications/{case.pk}/edit/"' in page
-    path = {Application: "applications", Review: "reviews", License: "licenses"}[action.target]
+    path = PATHS[action.target]
     return bool(re.search(rf'action="/{path}/{obj.pk}/{re.escape(action.name)}/"', page))
 
 
@@ -262,14 +296,17 @@ def test_the_api_the_page_and_the_service_agree_for_every_action_persona_and_sta
     disagreements = []
     for case in cases:
         for action in rulebook.ACTIONS:
-            obj = {Application: case.application, Review: case.review, License: case.license}[
-                action.target
-            ]
+            obj = {
+                Application: case.application,
+                Review: case.review,
+                License: case.license,
+                ScreeningMatch: case.match,
+            }[action.target]
             if obj is None:
                 continue
             for persona, user in personas.items():
                 obj.refresh_from_db()
-                if isinstance(obj, Review):
+                if isinstance(obj, Review | ScreeningMatch):
                     obj.application.refresh_from_db()
                 service = _service_accepts(action, obj, user)
                 page = _button_on_page(action, obj, user, client)
@@ -284,3 +321,18 @@ def test_the_api_the_page_and_the_service_agree_for_every_action_persona_and_sta
     assert disagreements == []
     # The states and personas above reach every action at least once.
     assert accepted == {action.name for action in rulebook.ACTIONS}
+
+
+def test_the_recommend_form_offers_only_a_denial_while_a_match_holds_the_case(
+    client, exporter, reviewers
+):
+    factories.screening_list()
+    held = factories.submitted(exporter, end_user_name="Zagros Precision Industries")
+    review = review_claim(review=held.reviews.get(), user=reviewers["economy"])
+    log_in(client, reviewers["economy"])
+    page = client.get(f"/applications/{held.pk}/").content.decode()
+    form = page[page.index(f'action="/reviews/{review.pk}/recommend/"') :]
+    form = form[: form.index("</form>")]
+    assert 'value="deny"' in form
+    assert 'value="approve"' not in form
+    assert "is open: resolve it before approving" in form

@@ -66,7 +66,9 @@ class TestAmendByCopy:
     def test_an_amendment_copies_the_application_and_the_original_keeps_its_reviews(
         self, exporter, reviewers
     ):
-        original = factories.submitted(exporter, destination="CN", goods=2)
+        draft = factories.draft(created_by=exporter, destination="CN", goods=2)
+        factories.other_party(draft, kind="intermediate_consignee", name="Hamburg Freight")
+        original = application_submit(application=draft, user=exporter)
         document_upload(
             application=original,
             user=exporter,
@@ -84,6 +86,10 @@ class TestAmendByCopy:
         )
         copied = list(amendment.goods.values_list("description", "quantity", "unit_value"))
         assert copied == list(original.goods.values_list("description", "quantity", "unit_value"))
+        assert list(amendment.other_parties.values_list("kind", "name")) == [
+            ("intermediate_consignee", "Hamburg Freight")
+        ]
+        assert amendment.other_party_count == 1
         document = amendment.documents.get()
         assert document.file.read() == PDF
         assert document.file.name != original.documents.get().file.name

@@ -292,3 +292,41 @@ def test_verification_reports_progress_and_still_names_a_broken_event(seeded):
         )
     report = audit_verify_chain(batch_size=100)
     assert report.broken.pk == target.pk and report.checked == 250
+
+
+def test_other_parties_and_screening_matches_are_seeded_as_the_services_keep_them(seeded):
+    from licensing.models import OtherParty, ScreeningMatch
+    from licensing.services.screening import approval_hold
+
+    assert OtherParty.objects.exists()
+    assert ScreeningMatch.objects.exists()
+    counted = Application.objects.annotate(
+        parties=Count("other_parties", distinct=True),
+        matches=Count("screening_matches", distinct=True),
+        open_matches=Count(
+            "screening_matches", filter=Q(screening_matches__status="open"), distinct=True
+        ),
+    )
+    for application in counted:
+        assert application.other_party_count == application.parties, application.reference
+        assert application.screening_match_count == application.matches, application.reference
+        assert application.open_screening_match_count == application.open_matches
+    for match in ScreeningMatch.objects.select_related("application"):
+        application = match.application
+        assert application.status != S.DRAFT
+        assert match.party_name == application.end_user_name  # what screening would find
+        if application.status == S.APPROVED:
+            assert match.status == "cleared"
+            assert approval_hold(application) is None
+        if match.status != "open":
+            assert AuditEvent.objects.filter(
+                application=application, action="screening_match_resolved"
+            ).exists()
+        else:
+            assert application.status in (
+                S.UNDER_REVIEW,
+                S.INFORMATION_REQUESTED,
+                S.WITHDRAWN,
+            )
+    # The chain still verifies with the resolutions on it.
+    assert audit_verify_chain().ok

@@ -7,6 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from licensing.models import Review
+from licensing.services.applications import application_submit
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -49,3 +50,23 @@ def test_the_case_page_costs_the_same_for_one_good_and_for_twenty(client, export
         )
         # The header's unread count comes with the session's user (accounts.backends).
         assert _queries(client, f"/applications/{large.pk}/") <= 10
+
+
+def test_screening_adds_no_query_per_match_or_party(client, exporter, reviewers):
+    """A case without other parties or matches reads neither (its counters say so: the
+    ten-query budget above); one with them costs one query per relation, whatever their
+    number, and the queue's screening badge none (it reads the application's counter)."""
+    factories.screening_list()
+    cases = []
+    for names in (["Zagros Precision Industries"], ["Zagros Precision Co", "Baltaero", "Pars"]):
+        application = factories.draft(created_by=exporter)
+        for name in names:
+            factories.other_party(application, name=name, country="DE")
+        cases.append(application_submit(application=application, user=exporter))
+    client.force_login(reviewers["economy"])
+    few = _queries(client, f"/applications/{cases[0].pk}/")
+    many = _queries(client, f"/applications/{cases[1].pk}/")
+    # Both relations read, and still within the case page's ten (the session is cached).
+    assert few == many <= 10, (few, many)
+    queue = client.get("/").content.decode()
+    assert queue.count("badge-screening") == 2

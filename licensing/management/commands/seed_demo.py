@@ -68,6 +68,10 @@ class Command(BaseCommand):
             created = self._people()
         self.stdout.write(f"Demo users ready ({created} created); password from DEMO_PASSWORD.")
         self._authenticators()
+        from licensing.services.screening import screening_sample_list_load
+
+        if screening_sample_list_load() is not None:
+            self.stdout.write("Sample screening list loaded (made-up names).")
         if options["applications"]:
             self._applications(options["applications"], options["chunk_size"])
 

@@ -16,7 +16,7 @@ def load(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('licensing', '0009_pages_exporter_admin'),
+        ('licensing', '0010_screening'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -120,7 +120,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='notification',
             name='event',
-            field=models.CharField(choices=[('application_submitted', 'Application submitted'), ('review_assigned', 'Review assigned'), ('information_requested', 'Information requested'), ('information_provided', 'Information provided'), ('review_due_soon', 'Review due soon'), ('review_overdue', 'Review overdue'), ('review_escalated', 'Review escalated'), ('review_deemed', 'Review deemed'), ('application_decided', 'Application decided'), ('license_expiring', 'License expiring'), ('license_expired', 'License expired'), ('license_status_changed', 'License status changed'), ('application_superseded', 'Application superseded by its amendment'), ('appeal_lodged', 'Appeal lodged'), ('appeal_overdue', 'Appeal overdue')], max_length=40),
+            field=models.CharField(choices=[('application_submitted', 'Application submitted'), ('review_assigned', 'Review assigned'), ('information_requested', 'Information requested'), ('information_provided', 'Information provided'), ('review_due_soon', 'Review due soon'), ('review_overdue', 'Review overdue'), ('review_escalated', 'Review escalated'), ('review_deemed', 'Review deemed'), ('application_decided', 'Application decided'), ('license_expiring', 'License expiring'), ('license_expired', 'License expired'), ('license_status_changed', 'License status changed'), ('application_superseded', 'Application superseded by its amendment'), ('appeal_lodged', 'Appeal lodged'), ('appeal_overdue', 'Appeal overdue'), ('screening_match', 'Screening match on a live license')], max_length=40),
         ),
         migrations.CreateModel(
             name='HistoricalAppealPolicy',
