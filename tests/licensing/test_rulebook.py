@@ -188,9 +188,14 @@ def _input(action: rulebook.Action, obj, user) -> dict:
         return {"fields": {}, "goods": None}
     # A screening match holding the case leaves only a denial (the page's form offers no more).
     if action.name == "recommend" and approval_hold(obj.application) is not None:
-        return {"recommendation": "deny", "reason": "A listed party.", "conditions": ""}
+        return {
+            "recommendation": "deny",
+            "reason": "A listed party.",
+            "conditions": "",
+            "criteria": ["1"],
+        }
     if action.name == "decide" and approval_hold(obj) is not None:
-        return {"decision": "deny", "reason": "A listed party."}
+        return {"decision": "deny", "reason": "A listed party.", "criteria": ["1"]}
     if action.name == "submit":
         return {"declaration": True}
     return {
