@@ -258,6 +258,10 @@ if DOCUMENTS_S3_BUCKET:
     }
 # --- end Storage ---------------------------------------------------------------
 
+# Appeals: an exporter may appeal a refusal (whole or in part) within this many calendar
+# days of the decision.
+APPEAL_WINDOW_DAYS = envint("APPEAL_WINDOW_DAYS", "28")
+
 # Uploads: documents are at most 10 MB; the API answers 413 above that.
 DOCUMENT_MAX_BYTES = envint("DOCUMENT_MAX_BYTES", str(10 * 1024 * 1024))
 # Per application: at most DOCUMENT_MAX_COUNT documents (a 409 past it) and
@@ -500,6 +504,9 @@ SPECTACULAR_SETTINGS = {
         "ApplicationActionEnum": "licensing.api.schema.APPLICATION_ACTIONS",
         "ReviewActionEnum": "licensing.api.schema.REVIEW_ACTIONS",
         "LicenseActionEnum": "licensing.api.schema.LICENSE_ACTIONS",
+        # Decided: approve, deny, or partial (some goods); asked of the committee: the first two.
+        "DecisionEnum": "licensing.models.Decision",
+        "DecisionInputEnum": "licensing.api.inputs.DECISIONS",
         "ScreeningMatchActionEnum": "licensing.api.schema.SCREENING_MATCH_ACTIONS",
         "ScreeningMatchStatusEnum": "licensing.models.MatchStatus",
         "OtherPartyKindEnum": "licensing.models.PartyKind",

@@ -24,6 +24,8 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from licensing.audit import audit_record
 from licensing.models import (
+    Appeal,
+    AppealPolicy,
     Application,
     AuditEvent,
     ControlListEntry,
@@ -38,6 +40,7 @@ from licensing.models import (
     NonWorkingDay,
     Notification,
     OtherParty,
+    RefusalCriterion,
     Review,
     RoutingDecision,
     RoutingRule,
@@ -218,6 +221,36 @@ class RoutingRuleAdmin(AuditedRuleAdmin):
         ),
         ("Why", {"fields": ["change_reason"]}),
     ]
+
+
+@admin.register(RefusalCriterion)
+class RefusalCriterionAdmin(SimpleHistoryAdmin):
+    list_display = ["code", "title", "active"]
+    list_filter = ["active"]
+    search_fields = ["code", "title", "description"]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Refusals cite criteria by code: retire one by unticking "active".
+        return False
+
+
+@admin.register(AppealPolicy)
+class AppealPolicyAdmin(SimpleHistoryAdmin):
+    list_display = ["__str__", "decision_days", "notify_committee_after_days"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return not AppealPolicy.objects.exists()  # one policy, seeded
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Appeal)
+class AppealAdmin(ReadOnlyAdmin):
+    list_display = ["application", "lodged_at", "prior_status", "due_date", "outcome"]
+    list_filter = ["outcome"]
+    search_fields = ["application__reference", "grounds"]
+    list_select_related = ["application"]
 
 
 class EscalationStepInline(admin.TabularInline):

@@ -30,11 +30,14 @@ class TransitionConflict(ServiceError):
         current_state: str,
         code: str = "",
         errors: dict[str, list[str]] | None = None,
+        extra: dict | None = None,
     ) -> None:
         super().__init__(message)
         self.current_state = current_state
         self.code = code
         self.errors = errors or {}
+        self.extra = extra or {}
+        """More of the body: what is in the way (`amendment`: the draft's id)."""
 
 
 class LimitReached(TransitionConflict):

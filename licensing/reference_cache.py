@@ -21,7 +21,16 @@ from django.core.cache import cache
 from django.db import transaction
 
 T = TypeVar("T")
-NAMES = ("closures", "policies", "rules", "rule_versions", "countries", "control_entries")
+NAMES = (
+    "closures",
+    "policies",
+    "rules",
+    "rule_versions",
+    "countries",
+    "control_entries",
+    "criteria",
+    "appeal_policy",
+)
 
 
 def _key(name: str) -> str:
@@ -48,22 +57,26 @@ def connect() -> None:
     from django.db.models.signals import m2m_changed, post_delete, post_save
 
     from licensing.models import (
+        AppealPolicy,
         ControlListEntry,
         Country,
         CountryList,
         DeadlinePolicy,
         EscalationStep,
         NonWorkingDay,
+        RefusalCriterion,
         RoutingRule,
     )
 
     for model in (
+        AppealPolicy,
         ControlListEntry,
         Country,
         CountryList,
         DeadlinePolicy,
         EscalationStep,
         NonWorkingDay,
+        RefusalCriterion,
         RoutingRule,
     ):
         post_save.connect(invalidate, sender=model, dispatch_uid=f"reference-{model.__name__}")

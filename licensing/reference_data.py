@@ -147,6 +147,57 @@ DEADLINE_POLICIES = {
 
 LICENSE_VALIDITY = {"marketing": 3, "export": 2, "dual_use_export": 1}
 
+# The eight criteria of the EU Common Position 2008/944/CFSP (Article 2), by number.
+REFUSAL_CRITERIA = [
+    (
+        "1",
+        "Respect for the international obligations and commitments of Member States",
+        "In particular the sanctions adopted by the UN Security Council or the European Union, "
+        "agreements on non-proliferation and other subjects, as well as other international "
+        "obligations.",
+    ),
+    (
+        "2",
+        "Respect for human rights in the country of final destination and respect by that "
+        "country of international humanitarian law",
+        "",
+    ),
+    (
+        "3",
+        "Internal situation in the country of final destination, as a function of the "
+        "existence of tensions or armed conflicts",
+        "",
+    ),
+    ("4", "Preservation of regional peace, security and stability", ""),
+    (
+        "5",
+        "National security of the Member States and of friendly and allied countries",
+        "And of territories whose external relations are the responsibility of a Member State.",
+    ),
+    (
+        "6",
+        "Behaviour of the buyer country with regard to the international community",
+        "As regards in particular its attitude to terrorism, the nature of its alliances and "
+        "respect for international law.",
+    ),
+    (
+        "7",
+        "Existence of a risk that the military technology or equipment will be diverted within "
+        "the buyer country or re-exported under undesirable conditions",
+        "",
+    ),
+    (
+        "8",
+        "Compatibility of the exports with the technical and economic capacity of the "
+        "recipient country",
+        "Taking into account the desirability that states should meet their legitimate "
+        "security and defence needs with the least diversion of human and economic resources "
+        "for armaments.",
+    ),
+]
+# The committee's appeal deadline: (working days to decide, notify the committee at due + k).
+APPEAL_POLICY = (20, 0)
+
 
 def _history(apps, model_name: str, obj, fields: list[str]) -> None:
     """Write the first history record, as simple-history would outside a migration."""
@@ -170,6 +221,31 @@ def load(apps) -> None:
     LicenseValidity = apps.get_model("licensing", "LicenseValidity")
     for license_type, years in LICENSE_VALIDITY.items():
         LicenseValidity.objects.get_or_create(license_type=license_type, defaults={"years": years})
+    try:
+        apps.get_model("licensing", "RefusalCriterion")
+    except LookupError:  # an earlier migration: 0010 seeds these
+        return
+    load_changing_course(apps)
+
+
+def load_changing_course(apps) -> None:
+    """The refusal criteria and the appeal deadline policy (DESIGN section 9)."""
+    RefusalCriterion = apps.get_model("licensing", "RefusalCriterion")
+    for code, title, description in REFUSAL_CRITERIA:
+        criterion, created = RefusalCriterion.objects.get_or_create(
+            code=code, defaults={"title": title, "description": description}
+        )
+        if created:
+            _history(
+                apps, "RefusalCriterion", criterion, ["code", "title", "description", "active"]
+            )
+    AppealPolicy = apps.get_model("licensing", "AppealPolicy")
+    if not AppealPolicy.objects.exists():
+        days, after = APPEAL_POLICY
+        policy = AppealPolicy.objects.create(
+            pk=1, decision_days=days, notify_committee_after_days=after
+        )
+        _history(apps, "AppealPolicy", policy, ["decision_days", "notify_committee_after_days"])
 
 
 def _countries(apps) -> None:

@@ -43,7 +43,8 @@ from licensing.models import (
     Review,
     ScreeningMatch,
 )
-from licensing.models.applications import OPEN_STATES
+from licensing.models.applications import IN_REVIEW_STATES, OPEN_STATES, no_pending_amendment
+from licensing.models.licenses import LIVE_STATES
 from licensing.web import forms
 
 Policy = Callable[[Any, Any], bool]
@@ -66,6 +67,9 @@ class Action:
     """Only for an action that is no transition: who may take it."""
     states: tuple[str, ...] = ()
     """Only for an action that is no transition: the target states it is open in."""
+    conditions: tuple[Callable[[Any], bool], ...] = ()
+    """Only for an action that is no transition: what else must hold (own fields only); a
+    condition marked with `licensing.models.applications.conflict` says its own 409."""
     serializer: type | None = None
     form: type | None = None
     endpoint: bool = True
@@ -76,6 +80,9 @@ class Action:
     """Irreversible: the page asks this before it posts. `{obj}` is the object."""
     style: str = ""
     """The button's class: `danger`, `secondary` or plain."""
+    creates: bool = False
+    """The service returns a new application (an amendment draft): the endpoint answers 201
+    with it, and the page goes to it."""
     page: str = ""
     """The page of its own the form is on (`check`: `/applications/<id>/check/`), which
     the case page links to; empty: the form is on the case page."""
@@ -105,7 +112,7 @@ class Action:
         if self.transitions:
             available = {t.name for t in obj.get_available_status_transitions()}
             return any(name in available for name in self.transitions)
-        return obj.status in self.states
+        return obj.status in self.states and all(condition(obj) for condition in self.conditions)
 
     def allows(self, obj: Any, user: Any, mine: set[str] | None = None) -> bool:
         """`mine`: the names of the transitions `user` may take on `obj` now, if known."""
@@ -165,12 +172,42 @@ ACTIONS: tuple[Action, ...] = (
         style="danger",
     ),
     Action(
+        name="amend",
+        target=Application,
+        label="Amend (copy into a new draft)",
+        done="Amendment {obj.reference} drafted: change it and submit it; the original stays "
+        "under review until then.",
+        service="licensing.services.amendments.application_amend",
+        policy=policies.is_exporter_of,
+        states=tuple(IN_REVIEW_STATES),
+        conditions=(no_pending_amendment,),
+        creates=True,
+        style="secondary",
+    ),
+    Action(
+        name="appeal",
+        target=Application,
+        label="Appeal",
+        done="Appeal lodged: the committee will decide it.",
+        service="licensing.services.appeals.application_appeal",
+        transitions=("lodge_appeal",),
+        serializer=inputs.AppealSerializer,
+        form=forms.AppealForm,
+        confirm="Appeal the decision on {obj.reference}? An application is appealed once.",
+    ),
+    Action(
         name="decide",
         target=Application,
         label="Decide",
         done="Decision recorded.",
         service="licensing.services.applications.application_decide",
-        transitions=("committee_approve", "committee_deny"),
+        transitions=(
+            "committee_approve",
+            "committee_deny",
+            "committee_partially_approve",
+            "uphold_appeal",
+            "dismiss_appeal",
+        ),
         serializer=inputs.DecideSerializer,
         form=forms.DecideForm,
         confirm="Record the committee's decision on {obj.reference}? It cannot be undone.",
@@ -308,6 +345,18 @@ ACTIONS: tuple[Action, ...] = (
         endpoint=False,
     ),
     Action(
+        name="amend",
+        target=License,
+        label="Amend license",
+        done="Amendment {obj.reference} drafted from the license: change it and submit it.",
+        service="licensing.services.amendments.license_amend",
+        policy=policies.is_exporter_of,
+        states=tuple(LIVE_STATES),
+        conditions=(no_pending_amendment,),
+        creates=True,
+        style="secondary",
+    ),
+    Action(
         name="surrender",
         target=License,
         label="Surrender license",
@@ -369,6 +418,9 @@ def require(name: str, obj: Any, user: Any) -> Action:
     if not action.permits(obj, user):
         raise NotPermitted(f"You may not {label} this {noun}.")
     if not action.possible(obj):
+        failed = _failed_condition(action, obj)
+        if failed is not None and hasattr(failed, "conflict"):
+            raise failed.conflict(obj)
         blocking = _blocking(action, obj)
         raise TransitionConflict(
             f"Cannot {label} while the {blocking._meta.verbose_name} is "
@@ -376,6 +428,20 @@ def require(name: str, obj: Any, user: Any) -> Action:
             current_state=blocking.status,
         )
     return action
+
+
+def _failed_condition(action: Action, obj: Any) -> Callable[[Any], bool] | None:
+    """The first condition that fails where the state alone allows the action, if any."""
+    if not action.transitions:
+        if obj.status not in action.states:
+            return None
+        return next((c for c in action.conditions if not c(obj)), None)
+    for transition in action._transitions:
+        if transition.source in (obj.status, "*", "+"):
+            failed = next((c for c in transition.conditions if not c(obj)), None)
+            if failed is not None:
+                return failed
+    return None
 
 
 def _blocking(action: Action, obj: Any) -> Any:

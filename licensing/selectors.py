@@ -9,6 +9,7 @@ from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 from accounts.models import Role, User
 from licensing import policies
 from licensing.models import (
+    AppealPolicy,
     Application,
     ApplicationStatus,
     AuditEvent,
@@ -18,6 +19,7 @@ from licensing.models import (
     License,
     LicenseGood,
     OtherParty,
+    RefusalCriterion,
     Review,
     RoutingRule,
     ScreeningMatch,
@@ -43,8 +45,13 @@ def applications_visible_to(user: User) -> QuerySet[Application]:
     if user.is_committee:
         # Disputed applications to settle, and every decided one: the committee
         # also revokes licenses, so it sees each approved case behind one.
-        return qs.filter(status__in=[S.DISPUTED, S.APPROVED, S.DENIED])
+        return qs.filter(status__in=COMMITTEE_STATES)
     return qs.none()
+
+
+# What the committee sees: its work (disputes, appeals) and every decided case.
+DECIDED_STATES = [S.APPROVED, S.DENIED, S.PARTIALLY_APPROVED]
+COMMITTEE_STATES = [S.DISPUTED, S.UNDER_APPEAL, *DECIDED_STATES]
 
 
 def with_parties_and_matches(applications: Iterable[Application], *, matches: bool) -> None:
@@ -103,8 +110,17 @@ def disputed(applications: QuerySet[Application]) -> QuerySet[Application]:
     return applications.filter(status=S.DISPUTED)
 
 
+def under_appeal(applications: QuerySet[Application]) -> QuerySet[Application]:
+    """The committee's appeals queue: open appeals, soonest due first."""
+    return (
+        applications.filter(status=S.UNDER_APPEAL)
+        .select_related("appeal")
+        .order_by("appeal__due_date", "id")
+    )
+
+
 def decided(applications: QuerySet[Application]) -> QuerySet[Application]:
-    return applications.filter(status__in=[S.APPROVED, S.DENIED])
+    return applications.filter(status__in=DECIDED_STATES)
 
 
 def reviews_visible_to(user: User) -> QuerySet[Review]:
@@ -292,3 +308,95 @@ def countries_by_code() -> dict[str, Country]:
 
 def control_entries_by_code() -> dict[str, ControlListEntry]:
     return cached("control_entries", lambda: {e.code: e for e in ControlListEntry.objects.all()})
+
+
+def refusal_criteria() -> dict[str, RefusalCriterion]:
+    """Every refusal criterion by code (retired ones too: old refusals still cite them)."""
+    return cached("criteria", lambda: {c.code: c for c in RefusalCriterion.objects.all()})
+
+
+def appeal_policy() -> AppealPolicy:
+    """The committee's appeal deadline policy (the seeded row, or its defaults)."""
+    return cached("appeal_policy", lambda: AppealPolicy.objects.first() or AppealPolicy())
+
+
+def _comparable_application(application: Application) -> dict[str, object]:
+    """An application's fields as the API names them (`end_user.country`), plain values."""
+    from licensing.models.applications import APPLICATION_FIELDS
+
+    values: dict[str, object] = {}
+    for name in APPLICATION_FIELDS:
+        if name == "marketing_license":
+            marketing = application.marketing_license
+            values[name] = marketing.number if marketing else None
+            continue
+        value = getattr(application, application._meta.get_field(name).attname)
+        shown = name
+        for party in ("end_user", "consignee"):
+            if name.startswith(f"{party}_"):
+                shown = f"{party}.{name.removeprefix(f'{party}_')}"
+        values[shown] = value
+    return values
+
+
+def _comparable_good(good) -> dict[str, object]:
+    return {
+        "description": good.description,
+        "control_list_entry": good.control_list_entry.code,
+        "quantity": good.quantity,
+        "unit_value": f"{good.unit_value:.2f}",
+        "currency": good.currency,
+        "technology_generation": good.technology_generation,
+        "us_origin_content": good.us_origin_content,
+    }
+
+
+def amendment_changes(application: Application) -> list[dict[str, object]]:
+    """What an amendment changed from what it amends: the application it copied, or the
+    licence (its application's parties, its goods as licensed). Goods are compared by
+    position (1 for the first). Empty for an application that amends nothing."""
+    from licensing.models import Good
+
+    def goods_of(app: Application) -> list[dict[str, object]]:
+        return [
+            _comparable_good(good)
+            for good in Good.objects.filter(application=app).select_related("control_list_entry")
+        ]
+
+    if application.amendment_of_id:
+        base = Application.objects.select_related("marketing_license").get(
+            pk=application.amendment_of_id
+        )
+        base_goods = goods_of(base)
+    elif application.amends_license_id:
+        license = License.objects.select_related("application__marketing_license").get(
+            pk=application.amends_license_id
+        )
+        base = license.application
+        base_goods = []
+        for line in license.goods.select_related("good", "control_list_entry"):
+            good = line.good
+            good.description, good.quantity = line.description, line.quantity
+            good.control_list_entry = line.control_list_entry
+            base_goods.append(_comparable_good(good))
+    else:
+        return []
+    changes: list[dict[str, object]] = []
+    before, after = _comparable_application(base), _comparable_application(application)
+    for name, value in after.items():
+        if before[name] != value:
+            changes.append({"field": name, "from": before[name], "to": value})
+    now = goods_of(application)
+    for position in range(1, max(len(base_goods), len(now)) + 1):
+        if position > len(base_goods):
+            changes.append({"good": position, "change": "added"})
+        elif position > len(now):
+            changes.append({"good": position, "change": "removed"})
+        else:
+            old, new = base_goods[position - 1], now[position - 1]
+            changes.extend(
+                {"good": position, "field": name, "from": old[name], "to": new[name]}
+                for name in new
+                if old[name] != new[name]
+            )
+    return changes

@@ -146,6 +146,7 @@ def recommend_all(application: Application, reviewers: dict, recommendations=Non
             user=reviewer,
             recommendation=recommendation,
             reason="Against policy." if recommendation == "deny" else "",
+            criteria=["7"] if recommendation == "deny" else [],
         )
     application.refresh_from_db()
     return application
@@ -163,6 +164,42 @@ def disputed(exporter, reviewers, **kwargs) -> Application:
     kwargs.setdefault("license_type", "marketing")
     application = submitted(exporter, **kwargs)
     return recommend_all(application, reviewers, {"defense": "approve", "foreign": "deny"})
+
+
+def denied(exporter, reviewers, **kwargs) -> Application:
+    """Submitted and denied by every ministry (citing criterion 7)."""
+    application = submitted(exporter, **kwargs)
+    return recommend_all(application, reviewers, dict.fromkeys(reviewers, "deny"))
+
+
+def partially_approved(exporter, reviewers, *, refused: int = 1, **kwargs) -> Application:
+    """Two or more goods; every ministry refuses the first `refused` (criteria 2 and 7) and
+    approves the rest: partially approved, its licence covering the approved goods."""
+    from licensing.models import Review
+    from licensing.services.reviews import review_claim, review_recommend
+
+    kwargs.setdefault("goods", 2)
+    application = submitted(exporter, **kwargs)
+    goods = list(application.goods.order_by("id"))
+    for review in Review.objects.filter(application=application, status="pending"):
+        reviewer = reviewers[review.ministry]
+        review_claim(review=review, user=reviewer)
+        review_recommend(
+            review=review,
+            user=reviewer,
+            recommendation="approve",
+            reason="Not the first goods.",
+            goods=[
+                {
+                    "good": good.pk,
+                    "recommendation": "deny" if i < refused else "approve",
+                    "criteria": ["2", "7"] if i < refused else [],
+                }
+                for i, good in enumerate(goods)
+            ],
+        )
+    application.refresh_from_db()
+    return application
 
 
 # Screening lists.

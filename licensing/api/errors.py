@@ -20,6 +20,7 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
             body["code"] = exc.code
         if exc.errors:
             body["errors"] = exc.errors
+        body.update(exc.extra)
         return Response(body, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, InvalidInput):
         return Response({**exc.errors, "code": exc.code}, status=status.HTTP_400_BAD_REQUEST)

@@ -160,8 +160,32 @@ class AnswerSerializer(serializers.Serializer):
     answer = serializers.CharField(max_length=5000)
 
 
+def _criteria_field(help_text: str) -> serializers.ListField:
+    return serializers.ListField(
+        child=serializers.CharField(max_length=10),
+        required=False,
+        default=list,
+        max_length=20,
+        help_text=help_text,
+    )
+
+
+DECISIONS = [(Decision.APPROVE, "Approve"), (Decision.DENY, "Deny")]
+
+
+class GoodDecisionSerializer(serializers.Serializer):
+    good = serializers.IntegerField(
+        min_value=1, max_value=2**63 - 1, help_text="The id of one of the application's goods."
+    )
+    decision = serializers.ChoiceField(choices=DECISIONS)
+    criteria = _criteria_field("Refusal criteria (codes) a deny of this good cites.")
+
+
 class DecideSerializer(serializers.Serializer):
-    decision = serializers.ChoiceField(choices=Decision.choices)
+    decision = serializers.ChoiceField(
+        choices=DECISIONS,
+        help_text="On an appeal: `approve` upholds it, `deny` dismisses it.",
+    )
     reason = serializers.CharField(max_length=5000)
     conditions = serializers.CharField(
         max_length=5000,
@@ -171,10 +195,33 @@ class DecideSerializer(serializers.Serializer):
         help_text="Only with `approve`: the committee's own conditions, which the license "
         "carries after the ministries' (400 with `deny`).",
     )
+    criteria = _criteria_field("Refusal criteria (codes) an overall deny cites; at least one.")
+    goods = GoodDecisionSerializer(
+        many=True,
+        required=False,
+        max_length=MAX_GOODS,
+        help_text="A decision per good, covering every good once (not on an appeal). Some "
+        "approved and some denied: the application is partially approved.",
+    )
+
+
+class AppealSerializer(serializers.Serializer):
+    grounds = serializers.CharField(max_length=5000)
 
 
 class WithdrawSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+
+
+class GoodRecommendationSerializer(serializers.Serializer):
+    good = serializers.IntegerField(
+        min_value=1, max_value=2**63 - 1, help_text="The id of one of the application's goods."
+    )
+    recommendation = serializers.ChoiceField(choices=Recommendation.choices)
+    conditions = serializers.CharField(
+        max_length=5000, required=False, allow_blank=True, default=""
+    )
+    criteria = _criteria_field("Refusal criteria (codes) a deny of this good cites.")
 
 
 class RecommendSerializer(serializers.Serializer):
@@ -182,6 +229,14 @@ class RecommendSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
     conditions = serializers.CharField(
         max_length=5000, required=False, allow_blank=True, default=""
+    )
+    criteria = _criteria_field("Refusal criteria (codes) an overall deny cites; at least one.")
+    goods = GoodRecommendationSerializer(
+        many=True,
+        required=False,
+        max_length=MAX_GOODS,
+        help_text="A recommendation per good, covering every good once; without it the "
+        "recommendation applies to every good.",
     )
 
 

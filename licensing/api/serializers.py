@@ -22,6 +22,7 @@ from accounts.models import Ministry, User
 from licensing import rulebook
 from licensing.api.inputs import MONEY
 from licensing.models import (
+    Appeal,
     Application,
     AuditEvent,
     ControlListEntry,
@@ -29,6 +30,7 @@ from licensing.models import (
     Decision,
     Document,
     EndUserType,
+    GoodOutcome,
     InformationRequest,
     License,
     LicenseGood,
@@ -44,7 +46,8 @@ from licensing.models import (
     ShipmentLine,
     TechnologyGeneration,
 )
-from licensing.models.applications import total_value
+from licensing.models.applications import APPEALABLE_STATES, total_value
+from licensing.selectors import refusal_criteria
 
 
 class AudienceField(serializers.ChoiceField):
@@ -93,6 +96,11 @@ def _party(application: Application, party: str) -> dict:
     }
 
 
+class CriterionSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    title = serializers.CharField()
+
+
 class OtherPartySerializer(serializers.ModelSerializer):
     kind = serializers.ChoiceField(choices=PartyKind.choices)
     country = serializers.CharField(source="country_id", help_text="ISO 3166-1 alpha-2.")
@@ -137,6 +145,22 @@ class GoodSerializer(serializers.Serializer):
     currency = serializers.CharField()
     technology_generation = serializers.ChoiceField(choices=TechnologyGeneration.choices)
     us_origin_content = serializers.BooleanField()
+    outcome = serializers.ChoiceField(
+        choices=GoodOutcome.choices, allow_blank=True, help_text="Blank until decided."
+    )
+    refusal_criteria = serializers.SerializerMethodField(
+        help_text="The refusal criteria a refused good's refusal cites."
+    )
+
+    @extend_schema_field(CriterionSerializer(many=True))
+    def get_refusal_criteria(self, good) -> list[dict]:
+        if not good.refusal_criteria:
+            return []
+        known = refusal_criteria()
+        return [
+            {"code": code, "title": known[code].title if code in known else ""}
+            for code in good.refusal_criteria
+        ]
 
 
 class RoutingSerializer(serializers.ModelSerializer):
@@ -197,8 +221,23 @@ class ExporterReviewSerializer(serializers.ModelSerializer):
         ]
 
 
+class GoodRecommendationOutSerializer(serializers.Serializer):
+    good = serializers.IntegerField()
+    recommendation = serializers.ChoiceField(choices=Recommendation.choices)
+    conditions = serializers.CharField(allow_blank=True)
+    criteria = serializers.ListField(child=serializers.CharField())
+
+
 class StaffReviewSerializer(serializers.ModelSerializer):
     assigned_to = UserSummarySerializer(allow_null=True)
+    criteria = serializers.ListField(
+        child=serializers.CharField(), help_text="Refusal criteria an overall deny cites."
+    )
+    goods = GoodRecommendationOutSerializer(
+        source="goods_recommendations",
+        many=True,
+        help_text="Per good, when the review decided goods apart; else empty.",
+    )
 
     class Meta:
         model = Review
@@ -208,6 +247,8 @@ class StaffReviewSerializer(serializers.ModelSerializer):
             "assigned_to",
             "reason",
             "conditions",
+            "criteria",
+            "goods",
             "completed_at",
         ]
 
@@ -228,6 +269,12 @@ class StaffQuestionSerializer(ExporterQuestionSerializer):
         fields = [*ExporterQuestionSerializer.Meta.fields, "asked_by", "answered_by"]
 
 
+class AppealSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Appeal
+        fields = ["grounds", "lodged_at", "due_date", "outcome", "decided_at", "reason"]
+
+
 class _ApplicationSerializer(serializers.ModelSerializer):
     """What every audience sees; subclasses add the reviews in their own shape."""
 
@@ -244,7 +291,32 @@ class _ApplicationSerializer(serializers.ModelSerializer):
     routing = RoutingSerializer(many=True)
     license = serializers.SerializerMethodField()
     decision = serializers.ChoiceField(
-        choices=Decision.choices, allow_blank=True, help_text="Blank until decided."
+        choices=Decision.choices,
+        allow_blank=True,
+        help_text="Blank until decided; `partial`: some goods approved, the rest refused.",
+    )
+    amendment_of = serializers.IntegerField(
+        source="amendment_of_id", allow_null=True, help_text="The application this amends."
+    )
+    superseded_by = serializers.IntegerField(
+        source="superseded_by_id",
+        allow_null=True,
+        help_text="The amendment that superseded this application.",
+    )
+    pending_amendment = serializers.IntegerField(
+        source="pending_amendment_id",
+        allow_null=True,
+        help_text="The amendment of this application being drafted.",
+    )
+    amends_license = serializers.CharField(
+        source="amends_license.number",
+        allow_null=True,
+        default=None,
+        help_text="The number of the licence this application amends.",
+    )
+    appeal = serializers.SerializerMethodField()
+    appeal_closes_on = serializers.SerializerMethodField(
+        help_text="The last day to appeal a refusal (whole or in part); null otherwise."
     )
     available_transitions = serializers.SerializerMethodField()
 
@@ -277,6 +349,12 @@ class _ApplicationSerializer(serializers.ModelSerializer):
             "updated_at",
             "submitted_at",
             "decided_at",
+            "amendment_of",
+            "superseded_by",
+            "pending_amendment",
+            "amends_license",
+            "appeal",
+            "appeal_closes_on",
             "available_transitions",
         ]
         read_only_fields = fields
@@ -300,6 +378,21 @@ class _ApplicationSerializer(serializers.ModelSerializer):
         except License.DoesNotExist:
             return None
         return LicenseSummarySerializer(license).data
+
+    @extend_schema_field(AppealSerializer(allow_null=True))
+    def get_appeal(self, application: Application) -> dict | None:
+        try:
+            appeal = application.appeal
+        except Appeal.DoesNotExist:
+            return None
+        return AppealSerializer(appeal).data if appeal is not None else None
+
+    @extend_schema_field(serializers.DateField(allow_null=True))
+    def get_appeal_closes_on(self, application: Application) -> str | None:
+        if application.status not in APPEALABLE_STATES or application.appealed_at:
+            return None
+        closes = application.appeal_closes_on
+        return closes.isoformat() if closes else None
 
     @extend_schema_field(
         serializers.ListField(child=serializers.ChoiceField(rulebook.endpoint_names(Application)))
@@ -426,6 +519,17 @@ def verification_url(license: License) -> str:
 
 class LicenseSerializer(serializers.ModelSerializer):
     application = ApplicationSummarySerializer()
+    replaces = serializers.CharField(
+        source="replaces.number",
+        allow_null=True,
+        default=None,
+        help_text="The number of the licence this one replaced (an amended licence).",
+    )
+    pending_amendment = serializers.IntegerField(
+        source="pending_amendment_id",
+        allow_null=True,
+        help_text="The amending application being drafted.",
+    )
     organisation = serializers.CharField(source="organisation.name")
     destination = serializers.CharField(source="destination_id")
     goods = LicenseGoodSerializer(many=True)
@@ -451,6 +555,8 @@ class LicenseSerializer(serializers.ModelSerializer):
             "issued_at",
             "goods",
             "verification_url",
+            "replaces",
+            "pending_amendment",
             "available_transitions",
         ]
 
@@ -567,3 +673,21 @@ class ConflictSerializer(serializers.Serializer):
         required=False,
         help_text="Messages by field (`lines[0].quantity`), each naming its line and field.",
     )
+    amendment = serializers.IntegerField(
+        required=False, help_text="With `amendment_exists`: the id of the amendment drafted."
+    )
+
+
+class ChangeSerializer(serializers.Serializer):
+    """One change an amendment made: a field of the application, or of its good at a
+    position (1 for the first), or a good added or removed."""
+
+    field = serializers.CharField(required=False, help_text="`destination`, `end_user.name`...")
+    good = serializers.IntegerField(required=False, help_text="The good's position, from 1.")
+    change = serializers.ChoiceField(choices=["added", "removed"], required=False)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = serializers.JSONField(required=False)
+        fields["to"] = serializers.JSONField(required=False)
+        return fields

@@ -46,6 +46,7 @@ from licensing.models import (
     ScreeningMatch,
 )
 from licensing.selectors import (
+    amendment_changes,
     applications_visible_to,
     events_visible_to,
     licenses_visible_to,
@@ -115,6 +116,8 @@ def _action_endpoint(action: rulebook.Action, response: object):
             serializer.is_valid(raise_exception=True)
             data = dict(serializer.validated_data)
         result = action.run(obj, request.user, data)
+        if action.creates:
+            return _render_application(request, result, status.HTTP_201_CREATED)
         return self._render(result if isinstance(result, type(obj)) else obj)
 
     endpoint.__name__ = action.name.replace("-", "_")
@@ -128,7 +131,42 @@ def _action_endpoint(action: rulebook.Action, response: object):
         ordering_fields=[],
     )(endpoint)
     # After @action, which replaces the function's kwargs where the schema is kept.
+    if action.creates:
+        response = {201: APPLICATION}
     return extend_schema(request=action.serializer, responses=response)(endpoint)
+
+
+def rendered_applications(visible: QuerySet[Application]) -> QuerySet[Application]:
+    """What an application's representation reads, in one query per relation."""
+    return visible.select_related(
+        "organisation",
+        "marketing_license",
+        "license",
+        "amends_license",
+        "appeal",
+    ).prefetch_related(
+        Prefetch("goods", queryset=Good.objects.select_related("control_list_entry")),
+        Prefetch("reviews", queryset=Review.objects.select_related("assigned_to")),
+        Prefetch(
+            "information_requests",
+            queryset=InformationRequest.objects.select_related("review", "asked_by", "answered_by"),
+        ),
+        "routing",
+    )
+
+
+def _application_serializer(request: Request):
+    if _is_exporter(request):
+        return s.ExporterApplicationSerializer
+    return s.StaffApplicationSerializer
+
+
+def _render_application(request: Request, application: Application, code: int) -> Response:
+    """An application (a new amendment draft) as the caller sees it."""
+    found = rendered_applications(applications_visible_to(request.user)).get(pk=application.pk)
+    with_parties_and_matches([found], matches=not _is_exporter(request))
+    serializer = _application_serializer(request)(found, context={"request": request})
+    return Response(serializer.data, status=code)
 
 
 def rulebook_endpoints(model: type, response: object):
@@ -189,32 +227,17 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         if getattr(self, "swagger_fake_view", False):
             return Application.objects.none()
         visible = applications_visible_to(self.request.user)
-        if self.action in ("documents", "events", "document_file", *ACTION_METHODS):
+        if self.action in ("documents", "events", "changes", "document_file", *ACTION_METHODS):
             return visible  # only to find the application; its parts are rendered apart
         return self._rendered(visible)
 
     def _rendered(self, visible: QuerySet[Application]) -> QuerySet[Application]:
-        """What the application's representation reads, in one query per relation."""
-        return visible.select_related(
-            "organisation",
-            "marketing_license",
-            "license",
-        ).prefetch_related(
-            Prefetch("goods", queryset=Good.objects.select_related("control_list_entry")),
-            Prefetch("reviews", queryset=Review.objects.select_related("assigned_to")),
-            Prefetch(
-                "information_requests",
-                queryset=InformationRequest.objects.select_related(
-                    "review", "asked_by", "answered_by"
-                ),
-            ),
-            "routing",
-        )
+        return rendered_applications(visible)
 
     def get_serializer_class(self):
-        if getattr(self, "swagger_fake_view", False) or _is_exporter(self.request):
+        if getattr(self, "swagger_fake_view", False):
             return s.ExporterApplicationSerializer
-        return s.StaffApplicationSerializer
+        return _application_serializer(self.request)
 
     def get_serializer(self, *args, **kwargs):
         """Every representation starts here: the parties (and matches) of the rows first,
@@ -232,6 +255,7 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             # The instance is the view's alone from here: prime its caches with the rows.
             application._prefetched_objects_cache = dict(written)
             application._state.fields_cache["license"] = None
+            application._state.fields_cache["appeal"] = None
         else:
             visible = applications_visible_to(self.request.user)
             application = self._rendered(visible).get(pk=application.pk)
@@ -317,6 +341,20 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         document = get_object_or_404(application.documents, pk=document_id)
         # Permission checked above; the file itself, an X-Accel-Redirect, or a presigned URL.
         return document_response(document)
+
+    @extend_schema(request=None, responses=s.ChangeSerializer(many=True))
+    @drf_action(
+        detail=True,
+        methods=["get"],
+        filterset_class=None,
+        ordering_fields=[],
+        pagination_class=None,
+    )
+    def changes(self, request: Request, pk: str) -> Response:
+        """What an amendment changed from the application (or licence) it amends: fields, and
+        goods by position (1 for the first). Empty for an application that amends nothing."""
+        application = self.get_object()
+        return Response(s.ChangeSerializer(amendment_changes(application), many=True).data)
 
     @extend_schema(request=None, responses=EVENTS)
     @drf_action(detail=True, methods=["get"], filterset_class=None, ordering_fields=[])
@@ -411,7 +449,7 @@ class LicenseViewSet(viewsets.ReadOnlyModelViewSet):
 
     def _rendered(self, visible: QuerySet[License]) -> QuerySet[License]:
         """What the licence's representation reads: its goods in one more query."""
-        return visible.select_related("application", "organisation").prefetch_related(
+        return visible.select_related("application", "organisation", "replaces").prefetch_related(
             Prefetch("goods", queryset=LicenseGood.objects.select_related("control_list_entry"))
         )
 

@@ -1,3 +1,4 @@
+from licensing.models.appeals import Appeal, AppealOutcome, AppealPolicy
 from licensing.models.applications import (
     Application,
     ApplicationStatus,
@@ -6,6 +7,7 @@ from licensing.models.applications import (
     DocumentKind,
     EndUserType,
     Good,
+    GoodOutcome,
     InformationRequest,
     ReferenceCounter,
     RoutingDecision,
@@ -26,6 +28,7 @@ from licensing.models.reference import (
     LicenseType,
     LicenseValidity,
     NonWorkingDay,
+    RefusalCriterion,
     Regime,
 )
 from licensing.models.reviews import Recommendation, Review, ReviewStatus
@@ -52,6 +55,9 @@ from licensing.models.screening import (
 
 __all__ = [
     "SYSTEM",
+    "Appeal",
+    "AppealOutcome",
+    "AppealPolicy",
     "AppendOnlyError",
     "Application",
     "ApplicationStatus",
@@ -69,6 +75,7 @@ __all__ = [
     "EscalationAction",
     "EscalationStep",
     "Good",
+    "GoodOutcome",
     "InformationRequest",
     "License",
     "LicenseGood",
@@ -84,6 +91,7 @@ __all__ = [
     "PartyKind",
     "Recommendation",
     "ReferenceCounter",
+    "RefusalCriterion",
     "Regime",
     "Review",
     "ReviewStatus",

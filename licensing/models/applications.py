@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
-from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
 from accounts.models import Ministry, Organisation
 from licensing import policies
@@ -30,6 +30,9 @@ class ApplicationStatus(models.TextChoices):
     DENIED = "denied", "Denied"
     DISPUTED = "disputed", "Disputed"
     WITHDRAWN = "withdrawn", "Withdrawn"
+    SUPERSEDED = "superseded", "Superseded"
+    PARTIALLY_APPROVED = "partially_approved", "Partially approved"
+    UNDER_APPEAL = "under_appeal", "Under appeal"
 
 
 class EndUserType(models.TextChoices):
@@ -43,6 +46,13 @@ class EndUserType(models.TextChoices):
 class Decision(models.TextChoices):
     APPROVE = "approve", "Approve"
     DENY = "deny", "Deny"
+    PARTIAL = "partial", "Approve some goods"
+
+
+class GoodOutcome(models.TextChoices):
+    APPROVED = "approved", "Approved"
+    REFUSED = "refused", "Refused"
+    DISPUTED = "disputed", "Disputed"
 
 
 class ReferenceCounter(models.Model):
@@ -63,6 +73,68 @@ class ReferenceCounter(models.Model):
 
 S = ApplicationStatus
 OPEN_STATES = [S.DRAFT, S.UNDER_REVIEW, S.INFORMATION_REQUESTED]
+# The ministries have it: an exporter may amend it by copy.
+IN_REVIEW_STATES = [S.UNDER_REVIEW, S.INFORMATION_REQUESTED]
+# A refusal, whole or in part: an exporter may appeal it.
+APPEALABLE_STATES = [S.DENIED, S.PARTIALLY_APPROVED]
+
+
+def conflict(code: str, message: str, **extra):
+    """Mark a transition condition with the 409 the rulebook answers when it fails:
+    `message` is formatted with `obj`; `extra` maps body keys to functions of `obj`."""
+
+    def mark(condition):
+        def refuse(obj):
+            from licensing.exceptions import TransitionConflict
+
+            return TransitionConflict(
+                message.format(obj=obj),
+                current_state=obj.status,
+                code=code,
+                extra={key: value(obj) for key, value in extra.items()},
+            )
+
+        condition.conflict = refuse
+        return condition
+
+    return mark
+
+
+def appeal_closes_on(application: Application):
+    """The last day (local) an appeal may be lodged: APPEAL_WINDOW_DAYS after the decision."""
+    from datetime import timedelta
+
+    if application.decided_at is None:
+        return None
+    local = timezone.localtime(application.decided_at).date()
+    return local + timedelta(days=settings.APPEAL_WINDOW_DAYS)
+
+
+@conflict(
+    "appeal_window_closed",
+    "The appeal window closed on {obj.appeal_closes_on:%d %b %Y}: appeals are lodged within "
+    "the days the law allows after the decision.",
+)
+def appeal_window_open(application: Application) -> bool:
+    from licensing.clock import local_today
+
+    closes = appeal_closes_on(application)
+    return closes is not None and local_today() <= closes
+
+
+@conflict("already_appealed", "This decision was appealed already; it can be appealed once.")
+def not_appealed_yet(application: Application) -> bool:
+    return application.appealed_at is None
+
+
+@conflict(
+    "amendment_exists",
+    "An amendment of {obj} is already drafted: submit or delete it first.",
+    amendment=lambda obj: obj.pending_amendment_id,
+)
+def no_pending_amendment(obj) -> bool:
+    """An application or licence has at most one amendment being drafted."""
+    return obj.pending_amendment_id is None
 
 
 class Application(ConcurrentTransitionMixin, models.Model):
@@ -117,6 +189,35 @@ class Application(ConcurrentTransitionMixin, models.Model):
     clock_stopped_on = models.DateField(
         null=True, blank=True, help_text="Local date the review clocks stopped for a question."
     )
+    # Changing course (DESIGN section 9).
+    amendment_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="amendments",
+        help_text="The application this one amends (a copy that supersedes it once submitted).",
+    )
+    pending_amendment = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The amendment being drafted, until it is submitted, withdrawn or deleted.",
+    )
+    superseded_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    amends_license = models.ForeignKey(
+        "licensing.License",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="amendments",
+        help_text="The licence this application amends; once approved, its licence replaces it.",
+    )
+    appealed_at = models.DateTimeField(null=True, blank=True)
     # Kept by the services beside the rows they count, so a page or the API reads a
     # relation only when it has rows, and a queue shows its screening badge from the row.
     other_party_count = models.PositiveIntegerField(default=0, editable=False)
@@ -135,6 +236,10 @@ class Application(ConcurrentTransitionMixin, models.Model):
 
     def __str__(self) -> str:
         return self.reference
+
+    @property
+    def appeal_closes_on(self):
+        return appeal_closes_on(self)
 
     @property
     def has_end_user(self) -> bool:
@@ -217,6 +322,56 @@ class Application(ConcurrentTransitionMixin, models.Model):
     def withdraw(self) -> None:
         self.clock_stopped_on = None
 
+    @transition(field=status, source=S.UNDER_REVIEW, target=S.PARTIALLY_APPROVED)
+    def partially_approve(self) -> None:
+        """The ministries agree on every good: some approved, the rest refused."""
+        self._decide(Decision.PARTIAL, "")
+
+    @transition(
+        field=status,
+        source=S.DISPUTED,
+        target=S.PARTIALLY_APPROVED,
+        permission=policies.is_committee_member,
+    )
+    def committee_partially_approve(self, *, reason: str) -> None:
+        self._decide(Decision.PARTIAL, reason)
+
+    @transition(field=status, source=IN_REVIEW_STATES, target=S.SUPERSEDED)
+    def supersede(self, *, by: Application) -> None:
+        """Its amendment was submitted: the amendment is reviewed instead."""
+        self.superseded_by = by
+        self.pending_amendment = None
+        self.clock_stopped_on = None
+
+    @transition(
+        field=status,
+        source=APPEALABLE_STATES,
+        target=S.UNDER_APPEAL,
+        conditions=[not_appealed_yet, appeal_window_open],
+        permission=policies.is_exporter_of,
+    )
+    def lodge_appeal(self) -> None:
+        self.appealed_at = timezone.now()
+
+    @transition(
+        field=status,
+        source=S.UNDER_APPEAL,
+        target=S.APPROVED,
+        permission=policies.is_committee_member,
+    )
+    def uphold_appeal(self, *, reason: str) -> None:
+        self._decide(Decision.APPROVE, reason)
+
+    @transition(
+        field=status,
+        source=S.UNDER_APPEAL,
+        target=RETURN_VALUE(S.DENIED, S.PARTIALLY_APPROVED),
+        permission=policies.is_committee_member,
+    )
+    def dismiss_appeal(self, *, prior_status: str) -> str:
+        """Back to the refusal appealed against; the decision and its date stand."""
+        return prior_status
+
     def _decide(self, decision: str, reason: str) -> None:
         self.decision = decision
         self.decision_reason = reason
@@ -268,6 +423,12 @@ class Good(models.Model):
         max_length=20, choices=TechnologyGeneration.choices, default=TechnologyGeneration.CURRENT
     )
     us_origin_content = models.BooleanField(default=False)
+    outcome = models.CharField(
+        max_length=10, choices=GoodOutcome.choices, blank=True, help_text="Blank until decided."
+    )
+    refusal_criteria = models.JSONField(
+        default=list, blank=True, help_text="The codes of the refusal criteria a refusal cites."
+    )
 
     class Meta:
         ordering = ["id"]

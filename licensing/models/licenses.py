@@ -23,6 +23,7 @@ class LicenseStatus(models.TextChoices):
     EXPIRED = "expired", "Expired"
     EXHAUSTED = "exhausted", "Exhausted"
     SURRENDERED = "surrendered", "Surrendered"
+    SUPERSEDED = "superseded", "Superseded"
 
 
 L = LicenseStatus
@@ -58,6 +59,22 @@ class License(ConcurrentTransitionMixin, models.Model):
     issued_at = models.DateTimeField(auto_now_add=True)
     verification_code = models.CharField(
         max_length=64, unique=True, default=new_verification_code, editable=False
+    )
+    replaces = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="replaced_by",
+        help_text="The licence this one replaced (an amended licence).",
+    )
+    pending_amendment = models.OneToOneField(
+        Application,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The amending application being drafted, until it is submitted or dropped.",
     )
 
     class Meta:
@@ -112,6 +129,16 @@ class License(ConcurrentTransitionMixin, models.Model):
     )
     def surrender(self, *, reason: str) -> None:
         self.status_reason = reason
+
+    @transition(field=status, source=L.EXHAUSTED, target=L.ACTIVE)
+    def reopen(self) -> None:
+        """An appeal upheld added goods to an exhausted licence: there is more to ship."""
+        self.status_reason = "Goods added on appeal."
+
+    @transition(field=status, source=[L.ACTIVE, L.SUSPENDED], target=L.SUPERSEDED)
+    def supersede(self, *, by: License) -> None:
+        """Its amendment was approved: the new licence `by` replaces it."""
+        self.status_reason = f"Replaced by license {by.number}."
 
 
 MONEY = {"max_digits": 15, "decimal_places": 2}

@@ -20,6 +20,9 @@ class NotificationEvent(models.TextChoices):
     LICENSE_EXPIRING = "license_expiring", "License expiring"
     LICENSE_EXPIRED = "license_expired", "License expired"
     LICENSE_STATUS_CHANGED = "license_status_changed", "License status changed"
+    APPLICATION_SUPERSEDED = "application_superseded", "Application superseded by its amendment"
+    APPEAL_LODGED = "appeal_lodged", "Appeal lodged"
+    APPEAL_OVERDUE = "appeal_overdue", "Appeal overdue"
     SCREENING_MATCH = "screening_match", "Screening match on a live license"
 
 

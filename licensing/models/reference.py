@@ -98,3 +98,21 @@ class NonWorkingDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date}: {self.reason}"
+
+
+class RefusalCriterion(models.Model):
+    """A ground for refusing an export, cited by every deny (seeded with the eight criteria of
+    the EU Common Position 2008/944/CFSP). Cited by code; retired by `active`, never deleted."""
+
+    code = models.CharField(max_length=10, unique=True)
+    title = models.CharField(max_length=300)
+    description = models.TextField(blank=True)
+    active = models.BooleanField(default=True, help_text="Only active criteria can be cited.")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name_plural = "refusal criteria"
+
+    def __str__(self) -> str:
+        return f"Criterion {self.code}: {self.title}"

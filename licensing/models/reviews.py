@@ -100,6 +100,15 @@ class Review(ConcurrentTransitionMixin, models.Model):
     conditions = models.TextField(blank=True)
     deemed = models.BooleanField(default=False)
     completed_at = models.DateTimeField(null=True, blank=True)
+    criteria = models.JSONField(
+        default=list, blank=True, help_text="Refusal criteria (codes) an overall deny cites."
+    )
+    goods_recommendations = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Per good, when the review decided goods apart: "
+        '[{"good", "recommendation", "conditions", "criteria"}].',
+    )
 
     objects = ReviewQuerySet.as_manager()
 
@@ -173,8 +182,29 @@ class Review(ConcurrentTransitionMixin, models.Model):
         conditions=[application_under_review],
         permission=policies.holds_or_may_take,
     )
-    def recommend(self, *, recommendation: str, reason: str, conditions: str) -> None:
+    def recommend(
+        self,
+        *,
+        recommendation: str,
+        reason: str,
+        conditions: str,
+        criteria: list[str] | None = None,
+        goods: list[dict] | None = None,
+    ) -> None:
         self._complete(recommendation, reason, conditions, deemed=False)
+        self.criteria = criteria or []
+        self.goods_recommendations = goods or []
+
+    def recommendation_for(self, good_id: int) -> tuple[str, list[str], str]:
+        """This review's (recommendation, criteria, conditions) for one good."""
+        for entry in self.goods_recommendations:
+            if entry["good"] == good_id:
+                return (
+                    entry["recommendation"],
+                    entry.get("criteria", []),
+                    entry.get("conditions", ""),
+                )
+        return self.recommendation, self.criteria, self.conditions
 
     @transition(field=status, source=ACTIVE_STATES, target=R.COMPLETED)
     def deem_no_objection(self, *, reason: str) -> None:

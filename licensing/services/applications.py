@@ -13,24 +13,36 @@ from accounts.models import User
 from licensing import policies, rulebook
 from licensing.audit import audit_record
 from licensing.clock import WorkingCalendar, local_today
-from licensing.exceptions import InvalidInput, NotPermitted, SubmissionRefused
+from licensing.exceptions import (
+    InvalidInput,
+    NotPermitted,
+    SubmissionRefused,
+    TransitionConflict,
+)
 from licensing.models import (
+    Appeal,
+    AppealOutcome,
     Application,
     ApplicationStatus,
     Decision,
     Good,
+    GoodOutcome,
     InformationRequest,
     License,
     LicenseStatus,
     LicenseType,
     NotificationEvent,
     OtherParty,
-    Recommendation,
     Review,
     ReviewStatus,
     RoutingDecision,
 )
-from licensing.models.applications import APPLICATION_FIELDS, GOOD_FIELDS, has_munitions
+from licensing.models.applications import (
+    APPLICATION_FIELDS,
+    GOOD_FIELDS,
+    IN_REVIEW_STATES,
+    has_munitions,
+)
 from licensing.notifications import Message, notify, notify_all
 from licensing.routing import route
 from licensing.screening import Found, Party, parties_of, party_field, screen
@@ -41,8 +53,15 @@ from licensing.selectors import (
     rule_versions,
     submission_recipients,
 )
+from licensing.services.amendments import amendment_released
 from licensing.services.common import lock, next_number, run_transition
-from licensing.services.licenses import license_issue
+from licensing.services.licenses import license_issue, license_widen
+from licensing.services.outcomes import (
+    check_decisions,
+    outcomes_from_reviews,
+    overall,
+    record_outcomes,
+)
 from licensing.services.screening import (
     application_parties,
     approval_hold,
@@ -380,6 +399,7 @@ def application_submit(
         )
         if problems:
             raise _refusal(problems)
+        original = _original_to_supersede(application)
         matches = screening_record_at_submission(application, found)
         from_state = run_transition(application, "submit", application.submit)
         reviews = _open_reviews(application, result.ministries, today)
@@ -415,6 +435,9 @@ def application_submit(
             },
         )
         _notify_submitted(application, reviews, result.ministries)
+        if original is not None:
+            _supersede(original, by=application, user=user)
+        amendment_released(application)
     return _known(
         application,
         goods=goods,
@@ -423,6 +446,52 @@ def application_submit(
         routing=routing,
         other_parties=others,
         screening_matches=matches,
+    )
+
+
+def _original_to_supersede(application: Application) -> Application | None:
+    """An amendment's original, locked; it must still be with the ministries (409 otherwise)."""
+    if not application.amendment_of_id:
+        return None
+    original = lock(Application, application.amendment_of_id)
+    if original.status not in IN_REVIEW_STATES:
+        raise TransitionConflict(
+            f"{original.reference}, which this amends, is {original.get_status_display().lower()}"
+            " now: it can no longer be superseded. Delete this draft (or amend the licence).",
+            current_state=original.status,
+            code="original_decided",
+        )
+    return original
+
+
+def _supersede(original: Application, *, by: Application, user: User) -> None:
+    """The submitted amendment replaces the original: its open reviews and question end."""
+    from_state = run_transition(original, "supersede", lambda: original.supersede(by=by))
+    open_reviews = list(Review.objects.select_for_update().filter(application=original).open())
+    for review in open_reviews:
+        run_transition(review, "cancel", review.cancel)
+    InformationRequest.objects.filter(application=original, answered_at__isnull=True).delete()
+    audit_record(
+        application=original,
+        actor=user,
+        action="application_superseded",
+        from_state=from_state,
+        to_state=original.status,
+        reason=f"Amended by {by.reference}.",
+        data={
+            "superseded_by": by.pk,
+            "reference": by.reference,
+            "cancelled_reviews": [r.ministry for r in open_reviews],
+        },
+    )
+    staff = [r.assigned_to for r in open_reviews if r.assigned_to_id]
+    notify(
+        event=NotificationEvent.APPLICATION_SUPERSEDED,
+        recipients=[*organisation_exporters(original.organisation_id), *staff],
+        key=f"superseded:{original.pk}",
+        subject=f"{original.reference} superseded by its amendment {by.reference}",
+        application=original,
+        context={"reason": f"Its reviews are cancelled; {by.reference} is reviewed instead."},
     )
 
 
@@ -510,6 +579,7 @@ def application_withdraw(*, application: Application, user: User, reason: str = 
         InformationRequest.objects.filter(
             application=application, answered_at__isnull=True
         ).delete()
+        amendment_released(application)
         audit_record(
             application=application,
             actor=user,
@@ -581,15 +651,30 @@ def application_respond(*, application: Application, user: User, answer: str) ->
 
 
 def application_decide(
-    *, application: Application, user: User, decision: str, reason: str, conditions: str = ""
+    *,
+    application: Application,
+    user: User,
+    decision: str,
+    reason: str,
+    conditions: str = "",
+    criteria: Sequence[str] = (),
+    goods: Sequence[dict[str, Any]] | None = None,
 ) -> Application:
-    """The committee settles a disputed application; approving, it may add conditions of its
-    own, which the licence carries after the ministries'."""
+    """The committee settles a disputed application (whole, or each good apart), or an appeal.
+
+    On a disputed application: `approve` approves every good, `deny` refuses every
+    good citing `criteria`; `goods` decides each good apart, ending in approved,
+    denied or partially approved. Approving (any good), the committee may add
+    conditions of its own, which the licence carries after the ministries'. On an
+    appeal: `approve` upholds it (every good approved, the licence issued or
+    widened), `deny` dismisses it (back to the refusal appealed against,
+    `appeal_dismissed` recorded).
+    """
     conditions = (conditions or "").strip()
     with transaction.atomic():
         application = lock(Application, application.pk)
         rulebook.require("decide", application, user)
-        if decision not in Decision.values:
+        if decision not in (Decision.APPROVE, Decision.DENY):
             raise InvalidInput({"decision": ["Decide 'approve' or 'deny'."]})
         if not reason or not reason.strip():
             raise InvalidInput({"reason": ["Give the committee's reasons."]})
@@ -597,12 +682,38 @@ def application_decide(
             raise InvalidInput({"conditions": ["Conditions go with an approval, not a denial."]})
         if decision == Decision.APPROVE:
             check_approval_hold(application, decision, field="decision")
-        method = (
-            application.committee_approve
-            if decision == Decision.APPROVE
-            else application.committee_deny
+        if application.status == S.UNDER_APPEAL:
+            if goods is not None:
+                raise InvalidInput(
+                    {"goods": ["An appeal is upheld or dismissed as a whole: leave out goods."]}
+                )
+            return _decide_appeal(application, user, decision, reason.strip(), conditions)
+        application_goods = list(application.goods.all())
+        per_good = check_decisions(
+            goods=application_goods,
+            overall=decision,
+            criteria=criteria,
+            per_good=goods,
+            key="decision",
         )
+        by_good = {entry["good"]: entry for entry in per_good}
+        cited = list(dict.fromkeys(criteria))
+        outcomes = {}
+        for good in application_goods:
+            entry = by_good.get(good.pk, {"decision": decision, "criteria": cited})
+            outcomes[good.pk] = (
+                (GoodOutcome.REFUSED, entry["criteria"])
+                if entry["decision"] == Decision.DENY
+                else (GoodOutcome.APPROVED, [])
+            )
+        result = overall(outcomes)
+        method = {
+            "approved": application.committee_approve,
+            "refused": application.committee_deny,
+            "partial": application.committee_partially_approve,
+        }[result]
         from_state = run_transition(application, "decide", lambda: method(reason=reason.strip()))
+        record_outcomes(application_goods, outcomes)
         for review in Review.objects.select_for_update().filter(application=application).open():
             run_transition(review, "cancel", review.cancel)
         audit_record(
@@ -612,18 +723,88 @@ def application_decide(
             from_state=from_state,
             to_state=application.status,
             reason=reason.strip(),
-            data={"decision": decision, **({"conditions": conditions} if conditions else {})},
+            data={
+                "decision": decision,
+                "criteria": cited,
+                "goods": {str(pk): outcome for pk, (outcome, _) in outcomes.items()},
+                **({"conditions": conditions} if conditions else {}),
+            },
         )
-        _after_decision(application, committee_conditions=conditions)
+        _after_decision(application, application_goods, committee_conditions=conditions)
     return application
 
 
-def _after_decision(application: Application, committee_conditions: str = "") -> License | None:
-    license = (
-        license_issue(application=application, committee_conditions=committee_conditions)
-        if application.status == S.APPROVED
-        else None
+def _decide_appeal(
+    application: Application, user: User, decision: str, reason: str, conditions: str
+) -> Application:
+    appeal = Appeal.objects.select_for_update().get(application=application)
+    if decision == Decision.APPROVE:
+        from_state = run_transition(
+            application, "decide", lambda: application.uphold_appeal(reason=reason)
+        )
+        outcome, action = AppealOutcome.UPHELD, "appeal_upheld"
+    else:
+        from_state = run_transition(
+            application,
+            "decide",
+            lambda: application.dismiss_appeal(prior_status=appeal.prior_status),
+        )
+        outcome, action = AppealOutcome.DISMISSED, "appeal_dismissed"
+    appeal.outcome, appeal.decided_by, appeal.reason = outcome, user, reason
+    appeal.decided_at = timezone.now()
+    appeal.save()
+    audit_record(
+        application=application,
+        actor=user,
+        action=action,
+        from_state=from_state,
+        to_state=application.status,
+        reason=reason,
+        data={
+            "appeal": appeal.pk,
+            "decision": decision,
+            **({"conditions": conditions} if conditions else {}),
+        },
     )
+    license = None
+    if outcome == AppealOutcome.UPHELD:
+        goods = list(application.goods.all())
+        refused = [good for good in goods if good.outcome != GoodOutcome.APPROVED]
+        record_outcomes(goods, {good.pk: (GoodOutcome.APPROVED, []) for good in goods})
+        existing = License.objects.select_for_update().filter(application=application).first()
+        license = (
+            license_widen(license=existing, goods=refused, committee_conditions=conditions)
+            if existing is not None
+            else license_issue(application=application, committee_conditions=conditions)
+        )
+    notify(
+        event=NotificationEvent.APPLICATION_DECIDED,
+        recipients=organisation_exporters(application.organisation_id),
+        key=f"appeal-decided:{appeal.pk}",
+        subject=f"{application.reference}: appeal {outcome}",
+        application=application,
+        context={
+            "decision": decision,
+            "reason": reason,
+            "license": license.number if license else None,
+        },
+    )
+    return application
+
+
+def _after_decision(
+    application: Application,
+    goods: Sequence[Good] | None = None,
+    committee_conditions: str = "",
+) -> License | None:
+    license = None
+    if application.status in (S.APPROVED, S.PARTIALLY_APPROVED):
+        approved = None
+        if goods is not None:
+            approved = [good for good in goods if good.outcome == GoodOutcome.APPROVED]
+        license = license_issue(
+            application=application, goods=approved, committee_conditions=committee_conditions
+        )
     notify(
         event=NotificationEvent.APPLICATION_DECIDED,
         recipients=organisation_exporters(application.organisation_id),
@@ -640,7 +821,13 @@ def _after_decision(application: Application, committee_conditions: str = "") ->
 
 
 def application_conclude_if_reviewed(*, application: Application, actor: User | None) -> None:
-    """Once every review is complete: all approve -> approved, all deny -> denied, else disputed.
+    """Once every review is complete, decide each good, then the application.
+
+    A good is approved when every review approves it, refused when every review
+    refuses it, disputed otherwise. Any disputed good: the application is
+    disputed (the committee decides). Else every good approved: approved;
+    every good refused: denied; some of each: partially approved, its licence
+    covering the approved goods.
 
     Call with the application locked, inside the transaction that completed
     the last review.
@@ -648,19 +835,23 @@ def application_conclude_if_reviewed(*, application: Application, actor: User | 
     reviews = list(application.reviews.exclude(status=ReviewStatus.CANCELLED))
     if not reviews or any(r.status != ReviewStatus.COMPLETED for r in reviews):
         return
-    denies = sum(1 for r in reviews if r.recommendation == Recommendation.DENY)
-    held = approval_hold(application) if denies == 0 else None
+    goods = list(application.goods.all())
+    outcomes = outcomes_from_reviews(goods, reviews)
+    result = overall(outcomes)
+    held = approval_hold(application) if result in ("approved", "partial") else None
     if held is not None:
-        # Every ministry approves (a deemed consent among them), but a screening match is
-        # open or confirmed: the committee decides, once the match is resolved.
-        action, method = "application_disputed", application.dispute
-    elif denies == 0:
-        action, method = "application_approved", application.approve
-    elif denies == len(reviews):
-        action, method = "application_denied", application.deny
-    else:
-        action, method = "application_disputed", application.dispute
+        # The ministries approve goods (a deemed consent among them), but a screening match
+        # is open or confirmed: the committee decides, once the match is resolved.
+        result = "disputed"
+    action, method = {
+        "approved": ("application_approved", application.approve),
+        "refused": ("application_denied", application.deny),
+        "partial": ("application_partially_approved", application.partially_approve),
+        "disputed": ("application_disputed", application.dispute),
+    }[result]
     from_state = run_transition(application, action, method)
+    record_outcomes(goods, outcomes)
+    recommendations = {r.ministry: r.recommendation for r in reviews}
     audit_record(
         application=application,
         actor=None,
@@ -668,7 +859,10 @@ def application_conclude_if_reviewed(*, application: Application, actor: User | 
         from_state=from_state,
         to_state=application.status,
         reason=held[1] if held else "Every review is complete.",
-        data={"recommendations": {r.ministry: r.recommendation for r in reviews}},
+        data={
+            "recommendations": recommendations,
+            "goods": {str(pk): outcome for pk, (outcome, _) in outcomes.items()},
+        },
     )
     if application.status == S.DISPUTED:
         notify(
@@ -677,7 +871,7 @@ def application_conclude_if_reviewed(*, application: Application, actor: User | 
             key=f"disputed:{application.pk}",
             subject=f"{application.reference}: the ministries disagree",
             application=application,
-            context={"recommendations": {r.ministry: r.recommendation for r in reviews}},
+            context={"recommendations": recommendations},
         )
     else:
-        _after_decision(application)
+        _after_decision(application, goods)

@@ -84,6 +84,10 @@ def deadlines_sweep(*, today: date | None = None) -> SweepReport:
     for _, review_id, level, application_id, step in sorted(due, key=lambda w: w[:3]):
         if _apply_step(review_id, application_id, level, step):
             report.count(step.action)
+    from licensing.services.appeals import appeals_overdue_sweep
+
+    for _ in range(appeals_overdue_sweep(today=today, calendar=calendar)):
+        report.count("appeal_overdue")
     log.info("deadline sweep %s", report)
     return report
 

@@ -18,6 +18,7 @@ from licensing.models import (
     Good,
     License,
     LicenseGood,
+    LicenseStatus,
     LicenseValidity,
     NotificationEvent,
     Review,
@@ -36,39 +37,28 @@ def _add_years(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
-def license_issue(
-    *, application: Application, goods: Iterable[Good] | None = None, committee_conditions: str = ""
-) -> License:
-    """Issue the license of an approved application, with every review's conditions
-    (and the committee's, when it approved a disputed case with conditions of its own).
-
-    The licence covers `goods` (by default every good of the application), one
-    line each with its quantity and value.
-    """
-    today = local_today()
-    validity = LicenseValidity.objects.get(license_type=application.license_type)
-    conditions = [
-        f"{review.get_ministry_display()}: {review.conditions}"
-        for review in Review.objects.filter(
-            application=application, status=ReviewStatus.COMPLETED
-        ).exclude(conditions="")
-    ]
+def _conditions(application: Application, goods: list[Good], committee_conditions: str = "") -> str:
+    """Every completed review's conditions: overall, and those of each licensed good; then
+    the committee's, when it approved with conditions of its own."""
+    licensed = {good.pk: good for good in goods}
+    lines = []
+    for review in Review.objects.filter(
+        application=application, status=ReviewStatus.COMPLETED
+    ).order_by("ministry"):
+        ministry = review.get_ministry_display()
+        if review.conditions:
+            lines.append(f"{ministry}: {review.conditions}")
+        for entry in review.goods_recommendations:
+            good = licensed.get(entry["good"])
+            if good is not None and entry.get("conditions"):
+                lines.append(f"{ministry} ({good.description}): {entry['conditions']}")
     if committee_conditions:
-        conditions.append(f"Committee: {committee_conditions}")
-    license = License.objects.create(
-        number=next_number("LIC", today.year),
-        application=application,
-        organisation_id=application.organisation_id,
-        license_type=application.license_type,
-        destination_id=application.destination_id,
-        valid_from=today,
-        # Valid for whole years, through the day before the anniversary.
-        valid_until=_add_years(today, validity.years) - timedelta(days=1),
-        conditions="\n".join(conditions),
-    )
-    if goods is None:
-        goods = Good.objects.filter(application=application)
-    lines = LicenseGood.objects.bulk_create(
+        lines.append(f"Committee: {committee_conditions}")
+    return "\n".join(lines)
+
+
+def _lines(license: License, goods: Iterable[Good]) -> list[LicenseGood]:
+    return LicenseGood.objects.bulk_create(
         [
             LicenseGood(
                 license=license,
@@ -82,6 +72,37 @@ def license_issue(
             for good in goods
         ]
     )
+
+
+def license_issue(
+    *, application: Application, goods: Iterable[Good] | None = None, committee_conditions: str = ""
+) -> License:
+    """Issue the license of an approved application, with every review's conditions
+    (and the committee's, when it approved with conditions of its own).
+
+    The licence covers `goods` (by default every good of the application), one
+    line each with its quantity and value. An application that amends a licence
+    replaces it: the new licence names it, and a live one is superseded.
+    """
+    today = local_today()
+    validity = LicenseValidity.objects.get(license_type=application.license_type)
+    goods = list(goods if goods is not None else Good.objects.filter(application=application))
+    replaces = None
+    if application.amends_license_id:
+        replaces = lock(License, application.amends_license_id)
+    license = License.objects.create(
+        number=next_number("LIC", today.year),
+        application=application,
+        organisation_id=application.organisation_id,
+        license_type=application.license_type,
+        destination_id=application.destination_id,
+        valid_from=today,
+        # Valid for whole years, through the day before the anniversary.
+        valid_until=_add_years(today, validity.years) - timedelta(days=1),
+        conditions=_conditions(application, goods, committee_conditions),
+        replaces=replaces,
+    )
+    lines = _lines(license, goods)
     audit_record(
         application=application,
         actor=None,
@@ -92,6 +113,64 @@ def license_issue(
             "valid_until": license.valid_until.isoformat(),
             "conditions": license.conditions,
             "goods": [{"good": line.good_id, "quantity": line.quantity} for line in lines],
+            "replaces": replaces.number if replaces else None,
+        },
+    )
+    if replaces is not None and replaces.status in LIVE_STATES:
+        _supersede(replaces, by=license)
+    return license
+
+
+def _supersede(old: License, *, by: License) -> None:
+    """The amended licence gives way to its replacement (on the old one's own chain)."""
+    application = Application.objects.get(pk=old.application_id)
+    from_state = run_transition(old, "supersede", lambda: old.supersede(by=by))
+    audit_record(
+        application=application,
+        actor=None,
+        action="license_superseded",
+        from_state=from_state,
+        to_state=old.status,
+        reason=old.status_reason,
+        data={"license": old.number, "replaced_by": by.number},
+    )
+    notify(
+        event=NotificationEvent.LICENSE_STATUS_CHANGED,
+        recipients=organisation_exporters(old.organisation_id),
+        key=f"license:{old.pk}:superseded",
+        subject=f"License {old.number} replaced by {by.number}",
+        application=application,
+        context={"license": old.number, "status": old.status, "reason": old.status_reason},
+    )
+
+
+def license_widen(
+    *, license: License, goods: list[Good], committee_conditions: str = ""
+) -> License:
+    """An appeal upheld on a partial approval: the licence now covers the goods refused before.
+
+    The licence keeps its number, validity and shipments; each good gains its line, and
+    an exhausted licence is in force again (a revoked, surrendered or expired one stays so).
+    """
+    lines = _lines(license, goods)
+    from_state = license.status
+    if committee_conditions:
+        license.conditions = "\n".join(
+            filter(None, [license.conditions, f"Committee: {committee_conditions}"])
+        )
+        license.save(update_fields=["conditions"])
+    if lines and license.status == LicenseStatus.EXHAUSTED:
+        run_transition(license, "reopen", license.reopen)
+    audit_record(
+        application=Application.objects.get(pk=license.application_id),
+        actor=None,
+        action="license_widened",
+        from_state=from_state,
+        to_state=license.status,
+        data={
+            "license": license.number,
+            "goods": [{"good": line.good_id, "quantity": line.quantity} for line in lines],
+            "conditions": license.conditions,
         },
     )
     return license

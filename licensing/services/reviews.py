@@ -6,6 +6,9 @@ deadlock on the same case.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from django.db import transaction
 
 from accounts.models import User
@@ -31,6 +34,7 @@ from licensing.selectors import (
 )
 from licensing.services.applications import application_conclude_if_reviewed
 from licensing.services.common import lock, run_transition
+from licensing.services.outcomes import check_decisions
 from licensing.services.screening import check_approval_hold
 
 MAX_TEXT = 5000
@@ -91,22 +95,44 @@ def review_reassign(*, review: Review, user: User, assignee: User) -> Review:
 
 
 def review_recommend(
-    *, review: Review, user: User, recommendation: str, reason: str = "", conditions: str = ""
+    *,
+    review: Review,
+    user: User,
+    recommendation: str,
+    reason: str = "",
+    conditions: str = "",
+    criteria: Sequence[str] = (),
+    goods: Sequence[dict[str, Any]] | None = None,
 ) -> Review:
+    """Complete the review: the whole application, or (`goods`) each good apart.
+
+    A deny, overall or for a good, cites refusal criteria (`criteria`, or each
+    entry's). Without `goods` the recommendation applies to every good.
+    """
     with transaction.atomic():
         application, review = _lock_review(review)
         rulebook.require("recommend", review, user)
-        _check_recommendation(recommendation, reason, conditions)
+        _check_recommendation(recommendation, reason, conditions, goods)
+        per_good = check_decisions(
+            goods=list(application.goods.all()),
+            overall=recommendation,
+            criteria=criteria,
+            per_good=goods,
+            key="recommendation",
+        )
         check_approval_hold(application, recommendation)
+        overall_conditions = (
+            conditions.strip() if recommendation == Recommendation.APPROVE_WITH_CONDITIONS else ""
+        )
         from_state = run_transition(
             review,
             "recommend on",
             lambda: review.recommend(
                 recommendation=recommendation,
                 reason=reason.strip(),
-                conditions=conditions.strip()
-                if recommendation == Recommendation.APPROVE_WITH_CONDITIONS
-                else "",
+                conditions=overall_conditions,
+                criteria=list(dict.fromkeys(criteria)) if recommendation == "deny" else [],
+                goods=per_good,
             ),
         )
         audit_record(
@@ -121,19 +147,30 @@ def review_recommend(
                 "ministry": review.ministry,
                 "recommendation": recommendation,
                 "conditions": review.conditions,
+                "criteria": review.criteria,
+                "goods": review.goods_recommendations,
             },
         )
         application_conclude_if_reviewed(application=application, actor=user)
     return review
 
 
-def _check_recommendation(recommendation: str, reason: str, conditions: str) -> None:
+def _check_recommendation(
+    recommendation: str, reason: str, conditions: str, goods: Sequence[dict] | None
+) -> None:
     errors: dict[str, list[str]] = {}
     if recommendation not in Recommendation.values:
         errors["recommendation"] = [f"Choose one of {', '.join(Recommendation.values)}."]
-    if recommendation == Recommendation.DENY and not reason.strip():
+    denies = recommendation == Recommendation.DENY or any(
+        entry.get("recommendation") == Recommendation.DENY for entry in goods or ()
+    )
+    if denies and not reason.strip():
         errors["reason"] = ["Give the reasons for denying."]
-    if recommendation == Recommendation.APPROVE_WITH_CONDITIONS and not conditions.strip():
+    if (
+        recommendation == Recommendation.APPROVE_WITH_CONDITIONS
+        and not conditions.strip()
+        and not goods
+    ):
         errors["conditions"] = ["State the conditions."]
     if errors:
         raise InvalidInput(errors)

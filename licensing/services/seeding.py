@@ -44,6 +44,7 @@ from licensing.audit import HASHED_FIELDS, event_hash, lock_chain_head
 from licensing.clock import WorkingCalendar, local_today
 from licensing.models import (
     SYSTEM,
+    Appeal,
     Application,
     ApplicationStatus,
     AuditEvent,
@@ -52,6 +53,7 @@ from licensing.models import (
     DeliveryStatus,
     EscalationAction,
     Good,
+    GoodOutcome,
     InformationRequest,
     License,
     LicenseGood,
@@ -76,6 +78,7 @@ from licensing.models.licenses import new_verification_code
 from licensing.notifications import _render_text
 from licensing.routing import route, rules_in_force
 from licensing.selectors import (
+    appeal_policy,
     committee_members,
     ministry_staff,
     organisation_exporters,
@@ -86,8 +89,9 @@ from licensing.services.licenses import _add_years
 S = ApplicationStatus
 R = ReviewStatus
 
-# One cycle of twenty: every state within the first seven, then roughly the shares
-# of a working system (a quarter open under review, a third approved).
+# One cycle of twenty: every state within the first ten, then roughly the shares
+# of a working system (a fifth open under review, a third approved). Each superseded
+# case is amended by one of the cases under review of its chunk.
 STATE_MIX = [
     S.DRAFT,
     S.UNDER_REVIEW,
@@ -96,10 +100,11 @@ STATE_MIX = [
     S.DENIED,
     S.DISPUTED,
     S.WITHDRAWN,
-    S.UNDER_REVIEW,
+    S.PARTIALLY_APPROVED,
+    S.UNDER_APPEAL,
+    S.SUPERSEDED,
     S.APPROVED,
     S.UNDER_REVIEW,
-    S.APPROVED,
     S.DRAFT,
     S.UNDER_REVIEW,
     S.APPROVED,
@@ -107,7 +112,6 @@ STATE_MIX = [
     S.DENIED,
     S.APPROVED,
     S.UNDER_REVIEW,
-    S.WITHDRAWN,
     S.APPROVED,
 ]
 
@@ -122,6 +126,10 @@ DENY_REASON = "The end-user assurances do not cover the stated end use."
 QUESTION = "Please attach the end-user certificate signed by the end user."
 COMMITTEE_REASON = "The committee accepts the end-user assurances."
 COMMITTEE_DENY_REASON = "The committee finds the diversion risk too high."
+# The refusal criteria (EU Common Position 2008/944/CFSP) a seeded deny cites.
+CRITERIA_CITED = [["7"], ["2"], ["4", "7"], ["1"], ["7", "8"]]
+COMMITTEE_CRITERIA = ["7"]
+APPEAL_GROUNDS = "The end user has since given further assurances."
 ROUTES_KEPT = 20000
 # Other parties sit in countries on no country list, so routing (memoised without them)
 # stays what the rules say; a share of submitted cases has an end user on a screening list.
@@ -206,6 +214,7 @@ class _World:
     cache: dict[tuple, Any]  # dates and email bodies: a few thousand shapes at most
     routes: dict[tuple, Any]
     value_rules: bool = False  # some rule looks at the total value
+    appeal_days: int = 20  # the committee's working days to decide an appeal
     listed: list[tuple] = field(default_factory=list)  # screening entries an end user may be
 
     @classmethod
@@ -260,6 +269,7 @@ class _World:
             cache={},
             routes={},
             value_rules=any(rule.min_total_value is not None for rule in rules),
+            appeal_days=appeal_policy().decision_days,
             listed=list(
                 ScreeningEntry.objects.order_by("pk").values_list(
                     "pk", "name", "list_id", "list__name"
@@ -403,6 +413,8 @@ class _ReviewPlan:
     conditions: str = ""
     reminder_sent: bool = False
     escalation_level: int = 0
+    criteria: list[str] = field(default_factory=list)
+    goods_recommendations: list[dict] = field(default_factory=list)
     id: int = 0
 
 
@@ -453,6 +465,15 @@ class _Plan:
     committee_at: datetime | None = None  # the committee decided
     outcome: str = ""  # approved, denied or disputed once every review is in
     final: str = ""  # the state it ends in
+    amendment: _Plan | None = None  # a superseded case: the case that amended it
+    amends: _Plan | None = None  # an amendment: the case it superseded
+    appealed_at: datetime | None = None
+    committee_criteria: list[str] = field(default_factory=list)
+
+    @property
+    def decided_state(self) -> str:
+        """The state the decision left it in (an appeal lodged since aside)."""
+        return S.DENIED if self.final == S.UNDER_APPEAL else self.final
 
 
 class _Chunk:
@@ -471,14 +492,16 @@ class _Chunk:
         return pool.take()
 
     def write(self) -> int:
-        plans = sorted((self._plan(t) for t in self.targets), key=lambda p: p.created_at)
+        plans = [self._plan(t) for t in self.targets]
+        self._pair_amendments(plans)
+        plans.sort(key=lambda p: p.created_at)
         # Locks in the services' order: the chain's head, then the counters (an approval
         # appends its event, then numbers its licence). With the head held no one else
         # appends, so the database numbers the events in the order they are written: the
         # chain's order.
         head = lock_chain_head()
         references = _take_numbers("EXP", [p.created_at.astimezone(self.w.tz).year for p in plans])
-        approved = [p for p in plans if p.final == S.APPROVED]
+        approved = [p for p in plans if p.final in (S.APPROVED, S.PARTIALLY_APPROVED)]
         licence_numbers = _take_numbers(
             "LIC", [self._decided_at(p).astimezone(self.w.tz).year for p in approved]
         )
@@ -486,7 +509,11 @@ class _Chunk:
         for pool in self.w.ids.values():
             pool.restart()
         for plan, reference in zip(plans, references, strict=True):
-            self._materialise(plan, reference, numbers.get(id(plan)))
+            # Amendments and the cases they supersede point at each other: ids first.
+            plan.application.id = self.ids(Application)
+            plan.application.reference = reference
+        for plan in plans:
+            self._materialise(plan, plan.application.reference, numbers.get(id(plan)))
         prev = head.last_hash
         for event in self.events:
             event["prev_hash"] = prev
@@ -498,6 +525,7 @@ class _Chunk:
             ScreeningMatch,
             Good,
             Review,
+            Appeal,
             RoutingDecision,
             InformationRequest,
             License,
@@ -520,12 +548,14 @@ class _Chunk:
             target in (S.APPROVED, S.DENIED) and rng.random() < 0.2
         )
         munitions = rng.random() < 0.25
+        # A partial approval approves some goods and refuses others: two at least.
+        k = 2 if target == S.PARTIALLY_APPROVED else rng.randint(1, 2)
         if munitions:
             license_type = LicenseType.MARKETING
-            entries = rng.sample(w.munitions, k=rng.randint(1, 2))
+            entries = rng.sample(w.munitions, k=k)
         else:
             license_type = LicenseType.DUAL_USE_EXPORT
-            entries = rng.sample(w.dual_use, k=rng.randint(1, 2))
+            entries = rng.sample(w.dual_use, k=k)
         destination = rng.choice(SENSITIVE if two_opinions else DESTINATIONS)
         application = _Case(
             license_type=license_type,
@@ -622,10 +652,12 @@ class _Chunk:
                 review.status = R.CANCELLED
         plan.final = S.WITHDRAWN
 
-    def _time_decided(self, plan: _Plan, outcome: str, final: str) -> None:
+    def _time_decided(
+        self, plan: _Plan, outcome: str, final: str, ago: tuple[float, float] = (20, 200)
+    ) -> None:
         """Every review claimed and completed before its reminder; then the outcome."""
         w = self.w
-        self._submit_at(plan, self._days_ago(20, 200))
+        self._submit_at(plan, self._days_ago(*ago))
         end = max(self._quiet_until(plan), plan.submitted_at + timedelta(hours=1))
         for i, review in enumerate(plan.reviews):
             claimed, completed = sorted(w.between(plan.submitted_at, end) for _ in range(2))
@@ -634,6 +666,18 @@ class _Chunk:
             deny = outcome == S.DENIED or (outcome == S.DISPUTED and i == 0)
             if deny:
                 review.recommendation, review.reason = Recommendation.DENY, DENY_REASON
+                review.criteria = w.rng.choice(CRITERIA_CITED)
+            elif outcome == S.PARTIALLY_APPROVED:
+                review.recommendation, review.reason = Recommendation.APPROVE, DENY_REASON
+                review.goods_recommendations = [
+                    {
+                        "good": position,  # a position until the goods have their ids
+                        "recommendation": Recommendation.DENY if position == 0 else "approve",
+                        "conditions": "",
+                        "criteria": w.rng.choice(CRITERIA_CITED) if position == 0 else [],
+                    }
+                    for position in range(len(plan.goods))
+                ]
             elif w.rng.random() < 0.3:
                 review.recommendation = Recommendation.APPROVE_WITH_CONDITIONS
                 review.conditions = CONDITIONS
@@ -643,6 +687,8 @@ class _Chunk:
         plan.concluded_at = max(r.completed_at for r in plan.reviews)
         if outcome == S.DISPUTED and final != S.DISPUTED:
             plan.committee_at = w.between(plan.concluded_at, w.now)
+            if final == S.DENIED:
+                plan.committee_criteria = COMMITTEE_CRITERIA
 
     def _time_approved(self, plan: _Plan) -> None:
         self._time_decided(plan, S.DISPUTED if self._disputed(plan) else S.APPROVED, S.APPROVED)
@@ -657,6 +703,41 @@ class _Chunk:
     def _time_disputed(self, plan: _Plan) -> None:
         self._time_decided(plan, S.DISPUTED, S.DISPUTED)
 
+    def _time_partially_approved(self, plan: _Plan) -> None:
+        """Every ministry refuses the first good and approves the rest."""
+        self._time_decided(plan, S.PARTIALLY_APPROVED, S.PARTIALLY_APPROVED)
+
+    def _time_under_appeal(self, plan: _Plan) -> None:
+        """Denied lately, appealed within the window; the committee's deadline still ahead."""
+        self._time_decided(plan, S.DENIED, S.UNDER_APPEAL, ago=(6, 16))
+        decided = plan.concluded_at
+        plan.appealed_at = self.w.between(decided, min(decided + timedelta(days=3), self.w.now))
+
+    def _time_superseded(self, plan: _Plan) -> None:
+        """Timed once paired with its amendment (`_pair_amendments`); alone, it stays open."""
+        self._time_under_review(plan)
+        plan.final = S.SUPERSEDED
+
+    def _pair_amendments(self, plans: list[_Plan]) -> None:
+        """Each superseded case is amended by a case under review, submitted a few days after
+        it: the amendment's submission superseded it and cancelled its reviews."""
+        amendments = [p for p in plans if p.target == S.UNDER_REVIEW]
+        w = self.w
+        for original in (p for p in plans if p.target == S.SUPERSEDED):
+            if not amendments:  # a chunk too small to pair: it stays under review
+                original.target = original.final = S.UNDER_REVIEW
+                continue
+            amendment = amendments.pop()
+            original.amendment, amendment.amends = amendment, original
+            superseded = amendment.submitted_at
+            self._submit_at(original, superseded - timedelta(days=w.rng.uniform(0.5, 4)))
+            for review in original.reviews:
+                if w.rng.random() < 0.5:
+                    review.assigned = True
+                    review.claimed_at = w.between(original.submitted_at, superseded)
+                review.status = R.CANCELLED
+            amendment.created_at = w.between(original.submitted_at, superseded)
+
     def _decided_at(self, plan: _Plan) -> datetime:
         return plan.committee_at or plan.concluded_at
 
@@ -665,8 +746,7 @@ class _Chunk:
     def _materialise(self, plan: _Plan, reference: str, licence_number: str | None) -> None:
         w = self.w
         app = plan.application
-        app.id = app_id = self.ids(Application)
-        app.reference = reference
+        app_id = app.id
         self.app = app
         self.app_events: list[dict] = []
         exporter = w.exporter
@@ -688,12 +768,16 @@ class _Chunk:
             "created_at": plan.created_at,
             "updated_at": plan.created_at,
             "submitted_at": plan.submitted_at,
+            "amendment_of_id": plan.amends.application.id if plan.amends else None,
+            "superseded_by_id": plan.amendment.application.id if plan.amendment else None,
+            "appealed_at": plan.appealed_at,
         }
         self.rows[Application].append(row)
+        outcomes = self._outcomes(plan)
         self._other_parties(row)
         if plan.submitted_at is not None and w.listed and w.rng.random() < SCREENED_SHARE:
             self._screening_match(plan, row)
-        for good in plan.goods:
+        for good, (outcome, criteria) in zip(plan.goods, outcomes, strict=True):
             good.id = self.ids(Good)  # a licence's lines point at their goods
             self.rows[Good].append(
                 {
@@ -706,12 +790,21 @@ class _Chunk:
                     "currency": good.currency,
                     "technology_generation": good.technology_generation,
                     "us_origin_content": good.us_origin_content,
+                    "outcome": outcome,
+                    "refusal_criteria": criteria,
                 }
             )
+        for review in plan.reviews:
+            for entry in review.goods_recommendations:
+                entry["good"] = plan.goods[entry["good"]].id
         if plan.submitted_at is not None:
             self._submitted(plan)
+        if plan.amends is not None:
+            self._amendment_submitted(plan)
         if plan.target == S.UNDER_REVIEW:
             self._deadlines(plan)
+        elif plan.target == S.SUPERSEDED:
+            self._superseded(plan)
         elif plan.target == S.INFORMATION_REQUESTED:
             self._asked(plan, row)
         elif plan.target == S.WITHDRAWN:
@@ -731,6 +824,68 @@ class _Chunk:
             self._review_row(review)
         # Each case's events in the order they happened; cases one after another.
         self.events.extend(sorted(self.app_events, key=lambda e: e["created_at"]))
+
+    def _outcomes(self, plan: _Plan) -> list[tuple[str, list[str]]]:
+        """Each good's outcome and the criteria its refusal cites, as the services record them."""
+        none: list[tuple[str, list[str]]] = [("", [])] * len(plan.goods)
+        if not plan.outcome:
+            return none
+        if plan.final == S.DISPUTED:
+            return [(GoodOutcome.DISPUTED, [])] * len(plan.goods)
+        if plan.final == S.PARTIALLY_APPROVED:
+            cited = sorted(
+                {c for r in plan.reviews for c in r.goods_recommendations[0]["criteria"]}
+            )
+            return [(GoodOutcome.REFUSED, cited)] + [(GoodOutcome.APPROVED, [])] * (
+                len(plan.goods) - 1
+            )
+        if plan.decided_state == S.APPROVED:
+            return [(GoodOutcome.APPROVED, [])] * len(plan.goods)
+        cited = plan.committee_criteria or sorted(
+            {c for r in plan.reviews for c in r.criteria}, key=lambda c: (len(c), c)
+        )
+        return [(GoodOutcome.REFUSED, cited)] * len(plan.goods)
+
+    def _amendment_submitted(self, plan: _Plan) -> None:
+        """The amendment's submission superseded the case it amends (on that case's chain)."""
+        w, original = self.w, plan.amends
+        app = plan.application
+        original_reviews = original.reviews
+        self.app, saved = original.application, self.app
+        self._event(
+            plan.created_at,
+            w.exporter,
+            "amendment_drafted",
+            S.UNDER_REVIEW,
+            S.UNDER_REVIEW,
+            "",
+            {"amendment": app.id, "reference": app.reference},
+        )
+        self._event(
+            plan.submitted_at,
+            w.exporter,
+            "application_superseded",
+            S.UNDER_REVIEW,
+            S.SUPERSEDED,
+            f"Amended by {app.reference}.",
+            {
+                "superseded_by": app.id,
+                "reference": app.reference,
+                "cancelled_reviews": [r.ministry for r in original_reviews],
+            },
+        )
+        self._notify(
+            plan.submitted_at,
+            NotificationEvent.APPLICATION_SUPERSEDED,
+            w.exporters,
+            f"superseded:{original.application.id}",
+            f"{original.application.reference} superseded by its amendment {app.reference}",
+            {"reason": f"Its reviews are cancelled; {app.reference} is reviewed instead."},
+        )
+        self.app = saved
+
+    def _superseded(self, plan: _Plan) -> None:
+        """Nothing more: its amendment (`_amendment_submitted`) wrote how it ended."""
 
     def _other_parties(self, row: dict) -> None:
         rng = self.w.rng
@@ -940,6 +1095,8 @@ class _Chunk:
                 "reason": review.reason,
                 "conditions": review.conditions,
                 "completed_at": review.completed_at,
+                "criteria": review.criteria,
+                "goods_recommendations": review.goods_recommendations,
             }
         )
 
@@ -1070,6 +1227,8 @@ class _Chunk:
                     "ministry": review.ministry,
                     "recommendation": review.recommendation,
                     "conditions": review.conditions,
+                    "criteria": review.criteria,
+                    "goods": review.goods_recommendations,
                 },
             )
         recommendations = {
@@ -1083,7 +1242,15 @@ class _Chunk:
             S.UNDER_REVIEW,
             plan.outcome,
             "Every review is complete.",
-            {"recommendations": recommendations},
+            {
+                "recommendations": recommendations,
+                "goods": {
+                    str(good.id): outcome
+                    for good, (outcome, _) in zip(plan.goods, self._outcomes(plan), strict=True)
+                }
+                if plan.committee_at is None
+                else {str(good.id): GoodOutcome.DISPUTED for good in plan.goods},
+            },
         )
         if plan.outcome == S.DISPUTED:
             row["disputed_at"] = concluded
@@ -1099,23 +1266,27 @@ class _Chunk:
             return
         decided = plan.committee_at or concluded
         reason = ""
+        state = plan.decided_state
+        decision = {S.APPROVED: "approve", S.PARTIALLY_APPROVED: "partial"}.get(state, "deny")
         if plan.committee_at:
-            reason = COMMITTEE_REASON if plan.final == S.APPROVED else COMMITTEE_DENY_REASON
-            decision = "approve" if plan.final == S.APPROVED else "deny"
+            reason = COMMITTEE_REASON if state == S.APPROVED else COMMITTEE_DENY_REASON
             self._event(
                 decided,
                 w.committee_member,
                 "committee_decided",
                 S.DISPUTED,
-                plan.final,
+                state,
                 reason,
-                {"decision": decision},
+                {
+                    "decision": decision,
+                    "criteria": plan.committee_criteria,
+                    "goods": {
+                        str(good.id): outcome
+                        for good, (outcome, _) in zip(plan.goods, self._outcomes(plan), strict=True)
+                    },
+                },
             )
-        row.update(
-            decided_at=decided,
-            decision="approve" if plan.final == S.APPROVED else "deny",
-            decision_reason=reason,
-        )
+        row.update(decided_at=decided, decision=decision, decision_reason=reason)
         if licence_number:
             self._licence(plan, decided, licence_number)
         self._notify(
@@ -1123,9 +1294,51 @@ class _Chunk:
             NotificationEvent.APPLICATION_DECIDED,
             w.exporters,
             f"decided:{app.id}",
-            f"{app.reference} {S(plan.final).label.lower()}",
-            {"decision": row["decision"], "reason": reason, "license": licence_number},
+            f"{app.reference} {S(state).label.lower()}",
+            {"decision": decision, "reason": reason, "license": licence_number},
             licence=licence_number,
+        )
+        if plan.appealed_at:
+            self._appealed(plan)
+
+    def _appealed(self, plan: _Plan) -> None:
+        """The exporter appealed the refusal; the committee has it, its deadline ahead."""
+        w, app = self.w, self.app
+        lodged = plan.appealed_at
+        received = w.local_date(lodged)
+        due = w.add_days(received, w.appeal_days)
+        appeal_id = self.ids(Appeal)
+        self.rows[Appeal].append(
+            {
+                "id": appeal_id,
+                "application_id": app.id,
+                "grounds": APPEAL_GROUNDS,
+                "lodged_by_id": w.exporter.pk,
+                "lodged_at": lodged,
+                "prior_status": plan.decided_state,
+                "received_on": received,
+                "due_date": due,
+                "overdue_notified": False,
+                "outcome": "",
+                "reason": "",
+            }
+        )
+        self._event(
+            lodged,
+            w.exporter,
+            "appeal_lodged",
+            plan.decided_state,
+            S.UNDER_APPEAL,
+            APPEAL_GROUNDS,
+            {"appeal": appeal_id, "due_date": due.isoformat()},
+        )
+        self._notify(
+            lodged,
+            NotificationEvent.APPEAL_LODGED,
+            w.committee,
+            f"appeal:{appeal_id}",
+            f"{app.reference}: appeal lodged, due {due:%d %b %Y}",
+            {"reason": APPEAL_GROUNDS},
         )
 
     def _licence(self, plan: _Plan, decided: datetime, number: str) -> None:
@@ -1154,6 +1367,12 @@ class _Chunk:
                 "issued_at": decided + timedelta(milliseconds=1),
             }
         )
+        refused = {GoodOutcome.REFUSED}
+        licensed = [
+            good
+            for good, (outcome, _) in zip(plan.goods, self._outcomes(plan), strict=True)
+            if outcome not in refused
+        ]
         self.rows[LicenseGood].extend(
             {
                 "license_id": license_id,
@@ -1164,7 +1383,7 @@ class _Chunk:
                 "value": good.quantity * good.unit_value,
                 "currency": good.currency,
             }
-            for good in plan.goods
+            for good in licensed
         )
         self._event(
             decided + timedelta(milliseconds=1),
@@ -1173,7 +1392,13 @@ class _Chunk:
             "",
             LicenseStatus.ACTIVE,
             "",
-            {"license": number, "valid_until": valid_until.isoformat(), "conditions": conditions},
+            {
+                "license": number,
+                "valid_until": valid_until.isoformat(),
+                "conditions": conditions,
+                "goods": [{"good": good.id, "quantity": good.quantity} for good in licensed],
+                "replaces": None,
+            },
         )
 
 

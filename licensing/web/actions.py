@@ -135,9 +135,9 @@ class NeedsConfirmation(Exception):
         self.form = form
 
 
-def _run(action: rulebook.Action, obj: Any, request: HttpRequest) -> None:
+def _run(action: rulebook.Action, obj: Any, request: HttpRequest) -> Any:
     """Who and when first, then the form, then (irreversible) the confirmation, then the service;
-    a refused input keeps its form."""
+    a refused input keeps its form. Answers what the service returned."""
     rulebook.require(action.name, obj, request.user)
     form = None
     try:
@@ -146,10 +146,10 @@ def _run(action: rulebook.Action, obj: Any, request: HttpRequest) -> None:
             form = action.form(request.POST, request.FILES or None, target=obj)
             if not form.is_valid():
                 raise InvalidInput(form.errors)
-            data = dict(form.cleaned_data)
+            data = form.service_data() if hasattr(form, "service_data") else dict(form.cleaned_data)
         if action.confirm and request.POST.get("confirmed") != "yes":
             raise NeedsConfirmation(form)
-        action.run(obj, request.user, data)
+        return action.run(obj, request.user, data)
     except (InvalidInput, TransitionConflict) as error:
         error.form = form
         raise
@@ -163,7 +163,10 @@ def _confirm(request: HttpRequest, action: rulebook.Action, obj: Any, form: Any)
         for field in form:
             value = form.cleaned_data.get(field.name)
             choices = dict(getattr(field.field, "choices", ()) or ())
-            shown = choices.get(value, value) if choices else value
+            if isinstance(value, list | tuple):  # a multiple choice: each one's label
+                shown = ", ".join(str(choices.get(v, v)) for v in value)
+            else:
+                shown = choices.get(value, value) if choices else value
             summary.append((field.label, shown if shown not in (None, "") else "-"))
     carried = [
         (key, value)
@@ -233,7 +236,7 @@ def act(request: HttpRequest, target: str, pk: int, name: str) -> HttpResponse:
         raise Http404
     obj = get_object_or_404(visible_to(request.user), pk=pk)
     try:
-        _run(action, obj, request)
+        result = _run(action, obj, request)
     except NeedsConfirmation as pending:
         return _confirm(request, action, obj, pending.form)
     except InvalidInput as error:
@@ -246,6 +249,9 @@ def act(request: HttpRequest, target: str, pk: int, name: str) -> HttpResponse:
     except ServiceError as error:  # NotPermitted, TransitionConflict, TooLarge
         messages.error(request, error.message)
     else:
+        if action.creates:  # a new draft (an amendment): go and change it
+            messages.success(request, action.done.format(obj=result))
+            return redirect("application-detail", pk=result.pk)
         messages.success(request, action.done.format(obj=obj))
         if name == "delete":
             return redirect("home")

@@ -13,17 +13,23 @@ from django.utils.safestring import mark_safe
 from licensing import policies, rulebook
 from licensing.exceptions import InvalidInput, ServiceError
 from licensing.models import (
+    Appeal,
     Application,
     ApplicationStatus,
     AuditEvent,
     Good,
+    GoodOutcome,
     License,
+    Recommendation,
     Review,
     ReviewStatus,
 )
+from licensing.models.applications import APPEALABLE_STATES
 from licensing.selectors import (
+    amendment_changes,
     applications_visible_to,
     license_goods_and_shipments,
+    refusal_criteria,
     with_parties_and_matches,
 )
 from licensing.services import applications as app_services
@@ -46,6 +52,11 @@ def loaded_application(request: HttpRequest, pk: int) -> Application:
             "organisation",
             "marketing_license",
             "license",
+            "appeal",
+            "amendment_of",
+            "superseded_by",
+            "pending_amendment",
+            "amends_license",
         )
         .prefetch_related(
             Prefetch("goods", queryset=Good.objects.select_related("control_list_entry")),
@@ -56,6 +67,40 @@ def loaded_application(request: HttpRequest, pk: int) -> Application:
         ),
         pk=pk,
     )
+
+
+def _changing_course(application: Application, reviews: list[Review]) -> dict:
+    """What the page shows of amendments, decisions per good and appeals: the goods (refused
+    ones with their criteria), each review's recommendations per good, the appeal and its
+    window, and an amendment's changes."""
+    try:
+        appeal = application.appeal
+    except Appeal.DoesNotExist:
+        appeal = None
+    goods = list(application.goods.all())
+    known = refusal_criteria() if any(g.refusal_criteria for g in goods) else {}
+    refused_goods = [good for good in goods if good.outcome == GoodOutcome.REFUSED]
+    for good in refused_goods:
+        good.criteria_shown = [known[code] for code in good.refusal_criteria if code in known]
+    positions = {good.pk: position for position, good in enumerate(goods, start=1)}
+    for review in reviews:
+        review.per_good = [
+            f"Good {positions.get(entry['good'], '?')}: "
+            + Recommendation(entry["recommendation"]).label.lower()
+            + (f" (criteria {', '.join(entry['criteria'])})" if entry.get("criteria") else "")
+            + (f"; {entry['conditions']}" if entry.get("conditions") else "")
+            for entry in review.goods_recommendations
+        ]
+    is_amendment = application.amendment_of_id or application.amends_license_id
+    return {
+        "goods": goods,
+        "refused_goods": refused_goods,
+        "appeal": appeal,
+        "appeal_closes_on": application.appeal_closes_on
+        if application.status in APPEALABLE_STATES and not application.appealed_at
+        else None,
+        "changes": amendment_changes(application) if is_amendment else None,
+    }
 
 
 def render_case(
@@ -99,6 +144,10 @@ def render_case(
         else {}
     )
     intros["decide"] = "The committee's decision"
+    changing = _changing_course(application, reviews)
+    goods = changing["goods"]
+    if changing["appeal"] is not None and changing["appeal"].is_open:
+        intros["decide"] = f"The committee's decision on the appeal: {changing['appeal'].grounds}"
     actions = buttons(
         application, user, bound=bound, exclude=("edit",), used_ids=used_ids, intros=intros
     )
@@ -110,7 +159,6 @@ def render_case(
     upload = [b for b in actions if b.action.name == "upload"]
     show_internal = not exporter_view
     may_edit = rulebook.get(Application, "edit").allows(application, user)
-    goods = list(application.goods.all())
     page_errors = [
         error
         for button in [*actions, *license_buttons]
@@ -123,10 +171,11 @@ def render_case(
         else None,
         # The committee reads every ministry's advice side by side, above its decision form.
         "advice": [r for r in reviews if r.status != ReviewStatus.CANCELLED]
-        if show_internal and application.status == ApplicationStatus.DISPUTED
+        if show_internal
+        and application.status in (ApplicationStatus.DISPUTED, ApplicationStatus.UNDER_APPEAL)
         else [],
         "application": application,
-        "goods": goods,
+        **changing,
         "reviews": reviews,
         "show_internal": show_internal,
         "show_recommendations": policies.sees_recommendations(application, user),

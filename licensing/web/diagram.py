@@ -19,19 +19,24 @@ POSITIONS = {
     ApplicationStatus.INFORMATION_REQUESTED: (230, 220),
     ApplicationStatus.DISPUTED: (450, 220),
     ApplicationStatus.APPROVED: (670, 40),
-    ApplicationStatus.DENIED: (670, 160),
+    ApplicationStatus.PARTIALLY_APPROVED: (670, 160),
+    ApplicationStatus.DENIED: (670, 280),
+    ApplicationStatus.UNDER_APPEAL: (890, 160),
     ApplicationStatus.WITHDRAWN: (20, 220),
+    ApplicationStatus.SUPERSEDED: (230, 330),
 }
-WIDTH, HEIGHT = 840, 280
+WIDTH, HEIGHT = 1060, 390
 
 
 @cache
 def _edges() -> tuple[tuple[str, str, str], ...]:
     field = Application._meta.get_field("status")
     edges = {
-        (t.source, t.target, t.name)
+        (t.source, target, t.name)
         for t in field.get_all_transitions(Application)
-        if t.source in POSITIONS and t.target in POSITIONS
+        # A transition that returns its state (dismissing an appeal) may end in several.
+        for target in getattr(t.target, "allowed_states", None) or [t.target]
+        if t.source in POSITIONS and target in POSITIONS
     }
     return tuple(sorted(edges))
 

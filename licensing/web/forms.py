@@ -13,6 +13,7 @@ from licensing.clock import local_today
 from licensing.exceptions import InvalidInput
 from licensing.models import (
     Application,
+    ApplicationStatus,
     ControlListEntry,
     Decision,
     DocumentKind,
@@ -26,7 +27,7 @@ from licensing.models import (
     RuleAction,
 )
 from licensing.models.applications import APPLICATION_FIELDS, GOOD_FIELDS, document_size_limit
-from licensing.selectors import ministry_colleagues
+from licensing.selectors import ministry_colleagues, refusal_criteria
 
 
 def _say_choose(form: forms.BaseForm, overrides: dict[str, str] | None = None) -> None:
@@ -209,9 +210,114 @@ class QuestionForm(ActionForm):
     )
 
 
+def _criteria_choices() -> list[tuple[str, str]]:
+    return [
+        (code, f"{code}. {criterion.title}")
+        for code, criterion in refusal_criteria().items()
+        if criterion.active
+    ]
+
+
+class PerGoodForm(ActionForm):
+    """An overall decision and, optionally, one per good (`good_<id>`; blank: as overall).
+
+    Any good decided apart sends the service a `goods` list covering every good,
+    the others taking the overall decision and its criteria.
+    """
+
+    decision_field = "recommendation"
+    choices: list = []
+    conditional = ""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["criteria"] = forms.MultipleChoiceField(
+            choices=_criteria_choices(),
+            required=False,
+            label="Refusal criteria (at least one to deny)",
+            widget=forms.SelectMultiple(attrs={"size": 4}),
+        )
+        self.goods = list(self._application().goods.all()) if self.target is not None else []
+        for position, good in enumerate(self.goods, start=1):
+            name = f"{position}. {good.description} ({good.control_list_entry.code})"
+            self.fields[f"good_{good.pk}"] = forms.ChoiceField(
+                choices=[("", "As overall"), *self.choices],
+                required=False,
+                label=f"Good {name}",
+            )
+            if self.conditional:
+                self.fields[f"good_{good.pk}_conditions"] = forms.CharField(
+                    label=f"Good {position}: conditions",
+                    max_length=5000,
+                    required=False,
+                )
+            self.fields[f"good_{good.pk}_criteria"] = forms.MultipleChoiceField(
+                choices=_criteria_choices(),
+                required=False,
+                label=f"Good {position}: refusal criteria (to deny it)",
+                widget=forms.SelectMultiple(attrs={"size": 3}),
+            )
+
+    def _application(self):
+        return self.target
+
+    def _add_errors(self, error: InvalidInput) -> None:
+        for field, messages in error.errors.items():
+            for message in messages:
+                self.add_error(field if field in self.fields else None, message)
+
+    def _check_per_good(self, data: dict) -> None:
+        """The service's per-good checks (it checks again under its lock), so the
+        confirmation step asks only about a decision it would accept."""
+        from licensing.services.outcomes import check_decisions
+
+        if self.errors or not data.get(self.decision_field):
+            return
+        try:
+            check_decisions(
+                goods=self.goods,
+                overall=data[self.decision_field],
+                criteria=data.get("criteria", []),
+                per_good=data.get("goods"),
+                key=self.decision_field,
+            )
+        except InvalidInput as error:
+            self._add_errors(error)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        overall = data.get(self.decision_field)
+        criteria = list(data.get("criteria") or [])
+        data["criteria"] = criteria
+        apart = [good for good in self.goods if data.get(f"good_{good.pk}")]
+        goods = None
+        if apart:
+            goods = []
+            for good in self.goods:
+                own = data.get(f"good_{good.pk}") or overall
+                entry = {
+                    "good": good.pk,
+                    self.decision_field: own,
+                    "criteria": list(data.get(f"good_{good.pk}_criteria") or [])
+                    or (criteria if own == "deny" else []),
+                }
+                if self.conditional:
+                    entry["conditions"] = data.get(f"good_{good.pk}_conditions") or (
+                        data.get("conditions", "") if own == self.conditional else ""
+                    )
+                goods.append(entry)
+        if goods is not None:
+            data["goods"] = goods
+        return data
+
+    def service_data(self) -> dict:
+        """What the service takes: the per-good fields folded into `goods`."""
+        return {k: v for k, v in self.cleaned_data.items() if not k.startswith("good_")}
+
+
 def _offer_only_denial(form: ActionForm, name: str, application) -> None:
     """While a screening match holds the case, the service refuses approval: the choice
-    offers what it accepts, and says why."""
+    offers what it accepts, and says why (and no good is decided apart: all are denied)."""
     from licensing.services.screening import approval_hold
 
     hold = approval_hold(application) if application is not None else None
@@ -220,9 +326,12 @@ def _offer_only_denial(form: ActionForm, name: str, application) -> None:
         field.choices = [(value, label) for value, label in field.choices if value in ("", "deny")]
         field.help_text = hold[1]
         field.error_messages["invalid_choice"] = hold[1]
+        for per_good in [n for n in form.fields if n.startswith("good_")]:
+            del form.fields[per_good]
+        form.goods = []
 
 
-class RecommendForm(ActionForm):
+class RecommendForm(PerGoodForm):
     recommendation = forms.ChoiceField(choices=[("", "Choose..."), *Recommendation.choices])
     reason = forms.CharField(
         label="Reasons (required to deny)",
@@ -236,6 +345,11 @@ class RecommendForm(ActionForm):
         max_length=5000,
         required=False,
     )
+    choices = Recommendation.choices
+    conditional = Recommendation.APPROVE_WITH_CONDITIONS
+
+    def _application(self):
+        return self.target.application
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -250,12 +364,15 @@ class RecommendForm(ActionForm):
 
             try:
                 _check_recommendation(
-                    data["recommendation"], data.get("reason", ""), data.get("conditions", "")
+                    data["recommendation"],
+                    data.get("reason", ""),
+                    data.get("conditions", ""),
+                    data.get("goods"),
                 )
             except InvalidInput as error:
-                for field, messages in error.errors.items():
-                    for message in messages:
-                        self.add_error(field, message)
+                self._add_errors(error)
+        if not self.errors:
+            self._check_per_good(data)
         return data
 
 
@@ -272,8 +389,11 @@ class ResolveForm(ActionForm):
     )
 
 
-class DecideForm(ActionForm):
-    decision = forms.ChoiceField(choices=[("", "Choose..."), *Decision.choices])
+DECISIONS = [(Decision.APPROVE, "Approve"), (Decision.DENY, "Deny")]
+
+
+class DecideForm(PerGoodForm):
+    decision = forms.ChoiceField(choices=[("", "Choose..."), *DECISIONS])
     reason = forms.CharField(
         label="Reasons", widget=forms.Textarea(attrs={"rows": 2}), max_length=5000
     )
@@ -284,16 +404,38 @@ class DecideForm(ActionForm):
         max_length=5000,
         required=False,
     )
+    decision_field = "decision"
+    choices = DECISIONS
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.target is not None and self.target.status == ApplicationStatus.UNDER_APPEAL:
+            # An appeal is upheld (approve) or dismissed (deny) as a whole.
+            self.fields["decision"].choices = [
+                ("", "Choose..."),
+                (Decision.APPROVE, "Uphold the appeal (approve every good)"),
+                (Decision.DENY, "Dismiss the appeal"),
+            ]
+            for name in [n for n in self.fields if n.startswith("good_") or n == "criteria"]:
+                del self.fields[name]
+            self.goods = []
+        _offer_only_denial(self, "decision", self.target)
 
     def clean(self) -> dict:
         data = super().clean()
         if data.get("conditions", "").strip() and data.get("decision") == Decision.DENY:
             self.add_error("conditions", "Conditions go with an approval, not a denial.")
+        if self.goods or "criteria" in self.fields:
+            self._check_per_good(data)
         return data
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        _offer_only_denial(self, "decision", self.target)
+
+class AppealForm(ActionForm):
+    grounds = forms.CharField(
+        label="Grounds of appeal",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=5000,
+    )
 
 
 class ReassignForm(ActionForm):

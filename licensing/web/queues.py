@@ -34,6 +34,7 @@ from licensing.selectors import (
     disputed,
     ministry_staff,
     reviews_visible_to,
+    under_appeal,
 )
 from licensing.web.actions import buttons
 from licensing.web.errors import PageError
@@ -175,6 +176,8 @@ def home(request: HttpRequest) -> HttpResponse:
         applications = applications.filter(reference__icontains=context["query"])
     if workspace == "committee":
         context["disputed"] = disputed(applications).order_by("disputed_at")
+        context["appeals"] = under_appeal(applications)
+        context["today"] = local_today()
         context["page"] = page_of(request, decided(applications).order_by("-decided_at"))
         context["decided"] = context["page"].object_list
         return render(request, "licensing/home_committee.html", context)

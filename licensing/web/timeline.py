@@ -29,6 +29,16 @@ EVENT_LABELS = {
     "shipment_recorded": "Shipment {reference} recorded against license {license}",
     "escalation_step": "{ministry} review overdue: {step}",
     "document_uploaded": "Document added",
+    "application_partially_approved": "Partially approved: some goods approved, the rest refused",
+    "amendment_drafted": "Amendment {reference} drafted",
+    "application_superseded": "Superseded by its amendment {reference}; reviews cancelled",
+    "license_amendment_drafted": "Amendment of license {license} drafted",
+    "license_superseded": "License {license} replaced by {replaced_by}",
+    "license_widened": "License {license} now covers every good",
+    "appeal_lodged": "Appeal lodged",
+    "appeal_upheld": "Appeal upheld by the committee",
+    "appeal_dismissed": "Appeal dismissed by the committee",
+    "appeal_overdue": "Appeal overdue: the committee is told",
     "screening_match_found": "Screening: a list change found a party resembling a listed one",
     "screening_match_resolved": "Screening match of '{party}' {disposition}",
 }
@@ -57,6 +67,15 @@ EXPORTER_EVENTS = frozenset(
         "license_surrendered",
         "shipment_recorded",
         "document_uploaded",
+        "application_partially_approved",
+        "amendment_drafted",
+        "application_superseded",
+        "license_amendment_drafted",
+        "license_superseded",
+        "license_widened",
+        "appeal_lodged",
+        "appeal_upheld",
+        "appeal_dismissed",
     }
 )
 # ...told without saying which ministry thought what.
@@ -66,6 +85,7 @@ EXPORTER_LABELS = {
     "application_disputed": "Sent to the interagency committee for a decision",
     "referred_to_committee": "Sent to the interagency committee for a decision",
     "information_requested": "The reviewers asked a question; the review clocks stopped",
+    "application_partially_approved": "Partially approved: some goods approved, the rest refused",
 }
 
 # Events that concern no case: the administrators' changes to rules and the calendar.
@@ -105,6 +125,16 @@ ACTION_NAMES = {
     "shipment_recorded": "Shipment recorded",
     "escalation_step": "Escalation step applied",
     "document_uploaded": "Document added",
+    "application_partially_approved": "Application partially approved",
+    "amendment_drafted": "Amendment drafted",
+    "application_superseded": "Application superseded",
+    "license_amendment_drafted": "License amendment drafted",
+    "license_superseded": "License superseded",
+    "license_widened": "License widened (appeal upheld)",
+    "appeal_lodged": "Appeal lodged",
+    "appeal_upheld": "Appeal upheld",
+    "appeal_dismissed": "Appeal dismissed",
+    "appeal_overdue": "Appeal overdue",
     **ADMIN_LABELS,
 }
 
@@ -127,6 +157,7 @@ def describe_event(event: AuditEvent, *, for_exporter: bool = False) -> str:
         "license": data.get("license", ""),
         "step": str(data.get("step", "")).replace("_", " "),
         "reference": data.get("reference", ""),
+        "replaced_by": data.get("replaced_by", ""),
         "party": data.get("party", ""),
         "disposition": data.get("disposition", ""),
     }

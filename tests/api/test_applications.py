@@ -33,6 +33,8 @@ def _reviews(body: dict) -> dict[str, dict]:
 
 def _claim_and_recommend(client, review_id: int, recommendation: str, **extra) -> dict:
     assert client.post(f"/api/v1/reviews/{review_id}/claim/").status_code == 200
+    if recommendation == "deny":
+        extra.setdefault("criteria", ["7"])
     response = client.post(
         f"/api/v1/reviews/{review_id}/recommend/",
         {"recommendation": recommendation, **extra},
@@ -67,7 +69,7 @@ class TestACompleteCase:
             assert submitted.status_code == 200
             body = submitted.json()
             assert body["status"] == "under_review"
-            assert body["available_transitions"] == ["withdraw"]
+            assert body["available_transitions"] == ["withdraw", "amend"]
             # Received on Sunday 1 November: N working days later, Fridays and Saturdays off.
             assert {m: r["due_date"] for m, r in _reviews(body).items()} == {
                 "foreign": "2026-11-08",
@@ -96,7 +98,7 @@ class TestACompleteCase:
             assert asked.json()["status"] == "awaiting_applicant"
             body = alice.get(f"/api/v1/applications/{app}/").json()
             assert body["status"] == "information_requested"
-            assert body["available_transitions"] == ["respond", "withdraw"]
+            assert body["available_transitions"] == ["respond", "withdraw", "amend"]
             assert body["information_requests"][0]["question"] == "Who operates the cameras?"
             assert {r["status"] for r in body["reviews"]} == {"awaiting_applicant"}
 
@@ -219,7 +221,7 @@ class TestADisputedCase:
 
         again = carol.post(
             f"/api/v1/applications/{application.pk}/decide/",
-            {"decision": "deny", "reason": "Second thoughts."},
+            {"decision": "deny", "reason": "Second thoughts.", "criteria": ["1"]},
             format="json",
         )
         assert again.status_code == 409

@@ -66,7 +66,7 @@ def test_the_exporter_sees_its_license_but_may_not_suspend_it(api, exporter, out
     assert alice.get("/api/v1/licenses/").json()["count"] == 1
     detail = alice.get(f"/api/v1/licenses/{license.pk}/").json()
     assert detail["number"] == license.number
-    assert detail["available_transitions"] == ["surrender"]  # the holder's only verb
+    assert detail["available_transitions"] == ["amend", "surrender"]  # the holder's verbs
     assert alice.post(f"/api/v1/licenses/{license.pk}/suspend/", {"reason": "x"}).status_code == 403
     assert api(outsider).get(f"/api/v1/licenses/{license.pk}/").status_code == 404
     assert api(outsider).get("/api/v1/licenses/").json()["count"] == 0

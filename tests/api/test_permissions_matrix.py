@@ -86,7 +86,13 @@ class World:
         application = self._submitted(military_end_use=True)
         defense = application.reviews.get(ministry="defense")
         review_claim(review=defense, user=self.defense)
-        review_recommend(review=defense, user=self.defense, recommendation="deny", reason="Risk.")
+        review_recommend(
+            review=defense,
+            user=self.defense,
+            recommendation="deny",
+            reason="Risk.",
+            criteria=["7"],
+        )
         self._approve(application.reviews.get(ministry="economy"))
         return application
 
@@ -203,7 +209,7 @@ MATRIX = {
     "decide": (
         "post",
         lambda w: f"/api/v1/applications/{w.disputed.pk}/decide/",
-        lambda w: {"decision": "deny", "reason": "Too risky."},
+        lambda w: {"decision": "deny", "reason": "Too risky.", "criteria": ["4"]},
         [403, 404, 403, 404, 403, 200, 403, 401],
     ),
     "list documents": (

@@ -21,7 +21,7 @@ from openapi_core import OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
 from rest_framework.test import APIClient
 
-from licensing.models import Notification
+from licensing.models import Application, Notification
 from tests import factories
 from tests.api.conftest import draft_payload, token_for
 
@@ -397,7 +397,7 @@ def test_every_response_of_whole_cases_for_every_role_conforms(
         reviewer["defense"].post(f"/api/v1/reviews/{ids['defense']}/claim/")
         reviewer["defense"].post(
             f"/api/v1/reviews/{ids['defense']}/recommend/",
-            {"recommendation": "deny", "reason": "Risk."},
+            {"recommendation": "deny", "reason": "Risk.", "criteria": ["7"]},
         )
         reviewer["economy"].post(f"/api/v1/reviews/{ids['economy']}/claim/")
         reviewer["economy"].post(
@@ -412,7 +412,7 @@ def test_every_response_of_whole_cases_for_every_role_conforms(
         )  # 400
         decided = carol.post(
             f"/api/v1/applications/{disputed}/decide/",
-            {"decision": "deny", "reason": "The risk outweighs the use."},
+            {"decision": "deny", "reason": "The risk outweighs the use.", "criteria": ["4"]},
         )
         assert decided.status_code == 200, decided.content
         carol.post(
@@ -437,6 +437,64 @@ def test_every_response_of_whole_cases_for_every_role_conforms(
         embargoed = alice.post("/api/v1/applications/", draft_payload(destination="IR"))
         alice.post(f"/api/v1/applications/{embargoed.json()['id']}/submit/")  # 400
 
+        # Changing course: an amendment and its changes, decisions per good, an appeal,
+        # a licence amended.
+        original = alice.post(
+            "/api/v1/applications/", draft_payload(goods=[COOLER, {**COOLER, "quantity": 2}])
+        ).json()["id"]
+        alice.post(f"/api/v1/applications/{original}/submit/")
+        mallory.post(f"/api/v1/applications/{original}/amend/")  # 404
+        amended = alice.post(f"/api/v1/applications/{original}/amend/")
+        assert amended.status_code == 201, amended.content
+        conflict = alice.post(f"/api/v1/applications/{original}/amend/")  # 409, naming it
+        assert conflict.json()["amendment"] == amended.json()["id"]
+        amendment = amended.json()["id"]
+        alice.patch(f"/api/v1/applications/{amendment}/", {"goods": [COOLER]})
+        for client in callers.values():
+            client.get(f"/api/v1/applications/{amendment}/changes/")
+        alice.post(f"/api/v1/applications/{amendment}/submit/")
+        for client in callers.values():
+            client.get(f"/api/v1/applications/{original}/")
+            client.get(f"/api/v1/applications/{amendment}/changes/")
+        parted = alice.post(
+            "/api/v1/applications/", draft_payload(goods=[COOLER, {**COOLER, "quantity": 2}])
+        ).json()
+        parted = alice.post(f"/api/v1/applications/{parted['id']}/submit/").json()
+        review = _reviews(parted)["economy"]["id"]
+        reviewer["economy"].post(f"/api/v1/reviews/{review}/claim/")
+        goods = [good["id"] for good in parted["goods"]]
+        reviewer["economy"].post(
+            f"/api/v1/reviews/{review}/recommend/",
+            {"recommendation": "approve", "goods": [{"good": goods[0]}]},
+        )  # 400
+        reviewer["economy"].post(
+            f"/api/v1/reviews/{review}/recommend/",
+            {
+                "recommendation": "approve",
+                "reason": "The second is not needed there.",
+                "goods": [
+                    {"good": goods[0], "recommendation": "approve"},
+                    {"good": goods[1], "recommendation": "deny", "criteria": ["7"]},
+                ],
+            },
+        )
+        _everyone_reads(callers, parted["id"])
+        appealed = alice.post(
+            f"/api/v1/applications/{parted['id']}/appeal/", {"grounds": "Both are needed."}
+        )
+        assert appealed.json()["status"] == "under_appeal", appealed.content
+        alice.post(f"/api/v1/applications/{parted['id']}/appeal/", {"grounds": "Again."})  # 409
+        _everyone_reads(callers, parted["id"])
+        carol.post(
+            f"/api/v1/applications/{parted['id']}/decide/",
+            {"decision": "approve", "reason": "Upheld."},
+        )
+        licence = Application.objects.get(pk=parted["id"]).license.pk
+        mallory.post(f"/api/v1/licenses/{licence}/amend/")  # 404
+        assert alice.post(f"/api/v1/licenses/{licence}/amend/").status_code == 201
+        alice.post(f"/api/v1/licenses/{licence}/amend/")  # 409
+        for client in callers.values():
+            client.get(f"/api/v1/licenses/{licence}/")
         # Screening: a party on the sample list; staff see the match, resolve it, once.
         factories.screening_list()
         screened = alice.post(

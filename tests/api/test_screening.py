@@ -174,7 +174,9 @@ class TestScreeningMatches:
         )
         assert (refused.status_code, refused.json()["code"]) == (409, "screening_match_confirmed")
         denied = reviewer.post(
-            url, {"recommendation": "deny", "reason": "A listed party."}, format="json"
+            url,
+            {"recommendation": "deny", "reason": "A listed party.", "criteria": ["1"]},
+            format="json",
         )
         assert denied.status_code == 200
         assert match.application.__class__.objects.get(pk=case).status == "denied"

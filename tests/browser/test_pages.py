@@ -118,12 +118,14 @@ def test_the_committee_decides_a_disputed_application(open_as):
             user=reviewer,
             recommendation="deny" if deny else "approve",
             reason="Foreign policy." if deny else "",
+            criteria=["4"] if deny else [],
         )
 
     page.goto("/")
     page.locator(f"#disputed tr[data-reference='{application.reference}'] a").click()
     assert page.inner_text("#status") == "Disputed"
     page.select_option("#id_decision", "deny")
+    page.select_option("#decide #id_criteria", "4")
     page.fill("#decide #id_reason", "The foreign-policy objection prevails.")
     page.click("#decide button")
     assert page.inner_text("h1").startswith("Record the committee's decision")

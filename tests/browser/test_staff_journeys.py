@@ -94,6 +94,7 @@ def test_a_reviewer_filters_claims_asks_recommends_and_finds_the_finished_case(
     page.goto(f"/applications/{case.pk}/")
     page.select_option("#id_recommendation", "deny")
     page.fill("#recommend #id_reason", "End user of concern.")
+    page.select_option("#recommend #id_criteria", "7")  # a deny cites a refusal criterion
     page.click("#recommend button")
     assert "It cannot be changed afterwards." in page.inner_text("h1")
     assert "End user of concern." in page.inner_text("#confirm-summary")

@@ -374,3 +374,21 @@ def test_the_admin_shows_times_in_jerusalem(admin_client, submitted):
     page = admin_client.get(_url(AuditEvent, "changelist")).content.decode()
     local = event.created_at.astimezone(JERUSALEM)
     assert f"{local:%H:%M} {local.tzname()}" in page
+
+
+def test_refusal_criteria_are_edited_with_history_and_retired_never_deleted(admin_client):
+    from licensing.models import RefusalCriterion
+    from licensing.selectors import refusal_criteria
+
+    criterion = RefusalCriterion.objects.get(code="8")
+    listed = admin_client.get(_url(RefusalCriterion, "changelist")).content.decode()
+    assert "Respect for human rights" in listed
+    assert refusal_criteria()["8"].active
+    response = admin_client.post(
+        _url(RefusalCriterion, "change", criterion.pk),
+        {"code": "8", "title": criterion.title, "description": "", "active": ""},
+    )
+    assert response.status_code == 302
+    assert not refusal_criteria()["8"].active  # the cache dropped with the change
+    assert criterion.history.count() == 2
+    assert admin_client.get(_url(RefusalCriterion, "delete", criterion.pk)).status_code == 403

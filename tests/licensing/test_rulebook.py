@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from itertools import count
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from rest_framework.test import APIClient
@@ -22,7 +24,13 @@ from licensing import rulebook
 from licensing.clock import local_today
 from licensing.exceptions import InvalidInput, NotPermitted, TransitionConflict
 from licensing.models import Application, License, Review, ScreeningMatch
-from licensing.services.applications import application_withdraw
+from licensing.services.amendments import application_amend, license_amend
+from licensing.services.appeals import application_appeal
+from licensing.services.applications import (
+    application_decide,
+    application_submit,
+    application_withdraw,
+)
 from licensing.services.licenses import license_surrender, license_suspend
 from licensing.services.reviews import review_claim, review_request_information
 from licensing.services.screening import approval_hold, screening_match_resolve
@@ -63,7 +71,7 @@ PATHS = {
 }
 
 
-def _cases(exporter, reviewers, supervisors) -> list[Case]:
+def _cases(exporter, reviewers, supervisors, committee_member) -> list[Case]:
     """One case in each state the builders reach; every one routed to Defense once submitted."""
     munitions = {"code": "ML10", "destination": "CN", "license_type": "marketing"}
     cases = [Case("draft", factories.draft(created_by=exporter, **munitions))]
@@ -101,6 +109,34 @@ def _cases(exporter, reviewers, supervisors) -> list[Case]:
     withdrawn = factories.submitted(exporter, **munitions)
     application_withdraw(application=withdrawn, user=exporter)
     cases.append(Case("withdrawn", withdrawn))
+    # Changing course: amendments, partial approvals, appeals.
+    amended = factories.submitted(exporter, **munitions)
+    amendment = application_amend(application=amended, user=exporter)
+    cases.append(Case("amendment drafted", amended))
+    cases.append(Case("the amendment draft", amendment))
+    superseded = factories.submitted(exporter, **munitions)
+    application_submit(
+        application=application_amend(application=superseded, user=exporter), user=exporter
+    )
+    cases.append(Case("superseded", superseded))
+    license_amended = factories.approved(exporter, reviewers, **munitions)
+    license_amend(license=license_amended.license, user=exporter)
+    cases.append(Case("license amendment drafted", license_amended))
+    cases.append(
+        Case("partially approved", factories.partially_approved(exporter, reviewers, **munitions))
+    )
+    appealed = factories.denied(exporter, reviewers, **munitions)
+    application_appeal(application=appealed, user=exporter, grounds="New assurances.")
+    cases.append(Case("under appeal", appealed))
+    dismissed = factories.denied(exporter, reviewers, **munitions)
+    application_appeal(application=dismissed, user=exporter, grounds="New assurances.")
+    application_decide(application=dismissed, user=committee_member, decision="deny", reason="No.")
+    cases.append(Case("appeal dismissed", dismissed))
+    late = factories.denied(exporter, reviewers, **munitions)
+    Application.objects.filter(pk=late.pk).update(
+        decided_at=late.decided_at - timedelta(days=settings.APPEAL_WINDOW_DAYS + 1)
+    )
+    cases.append(Case("denied, appeal window closed", late))
     # Screening: the end user resembles an entry of the sample list; Defense has claimed
     # its review, so the hold on approving shows (only a denial is accepted).
     factories.screening_list()
@@ -152,9 +188,14 @@ def _input(action: rulebook.Action, obj, user) -> dict:
         return {"fields": {}, "goods": None}
     # A screening match holding the case leaves only a denial (the page's form offers no more).
     if action.name == "recommend" and approval_hold(obj.application) is not None:
-        return {"recommendation": "deny", "reason": "A listed party.", "conditions": ""}
+        return {
+            "recommendation": "deny",
+            "reason": "A listed party.",
+            "conditions": "",
+            "criteria": ["1"],
+        }
     if action.name == "decide" and approval_hold(obj) is not None:
-        return {"decision": "deny", "reason": "A listed party."}
+        return {"decision": "deny", "reason": "A listed party.", "criteria": ["1"]}
     if action.name == "submit":
         return {"declaration": True}
     return {
@@ -163,6 +204,8 @@ def _input(action: rulebook.Action, obj, user) -> dict:
         "decide": {"decision": "approve", "reason": "The committee agrees."},
         "recommend": {"recommendation": "approve", "reason": "", "conditions": ""},
         "request-information": {"question": "Who finances it?"},
+        "appeal": {"grounds": "The end user has changed."},
+        "amend": {},
         "resolve": {"disposition": "cleared", "reason": "A namesake."},
     }.get(action.name, {"reason": "Inquiry"} if action.target is License else {})
 
@@ -250,7 +293,7 @@ def test_every_transition_of_an_action_shares_one_permission():
 def test_the_api_the_page_and_the_service_agree_for_every_action_persona_and_state(
     client, exporter, outsider, reviewers, supervisors, committee_member, administrator
 ):
-    cases = _cases(exporter, reviewers, supervisors)
+    cases = _cases(exporter, reviewers, supervisors, committee_member)
     personas = _personas(
         exporter, outsider, reviewers, supervisors, committee_member, administrator
     )

@@ -390,6 +390,7 @@ class TestDecisions:
             reviewers["economy"],
             "deny",
             reason="End user of concern.",
+            criteria=["7"],
         )
         application.refresh_from_db()
         assert application.status == "denied"
@@ -407,7 +408,9 @@ class TestDecisions:
         reviews = _reviews(application)
         assert set(reviews) == {"economy", "foreign"}
         _complete(reviews["economy"], reviewers["economy"])
-        _complete(reviews["foreign"], reviewers["foreign"], "deny", reason="Policy.")
+        _complete(
+            reviews["foreign"], reviewers["foreign"], "deny", reason="Policy.", criteria=["4"]
+        )
         application.refresh_from_db()
         assert application.status == "disputed"
         with pytest.raises(NotPermitted):
@@ -430,7 +433,11 @@ class TestDecisions:
         assert application.license.status == "active"
         with pytest.raises(TransitionConflict):
             application_decide(
-                application=application, user=committee_member, decision="deny", reason="Again"
+                application=application,
+                user=committee_member,
+                decision="deny",
+                reason="Again",
+                criteria=["1"],
             )
 
     def test_recommendation_needs_reasons_for_denial_and_conditions(self, exporter, reviewers):

@@ -154,6 +154,7 @@ class TestForeignSilenceIsConsent:
                 user=staff["reviewers"]["foreign"],
                 recommendation="deny",
                 reason="Policy.",
+                criteria=["4"],
             )
         _sweep("2026-11-09")
         foreign.refresh_from_db()

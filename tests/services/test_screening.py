@@ -228,6 +228,7 @@ class TestTheApprovalHold:
             user=reviewers["economy"],
             recommendation="deny",
             reason="The end user is a listed entity.",
+            criteria=["1"],
         )
         application.refresh_from_db()
         assert application.status == "denied"
@@ -235,7 +236,11 @@ class TestTheApprovalHold:
     def test_deny_is_accepted_while_the_match_is_open(self, held, reviewers):
         application, review, _match = held
         review_recommend(
-            review=review, user=reviewers["economy"], recommendation="deny", reason="Listed."
+            review=review,
+            user=reviewers["economy"],
+            recommendation="deny",
+            reason="Listed.",
+            criteria=["1"],
         )
         assert application.reviews.get().recommendation == "deny"
 

@@ -101,7 +101,7 @@ def test_reviews_and_licenses_match_each_state(seeded):
         Review.objects.filter(application__status=S.WITHDRAWN).values_list("status", flat=True)
     ) == {"cancelled"}
 
-    approved = by_status(S.APPROVED)
+    approved = Application.objects.filter(status__in=[S.APPROVED, S.PARTIALLY_APPROVED])
     assert License.objects.count() == approved.count()
     assert License.objects.filter(application__in=approved, status="active").count() == (
         approved.count()
@@ -116,7 +116,8 @@ def test_each_licence_has_a_line_per_good_and_a_code_of_its_own(seeded):
     assert licences
     assert len({licence.verification_code for licence in licences}) == len(licences)
     for licence in licences:
-        goods = Good.objects.filter(application_id=licence.application_id)
+        # A partial approval's licence covers its approved goods only.
+        goods = Good.objects.filter(application_id=licence.application_id, outcome="approved")
         lines = LicenseGood.objects.filter(license=licence)
         assert sorted(lines.values_list("good_id", flat=True)) == sorted(
             goods.values_list("id", flat=True)
@@ -124,6 +125,45 @@ def test_each_licence_has_a_line_per_good_and_a_code_of_its_own(seeded):
         for line in lines.select_related("good"):
             assert line.value == line.good.quantity * line.good.unit_value
             assert (line.used_quantity, line.remaining_quantity) == (0, line.quantity)
+
+
+def test_amendments_outcomes_per_good_and_appeals_are_seeded_as_the_services_leave_them(
+    seeded,
+):
+    from licensing.models import Appeal, Good
+
+    superseded = by_status(S.SUPERSEDED)
+    assert superseded.exists()
+    for original in superseded.select_related("superseded_by"):
+        amendment = original.superseded_by
+        assert amendment.amendment_of_id == original.pk
+        assert amendment.submitted_at > original.submitted_at
+        assert amendment.status == S.UNDER_REVIEW
+        assert set(original.reviews.values_list("status", flat=True)) == {"cancelled"}
+        event = AuditEvent.objects.get(application=original, action="application_superseded")
+        assert event.data["superseded_by"] == amendment.pk
+
+    # Every decided good has its outcome; refusals cite known criteria.
+    decided = [S.APPROVED, S.DENIED, S.PARTIALLY_APPROVED, S.UNDER_APPEAL]
+    goods = Good.objects.filter(application__status__in=decided)
+    assert not goods.filter(outcome="").exists()
+    refused = goods.filter(outcome="refused")
+    assert refused.exists()
+    assert all(g.refusal_criteria and set(g.refusal_criteria) <= set("12345678") for g in refused)
+    assert not Good.objects.filter(application__status=S.UNDER_REVIEW).exclude(outcome="").exists()
+    for application in by_status(S.PARTIALLY_APPROVED):
+        outcomes = set(application.goods.values_list("outcome", flat=True))
+        assert outcomes == {"approved", "refused"}
+    assert not Review.objects.filter(recommendation="deny", criteria=[]).exists()
+
+    appealed = by_status(S.UNDER_APPEAL)
+    assert appealed.exists()
+    assert Appeal.objects.count() == appealed.count()
+    for appeal in Appeal.objects.select_related("application"):
+        assert appeal.prior_status == S.DENIED
+        assert appeal.due_date >= local_today()
+        assert appeal.application.appealed_at is not None
+        assert appeal.application.decided_at < appeal.lodged_at
 
 
 def test_the_outbox_is_already_sent_and_reads_as_notify_writes_it(seeded):

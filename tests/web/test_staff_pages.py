@@ -447,19 +447,26 @@ def test_a_recommendation_is_recorded_only_once_confirmed(client, queue, reviewe
     review = _defense(queue[0])
     review_claim(review=review, user=reviewers["defense"])
     client.force_login(reviewers["defense"])
-    body = {"recommendation": "deny", "reason": "Diversion risk."}
+    body = {"recommendation": "deny", "reason": "Diversion risk.", "criteria": ["7"]}
     asked = _html(client.post(f"/reviews/{review.pk}/recommend/", body))
     assert "Record this recommendation? It cannot be changed afterwards." in asked
     summary = re.search(r'<dl class="summary-list" id="confirm-summary">(.*?)</dl>', asked, re.S)[1]
     assert "Deny" in summary and "Diversion risk." in summary
+    assert "7. Existence of a risk" in summary  # the refusal criterion cited
     assert '<input type="hidden" name="confirmed" value="yes">' in asked
     assert f'href="/applications/{queue[0].pk}/" id="cancel"' in asked
     review.refresh_from_db()
     assert review.status == "in_progress"
-    # Denying without reasons is refused on the case page, before any confirmation.
+    # Denying without reasons (or criteria) is refused on the case page, before any
+    # confirmation.
     refused = client.post(f"/reviews/{review.pk}/recommend/", {"recommendation": "deny"})
     assert refused.status_code == 400
     assert "Give the reasons for denying." in refused.content.decode()
+    uncited = client.post(
+        f"/reviews/{review.pk}/recommend/", {"recommendation": "deny", "reason": "Risk."}
+    )
+    assert uncited.status_code == 400
+    assert "A deny cites at least one refusal criterion." in uncited.content.decode()
     client.post(f"/reviews/{review.pk}/recommend/", {**body, "confirmed": "yes"})
     review.refresh_from_db()
     assert (review.status, review.recommendation) == ("completed", "deny")

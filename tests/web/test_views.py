@@ -25,7 +25,9 @@ def _submit(exporter, **kwargs) -> Application:
 def _deny(application: Application, reviewer, ministry: str, reason: str) -> None:
     review = Review.objects.get(application=application, ministry=ministry)
     review_claim(review=review, user=reviewer)
-    review_recommend(review=review, user=reviewer, recommendation="deny", reason=reason)
+    review_recommend(
+        review=review, user=reviewer, recommendation="deny", reason=reason, criteria=["7"]
+    )
 
 
 def test_an_exporter_never_sees_a_reviewers_notes_or_name(client, exporter, reviewers):

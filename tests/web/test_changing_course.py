@@ -1,0 +1,169 @@
+"""Changing course on the pages (DESIGN section 9): amend, the changes, per-good recommendations,
+appeals and the committee's appeal queue."""
+
+from __future__ import annotations
+
+import pytest
+
+from licensing.models import Application, License
+from licensing.services.amendments import application_amend
+from licensing.services.appeals import application_appeal
+from licensing.services.applications import application_update_draft
+from licensing.services.reviews import review_claim
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+MUNITIONS = {"code": "ML10", "destination": "CN", "license_type": "marketing"}
+
+
+def test_the_exporter_amends_from_the_case_page_and_lands_on_the_draft(client, exporter):
+    original = factories.submitted(exporter)
+    client.force_login(exporter)
+    page = client.get(f"/applications/{original.pk}/").content.decode()
+    assert f'action="/applications/{original.pk}/amend/"' in page
+    response = client.post(f"/applications/{original.pk}/amend/", follow=True)
+    amendment = Application.objects.get(amendment_of=original)
+    assert response.redirect_chain[-1][0] == f"/applications/{amendment.pk}/"
+    body = response.content.decode()
+    assert f"Amendment {amendment.reference} drafted" in body
+    assert f'href="/applications/{original.pk}/"' in body  # "Amends EXP-..."
+    again = client.get(f"/applications/{original.pk}/").content.decode()
+    assert f'action="/applications/{original.pk}/amend/"' not in again
+    assert 'id="pending-amendment"' in again
+
+
+def test_staff_see_what_the_amendment_changed_on_its_page(client, exporter, reviewers):
+    original = factories.submitted(exporter, destination="CN")
+    amendment = application_amend(application=original, user=exporter)
+    application_update_draft(application=amendment, user=exporter, fields={"destination_id": "IN"})
+    from licensing.services.applications import application_submit
+
+    application_submit(application=amendment, user=exporter)
+    client.force_login(reviewers["economy"])
+    page = client.get(f"/applications/{amendment.pk}/").content.decode()
+    assert 'id="changes"' in page
+    assert "destination: CN &rarr; IN" in page
+    superseded = client.get(f"/applications/{original.pk}/").content.decode()
+    assert 'id="superseded-by"' in superseded
+    assert "Superseded" in superseded
+
+
+def test_a_reviewer_recommends_per_good_on_the_page(client, exporter, reviewers):
+    application = factories.submitted(exporter, goods=2)
+    review = application.reviews.get()
+    review_claim(review=review, user=reviewers["economy"])
+    first, second = application.goods.order_by("id")
+    client.force_login(reviewers["economy"])
+    page = client.get(f"/applications/{application.pk}/").content.decode()
+    assert f'name="good_{first.pk}"' in page
+    assert 'name="criteria"' in page
+    refused = client.post(
+        f"/reviews/{review.pk}/recommend/",
+        {"recommendation": "approve", "reason": "Not the second.", f"good_{second.pk}": "deny"},
+    )
+    assert refused.status_code == 400
+    assert "a deny cites at least one refusal criterion" in refused.content.decode()
+    chosen = {
+        "recommendation": "approve",
+        "reason": "Not the second.",
+        f"good_{second.pk}": "deny",
+        f"good_{second.pk}_criteria": ["7"],
+    }
+    asked = client.post(f"/reviews/{review.pk}/recommend/", chosen)
+    assert asked.status_code == 200  # the confirmation page: nothing recorded yet
+    summary = asked.content.decode()
+    assert "7. Existence of a risk" in summary
+    assert "As overall" in summary
+    review.refresh_from_db()
+    assert review.status == "in_progress"
+    done = client.post(f"/reviews/{review.pk}/recommend/", {**chosen, "confirmed": "yes"})
+    assert done.status_code == 302
+    application.refresh_from_db()
+    assert application.status == "partially_approved"
+    assert [line.good_id for line in application.license.goods.all()] == [first.pk]
+
+
+def test_the_exporter_sees_refused_goods_with_criteria_and_may_appeal(
+    client, exporter, reviewers, committee_member
+):
+    application = factories.partially_approved(exporter, reviewers, goods=2, **MUNITIONS)
+    client.force_login(exporter)
+    page = client.get(f"/applications/{application.pk}/").content.decode()
+    assert 'id="refused-goods"' in page
+    assert "criterion 2, Respect for human rights" in page
+    assert "criterion 7" in page
+    assert 'id="appeal-window"' in page
+    for reviewer in reviewers.values():
+        assert reviewer.username not in page
+    response = client.post(
+        f"/applications/{application.pk}/appeal/",
+        {"grounds": "The first good too.", "confirmed": "yes"},
+    )
+    assert response.status_code == 302
+    application.refresh_from_db()
+    assert application.status == "under_appeal"
+
+    client.force_login(committee_member)
+    home = client.get("/").content.decode()
+    assert 'id="appeals"' in home
+    assert f'data-reference="{application.reference}"' in home
+    case = client.get(f"/applications/{application.pk}/").content.decode()
+    assert "decision on the appeal: The first good too." in case
+    assert "Uphold the appeal" in case
+    upheld = client.post(
+        f"/applications/{application.pk}/decide/",
+        {"decision": "approve", "reason": "Fair.", "confirmed": "yes"},
+    )
+    assert upheld.status_code == 302
+    application.refresh_from_db()
+    assert application.status == "approved"
+    assert License.objects.get(application=application).goods.count() == 2
+
+
+def test_an_appeal_without_grounds_keeps_the_form(client, exporter, reviewers):
+    application = factories.denied(exporter, reviewers)
+    client.force_login(exporter)
+    response = client.post(f"/applications/{application.pk}/appeal/", {"grounds": ""})
+    assert response.status_code == 400
+    assert 'id="appeal"' in response.content.decode()
+    application.refresh_from_db()
+    assert application.status == "denied"
+
+
+def test_the_committee_decides_per_good_on_the_page(client, exporter, reviewers, committee_member):
+    application = factories.disputed(exporter, reviewers, goods=2)
+    _first, second = application.goods.order_by("id")
+    client.force_login(committee_member)
+    response = client.post(
+        f"/applications/{application.pk}/decide/",
+        {
+            "decision": "approve",
+            "reason": "The first only.",
+            f"good_{second.pk}": "deny",
+            f"good_{second.pk}_criteria": ["4"],
+            "confirmed": "yes",
+        },
+    )
+    assert response.status_code == 302
+    application.refresh_from_db()
+    assert application.status == "partially_approved"
+    assert application.goods.get(pk=second.pk).refusal_criteria == ["4"]
+
+
+def test_an_appeal_is_audited_in_the_timeline(client, exporter, reviewers):
+    application = factories.denied(exporter, reviewers)
+    application_appeal(application=application, user=exporter, grounds="New facts.")
+    client.force_login(exporter)
+    page = client.get(f"/applications/{application.pk}/").content.decode()
+    assert 'data-action="appeal_lodged"' in page
+
+
+def test_staff_see_each_reviews_recommendation_per_good(client, exporter, reviewers):
+    application = factories.partially_approved(exporter, reviewers, goods=2, **MUNITIONS)
+    client.force_login(reviewers["defense"])
+    page = client.get(f"/applications/{application.pk}/").content.decode()
+    assert "Good 1: deny (criteria 2, 7)" in page
+    assert "Good 2: approve" in page
+    client.force_login(exporter)
+    assert "Good 1: deny" not in client.get(f"/applications/{application.pk}/").content.decode()
