@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from accounts.models import Organisation
@@ -79,7 +80,18 @@ class License(ConcurrentTransitionMixin, models.Model):
 
     class Meta:
         ordering = ["-issued_at", "-id"]
-        indexes = [models.Index(fields=["status", "valid_until"])]
+        indexes = [
+            models.Index(fields=["status", "valid_until"]),
+            # The licence list, newest first, a page at a time: everyone's (Defense
+            # supervisors, the committee) and an exporter's own.
+            models.Index(F("issued_at").desc(), F("id").desc(), name="license_list_idx"),
+            models.Index(
+                F("organisation"),
+                F("issued_at").desc(),
+                F("id").desc(),
+                name="license_organisation_list_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.number

@@ -70,6 +70,13 @@ class Notification(models.Model):
                 condition=models.Q(delivery_status__in=["pending", "sending"]),
             ),
             models.Index(fields=["recipient", "-created_at"]),
+            # The header's unread count on every page: an index-only count of a person's
+            # unread rows, however many they have read.
+            models.Index(
+                fields=["recipient"],
+                name="notification_unread_idx",
+                condition=models.Q(read_at__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:

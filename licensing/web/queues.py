@@ -97,9 +97,9 @@ class _Counted:
 
 
 # A list's total is counted up to this many rows, never further: a Completed tab
-# over a decade's archive, or a big backlog, shows "5,000 or more" instead of
+# over a decade's archive, or a big backlog, shows "1,000 or more" instead of
 # scanning every row to say exactly how many.
-COUNT_CAP = 5000
+COUNT_CAP = 1000
 
 
 class CountedPage(Page):
