@@ -238,6 +238,16 @@ class Application(ConcurrentTransitionMixin, models.Model):
         return self.reference
 
     @property
+    def original_fate(self) -> str:
+        """What became of the application this one amends, in words for its page."""
+        original = self.amendment_of
+        if original.status == S.SUPERSEDED:
+            return "which this amendment superseded"
+        if original.status in IN_REVIEW_STATES:
+            return "which stays under review until this amendment is submitted"
+        return f"which is now {original.get_status_display().lower()}"
+
+    @property
     def appeal_closes_on(self):
         return appeal_closes_on(self)
 

@@ -28,6 +28,7 @@ def test_the_exporter_amends_from_the_case_page_and_lands_on_the_draft(client, e
     body = response.content.decode()
     assert f"Amendment {amendment.reference} drafted" in body
     assert f'href="/applications/{original.pk}/"' in body  # "Amends EXP-..."
+    assert "which stays under review until this amendment is submitted" in body
     again = client.get(f"/applications/{original.pk}/").content.decode()
     assert f'action="/applications/{original.pk}/amend/"' not in again
     assert 'id="pending-amendment"' in again
@@ -44,6 +45,7 @@ def test_staff_see_what_the_amendment_changed_on_its_page(client, exporter, revi
     page = client.get(f"/applications/{amendment.pk}/").content.decode()
     assert 'id="changes"' in page
     assert "destination: CN &rarr; IN" in page
+    assert f"{original.reference}</a>, which this amendment superseded." in page
     superseded = client.get(f"/applications/{original.pk}/").content.decode()
     assert 'id="superseded-by"' in superseded
     assert "Superseded" in superseded
