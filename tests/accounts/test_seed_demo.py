@@ -72,5 +72,8 @@ def test_generated_applications_cover_every_state_with_an_intact_trail():
         "denied",
         "disputed",
         "withdrawn",
+        "superseded",
+        "partially_approved",
+        "under_appeal",
     }
     assert audit_verify_chain().ok
