@@ -358,10 +358,11 @@ def amendment_changes(application: Application) -> list[dict[str, object]]:
     from licensing.models import Good
 
     def goods_of(app: Application) -> list[dict[str, object]]:
-        return [
-            _comparable_good(good)
-            for good in Good.objects.filter(application=app).select_related("control_list_entry")
-        ]
+        # The page has the amendment's goods prefetched already: no second read.
+        goods = getattr(app, "_prefetched_objects_cache", {}).get("goods")
+        if goods is None:
+            goods = Good.objects.filter(application=app).select_related("control_list_entry")
+        return [_comparable_good(good) for good in goods]
 
     if application.amendment_of_id:
         base = Application.objects.select_related("marketing_license").get(

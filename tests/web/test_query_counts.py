@@ -70,3 +70,23 @@ def test_screening_adds_no_query_per_match_or_party(client, exporter, reviewers)
     assert few == many <= 10, (few, many)
     queue = client.get("/").content.decode()
     assert queue.count("badge-screening") == 2
+
+
+def test_an_amendments_page_with_its_changes_stays_within_ten(client, exporter, reviewers):
+    """The changes list reads the original and its goods; the amendment's own goods come
+    from the page's prefetch, whatever their number."""
+    from licensing.services.amendments import application_amend
+
+    pages = []
+    for goods in (1, 6):
+        original = factories.submitted(exporter, goods=goods)
+        amendment = application_amend(application=original, user=exporter)
+        first = amendment.goods.order_by("pk").first()
+        first.quantity += 1
+        first.save()
+        application_submit(application=amendment, user=exporter)
+        pages.append(amendment)
+    client.force_login(reviewers["economy"])
+    counts = [_queries(client, f"/applications/{page.pk}/") for page in pages]
+    assert "quantity: " in client.get(f"/applications/{pages[1].pk}/").content.decode()
+    assert counts[0] == counts[1] <= 10, counts
