@@ -181,12 +181,9 @@ def notifications_deliver(*, notification_ids: list[int]) -> dict[int, str]:
     lanes = max(1, min(settings.NOTIFICATION_SMTP_CONNECTIONS, len(emails)))
     if emails:
         items = list(emails.items())
-        if lanes == 1:
-            errors = _transmit(items)
-        else:
-            with ThreadPoolExecutor(max_workers=lanes) as pool:
-                for lane_errors in pool.map(_transmit, [items[i::lanes] for i in range(lanes)]):
-                    errors.update(lane_errors)
+        with ThreadPoolExecutor(max_workers=lanes) as pool:
+            for lane_errors in pool.map(_transmit, [items[i::lanes] for i in range(lanes)]):
+                errors.update(lane_errors)
     sent: list[int] = []
     for notification in rows:
         if notification.pk in errors:

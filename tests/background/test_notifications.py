@@ -292,6 +292,36 @@ class TestBatches:
         assert "550 mailbox unavailable" in refused.last_error
         assert Notification.objects.filter(delivery_status="sent").count() == 11
 
+    def test_a_message_that_cannot_be_built_waits_while_the_other_goes(
+        self, exporter, monkeypatch, enqueued
+    ):
+        """One row's email fails to render: it backs off; the one buildable row is sent."""
+        from licensing import notifications
+
+        real_email = notifications._email
+
+        def email(notification):
+            if notification.subject == "broken":
+                raise ValueError("template error")
+            return real_email(notification)
+
+        monkeypatch.setattr(notifications, "_email", email)
+        application = draft(created_by=exporter)
+        for i, subject in enumerate(["broken", "fine"]):
+            notify(
+                event=NotificationEvent.INFORMATION_REQUESTED,
+                recipients=[exporter],
+                key=f"build:{i}",
+                subject=subject,
+                application=application,
+                context={"question": "?"},
+            )
+        ids = list(Notification.objects.order_by("id").values_list("id", flat=True))
+        outcome = notifications.notifications_deliver(notification_ids=ids)
+        assert [outcome[i] for i in ids] == ["retry later", "sent"]
+        assert [m.subject for m in mail.outbox] == ["fine"]
+        assert Notification.objects.get(pk=ids[0]).delivery_status == "pending"
+
     def test_the_outbox_hands_the_broker_batches(self, exporter, enqueued, monkeypatch):
         from licensing import notifications, tasks
 
