@@ -95,7 +95,11 @@ def verify(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "registration/two_factor_verify.html",
-        {"form": form, "next": request.POST.get("next") or request.GET.get("next", "")},
+        {
+            "form": form,
+            "next": request.POST.get("next") or request.GET.get("next", ""),
+            "required": policies.must_use_two_factor(request.user),
+        },
         status=status,
     )
 

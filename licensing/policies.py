@@ -129,6 +129,12 @@ def may_change_license(license: Any, user: Any) -> bool:
     return sees_every_license(user)
 
 
+def sees_license_list(user: Any) -> bool:
+    """Everyone with licences to see has the licence list: staff, and exporters of an
+    organisation."""
+    return _authenticated(user) and (user.role != Role.EXPORTER or bool(user.organisation_id))
+
+
 def sees_every_license(user: Any) -> bool:
     """Whoever may suspend or revoke any licence sees every licence (the licence list, the
     API's): a Defense supervisor, the committee, an administrator; not only the licences of

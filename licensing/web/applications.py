@@ -9,13 +9,13 @@ from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.safestring import mark_safe
+from django_fsm import can_proceed
 
 from licensing import policies, rulebook
 from licensing.exceptions import InvalidInput, ServiceError
 from licensing.models import (
     Appeal,
     Application,
-    ApplicationStatus,
     AuditEvent,
     Good,
     GoodOutcome,
@@ -24,7 +24,7 @@ from licensing.models import (
     Review,
     ReviewStatus,
 )
-from licensing.models.applications import APPEALABLE_STATES
+from licensing.models.applications import not_appealed_yet
 from licensing.selectors import (
     amendment_changes,
     applications_visible_to,
@@ -96,8 +96,10 @@ def _changing_course(application: Application, reviews: list[Review]) -> dict:
         "goods": goods,
         "refused_goods": refused_goods,
         "appeal": appeal,
+        # The date shows while an appeal may be lodged, and once the window has closed.
         "appeal_closes_on": application.appeal_closes_on
-        if application.status in APPEALABLE_STATES and not application.appealed_at
+        if can_proceed(application.lodge_appeal, check_conditions=False)
+        and not_appealed_yet(application)
         else None,
         "changes": amendment_changes(application) if is_amendment else None,
     }
@@ -166,13 +168,11 @@ def render_case(
         for error in form_errors(button.form, anchor=button.element_id)
     ]
     context = {
-        "clock_stopped_on": application.clock_stopped_on
-        if application.status == ApplicationStatus.INFORMATION_REQUESTED
-        else None,
+        # Set while the exporter is asked, cleared by the answer (the model's transitions).
+        "clock_stopped_on": application.clock_stopped_on,
         # The committee reads every ministry's advice side by side, above its decision form.
         "advice": [r for r in reviews if r.status != ReviewStatus.CANCELLED]
-        if show_internal
-        and application.status in (ApplicationStatus.DISPUTED, ApplicationStatus.UNDER_APPEAL)
+        if show_internal and rulebook.get(Application, "decide").possible(application)
         else [],
         "application": application,
         **changing,

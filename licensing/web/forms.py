@@ -7,13 +7,13 @@ from decimal import Decimal
 
 from django import forms
 from django.forms import BaseInlineFormSet, inlineformset_factory
+from django_fsm import can_proceed
 
 from accounts.models import User
 from licensing.clock import local_today
 from licensing.exceptions import InvalidInput
 from licensing.models import (
     Application,
-    ApplicationStatus,
     ControlListEntry,
     Decision,
     DocumentKind,
@@ -409,7 +409,9 @@ class DecideForm(PerGoodForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        if self.target is not None and self.target.status == ApplicationStatus.UNDER_APPEAL:
+        if self.target is not None and can_proceed(
+            self.target.uphold_appeal, check_conditions=False
+        ):
             # An appeal is upheld (approve) or dismissed (deny) as a whole.
             self.fields["decision"].choices = [
                 ("", "Choose..."),

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.views.decorators.http import require_POST
 
+from licensing import policies
 from licensing.models import Notification
 from licensing.web.queues import counted_page
 
@@ -36,11 +37,16 @@ class Unread:
 
 
 def unread_count(request: HttpRequest) -> dict:
-    """The header's unread count (a context processor): one query, only when a page shows it."""
+    """The header (a context processor): the unread count, counted only when a page shows
+    it, and which links the person has (from the policies)."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"unread": Unread(user)}
+    return {
+        "unread": Unread(user),
+        "nav_queue": policies.workspace(user) == "ministry",
+        "nav_licenses": policies.sees_license_list(user),
+    }
 
 
 @login_required
