@@ -12,6 +12,7 @@ licence is replaced when its amendment is approved
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import PurePath
 from typing import Any
 
 from django.core.files.base import ContentFile
@@ -58,20 +59,30 @@ def _draft(
         ]
     )
     Good.objects.bulk_create([Good(application=amendment, **good) for good in goods])
-    for document in original.documents.all():
-        with document.file.open("rb") as source:
-            content = source.read()
-        copy = Document(
-            application=amendment,
-            kind=document.kind,
-            filename=document.filename,
-            content_type=document.content_type,
-            size=document.size,
-            sha256=document.sha256,
-            uploaded_by=document.uploaded_by,
-        )
-        copy.file.save(document.filename, ContentFile(content), save=False)
-        copy.save()
+    # Each file copied (deleting the draft deletes its own files, never the original's),
+    # stored as uploads are: under a name we choose, and gone again if the rows are not.
+    copies: list[Document] = []
+    try:
+        for document in original.documents.all():
+            with document.file.open("rb") as source:
+                content = source.read()
+            copy = Document(
+                application=amendment,
+                kind=document.kind,
+                filename=document.filename,
+                content_type=document.content_type,
+                size=document.size,
+                sha256=document.sha256,
+                uploaded_by=document.uploaded_by,
+            )
+            suffix = PurePath(document.file.name).suffix
+            copy.file.save(f"{document.sha256[:32]}{suffix}", ContentFile(content), save=False)
+            copies.append(copy)
+        Document.objects.bulk_create(copies)
+    except BaseException:
+        for copy in copies:
+            copy.file.delete(save=False)
+        raise
     return amendment
 
 

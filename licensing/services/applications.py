@@ -467,7 +467,13 @@ def _original_to_supersede(application: Application) -> Application | None:
 def _supersede(original: Application, *, by: Application, user: User) -> None:
     """The submitted amendment replaces the original: its open reviews and question end."""
     from_state = run_transition(original, "supersede", lambda: original.supersede(by=by))
-    open_reviews = list(Review.objects.select_for_update().filter(application=original).open())
+    open_reviews = list(
+        # The reviews' rows only: the reviewer is read with them, not locked.
+        Review.objects.select_for_update(of=("self",))
+        .select_related("assigned_to")
+        .filter(application=original)
+        .open()
+    )
     for review in open_reviews:
         run_transition(review, "cancel", review.cancel)
     InformationRequest.objects.filter(application=original, answered_at__isnull=True).delete()
