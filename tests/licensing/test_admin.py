@@ -392,3 +392,26 @@ def test_refusal_criteria_are_edited_with_history_and_retired_never_deleted(admi
     assert not refusal_criteria()["8"].active  # the cache dropped with the change
     assert criterion.history.count() == 2
     assert admin_client.get(_url(RefusalCriterion, "delete", criterion.pk)).status_code == 403
+
+
+def test_an_applications_admin_page_reads_its_parties_countries_with_the_rows(
+    admin_client, exporter
+):
+    """The read-only inlines read the relations they show with their rows: one party or
+    five cost the same queries."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for parties in (1, 5):
+        application = factories.draft(created_by=exporter)
+        for i in range(parties):
+            factories.other_party(application, name=f"Party {i}", country=("DE", "FR")[i % 2])
+        url = reverse("admin:licensing_application_change", args=[application.pk])
+        admin_client.get(url)
+        with CaptureQueriesContext(connection) as captured:
+            response = admin_client.get(url)
+        assert response.status_code == 200
+        assert "Party 0" in response.content.decode()
+        counts.append(len(captured.captured_queries))
+    assert counts[0] == counts[1], counts
