@@ -74,7 +74,11 @@ def is_on(user) -> bool:
 @receiver(post_save, sender=TOTPDevice, dispatch_uid="two-factor-cache-save")
 @receiver(post_delete, sender=TOTPDevice, dispatch_uid="two-factor-cache-delete")
 def _forget(sender, instance, **kwargs) -> None:
-    cache.delete(_cache_key(instance.user_id))
+    # Now, and again once committed: a request in between must not re-cache the old value
+    # (as licensing.reference_cache.invalidate does).
+    key = _cache_key(instance.user_id)
+    cache.delete(key)
+    transaction.on_commit(lambda: cache.delete(key))
 
 
 def key_base32(device: TOTPDevice) -> str:
