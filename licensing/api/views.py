@@ -164,7 +164,7 @@ def _application_serializer(request: Request):
 def _render_application(request: Request, application: Application, code: int) -> Response:
     """An application (a new amendment draft) as the caller sees it."""
     found = rendered_applications(applications_visible_to(request.user)).get(pk=application.pk)
-    with_parties_and_matches([found], matches=not _is_exporter(request))
+    with_parties_and_matches([found], matches=policies.sees_screening(request.user))
     serializer = _application_serializer(request)(found, context={"request": request})
     return Response(serializer.data, status=code)
 
