@@ -16,7 +16,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
 
 from accounts.models import User
 from licensing import rulebook
@@ -110,12 +109,15 @@ def shipment_record(
                 for good_id, q, v in wanted
             ]
         )
+        # The goods were read under the licence's lock, so their counters are current:
+        # one UPDATE for every line.
         for good_id, quantity, value in wanted:
-            LicenseGood.objects.filter(pk=good_id).update(
-                used_quantity=F("used_quantity") + quantity, used_value=F("used_value") + value
-            )
             goods[good_id].used_quantity += quantity
             goods[good_id].used_value += value
+        LicenseGood.objects.bulk_update(
+            [goods[good_id] for good_id in dict.fromkeys(good_id for good_id, _, _ in wanted)],
+            ["used_quantity", "used_value"],
+        )
         audit_record(
             application=application,
             actor=user,
