@@ -314,6 +314,17 @@ def test_a_closure_on_a_weekend_or_in_the_past_warns_before_it_is_added(admin_cl
     assert NonWorkingDay.objects.get().date == date(2026, 12, 4)
 
 
+def test_a_closure_on_a_public_holiday_warns_that_it_moves_nothing(admin_client):
+    from licensing.models import NonWorkingDay
+
+    with time_machine.travel(date(2026, 11, 1), tick=False):
+        holiday = admin_client.post(_url(NonWorkingDay, "add"), _closure_form("2027-04-22"))
+    assert holiday.status_code == 200
+    text = holiday.content.decode()
+    assert "Thu 22 Apr 2027 is a public holiday (Pesach): not a working day anyway" in text
+    assert not NonWorkingDay.objects.exists()
+
+
 def test_adding_a_closure_day_lists_and_moves_the_due_dates_it_falls_within(
     admin_client, exporter, administrator
 ):

@@ -5,7 +5,7 @@ committee's reading and decision; the confirmation step of irreversible actions.
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.db import connection
@@ -114,6 +114,20 @@ def test_sorting_by_reference_and_destination_and_the_filters_survive_paging(
     assert len(_rows(second)) == 3
     assert _rows(first) + _rows(second) == sorted(_rows(first) + _rows(second), reverse=True)
     assert 'rel="prev"' in second
+
+
+def test_sorting_by_received_date_either_way(client, exporter, reviewers):
+    cases = [
+        factories.submitted(exporter, code="ML10", destination="DE", license_type="marketing")
+        for _ in range(3)
+    ]
+    received = [date(2026, 11, 3), date(2026, 11, 1), date(2026, 11, 2)]
+    for case, day in zip(cases, received, strict=True):
+        Review.objects.filter(application=case, ministry="defense").update(received_on=day)
+    client.force_login(reviewers["defense"])
+    oldest_first = [c.reference for _, c in sorted(zip(received, cases, strict=True))]
+    assert _rows(_html(client.get("/?sort=received"))) == oldest_first
+    assert _rows(_html(client.get("/?sort=-received"))) == oldest_first[::-1]
 
 
 def test_claiming_from_the_queue_comes_back_to_the_same_filtered_page(client, queue, reviewers):
