@@ -145,6 +145,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "licensing.web.notifications.unread_count",
+                "licensing.page_cache.csrf_placeholder",
             ],
         },
     },
@@ -321,7 +322,7 @@ CACHE_URL = os.environ.get("CACHE_URL", REDIS_URL)
 if CACHE_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.cache.SharedClientRedisCache",
             "LOCATION": CACHE_URL,
             "KEY_PREFIX": "licensing",
         }
@@ -334,6 +335,9 @@ else:
         }
     }
 REFERENCE_CACHE_SECONDS = envint("REFERENCE_CACHE_SECONDS", "300")
+# Queue and case pages and API detail answers kept per person until the data changes
+# (licensing/page_cache.py); 0 turns that off.
+PAGE_CACHE_SECONDS = envint("PAGE_CACHE_SECONDS", "300")
 # Sessions read from the cache (written through to the database, which stays the
 # record): a page's session costs no query while the cache holds it.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"

@@ -6,6 +6,13 @@ class LicensingConfig(AppConfig):
     verbose_name = "Export licensing"
 
     def ready(self) -> None:
-        from licensing import reference_cache
+        from django.db import connections
+        from django.db.backends.signals import connection_created
+
+        from licensing import page_cache, reference_cache
 
         reference_cache.connect()
+        # Every committed write starts a new generation of cached pages and answers.
+        connection_created.connect(page_cache.install, dispatch_uid="page-cache-generation")
+        for connection in connections.all(initialized_only=True):
+            page_cache.install(None, connection)

@@ -74,14 +74,19 @@ def smtp_sink():
     sink.stop()
 
 
+def _transactional(request) -> bool:
+    """Does the test's work commit (a transactional test, or a live server's)?"""
+    marker = request.node.get_closest_marker("django_db")
+    return bool(
+        (marker is not None and marker.kwargs.get("transaction"))
+        or set(request.fixturenames) & {"transactional_db", "live_server"}
+    )
+
+
 @pytest.fixture(autouse=True)
 def _reference_data(request):
     """Transactional tests flush every table, the migrated reference data included: reload it."""
-    marker = request.node.get_closest_marker("django_db")
-    transactional = (marker is not None and marker.kwargs.get("transaction")) or any(
-        name in request.fixturenames for name in ("transactional_db", "live_server")
-    )
-    if transactional:
+    if _transactional(request):
         request.getfixturevalue("transactional_db")
         reference_data.load(django_apps)
 
@@ -96,10 +101,7 @@ def _audit_guard(request):
     """
     fixtures = set(request.fixturenames)
     marker = request.node.get_closest_marker("django_db")
-    transactional = bool(
-        (marker is not None and marker.kwargs.get("transaction"))
-        or fixtures & {"transactional_db", "live_server"}
-    )
+    transactional = _transactional(request)
     if not (transactional or marker is not None or "db" in fixtures):
         yield
         return
@@ -131,6 +133,16 @@ def _fresh_cache(settings):
 
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _page_cache_where_writes_commit(request, settings):
+    """Cached pages learn of a write when it commits (licensing/page_cache.py). A test
+    inside one transaction that never commits would be shown its own earlier pages, so
+    the cache is on only where writes commit: transactional tests and the browser's
+    journeys, which exercise it; tests/web/test_page_cache.py pins its behaviour."""
+    if not _transactional(request):
+        settings.PAGE_CACHE_SECONDS = 0
 
 
 @pytest.fixture(autouse=True)

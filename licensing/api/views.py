@@ -27,7 +27,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from licensing import policies, rulebook
+from licensing import page_cache, policies, rulebook
 from licensing.api import filters, inputs
 from licensing.api import serializers as s
 from licensing.clock import local_today
@@ -233,6 +233,16 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 
     def _rendered(self, visible: QuerySet[Application]) -> QuerySet[Application]:
         return rendered_applications(visible)
+
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        """The application as the caller sees it, read again only once the data changed
+        (`licensing.page_cache`); a 404 is never kept."""
+
+        def read() -> dict:
+            return super(ApplicationViewSet, self).retrieve(request, *args, **kwargs).data
+
+        path = (request.get_host(), request.get_full_path())
+        return Response(page_cache.cached_data(request, ("application", *path), read))
 
     def get_serializer_class(self):
         if getattr(self, "swagger_fake_view", False):

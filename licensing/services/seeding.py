@@ -40,6 +40,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from accounts.models import Ministry, RegisterStatus, Role, User
+from licensing import page_cache
 from licensing.audit import HASHED_FIELDS, event_hash, lock_chain_head
 from licensing.clock import WorkingCalendar, local_today
 from licensing.models import (
@@ -1460,6 +1461,8 @@ def _copy(model: type[models.Model], rows: list[dict]) -> None:
                         if values[i] is not None:
                             values[i] = str(values[i])
                     copy.write_row(values)
+            # COPY passes no execute wrapper: the cached pages learn of these rows here.
+            transaction.on_commit(page_cache.new_generation)
             return
         placeholders = ", ".join(["%s"] * len(fields))
         cursor.executemany(

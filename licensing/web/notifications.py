@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.views.decorators.http import require_POST
 
+from accounts.backends import UNREAD_CAP
 from licensing import policies
 from licensing.models import Notification
 from licensing.web.queues import counted_page
@@ -29,11 +30,18 @@ class Unread:
 
     @cached_property
     def count(self) -> int:
-        # Counted with the session's user (accounts.backends) when it was loaded there.
+        """Up to UNREAD_CAP: counted with the session's user (accounts.backends) when it
+        was loaded there."""
         preloaded = getattr(self.user, "unread_notifications", None)
         if preloaded is not None:
             return preloaded
-        return Notification.objects.filter(recipient=self.user, read_at__isnull=True).count()
+        unread = Notification.objects.filter(recipient=self.user, read_at__isnull=True)
+        return unread.order_by()[:UNREAD_CAP].count()
+
+    @property
+    def label(self) -> str:
+        """The count as the header shows it: "99+" from UNREAD_CAP on."""
+        return f"{UNREAD_CAP - 1}+" if self.count >= UNREAD_CAP else str(self.count)
 
 
 def unread_count(request: HttpRequest) -> dict:

@@ -27,6 +27,7 @@ from licensing import policies, rulebook
 from licensing.clock import WorkingCalendar, local_today
 from licensing.exceptions import ServiceError
 from licensing.models import ApplicationStatus, Review, ReviewStatus
+from licensing.page_cache import cached_page
 from licensing.selectors import (
     applications_visible_to,
     deadline_policies,
@@ -160,6 +161,7 @@ def page_of(request: HttpRequest, items, size: int = PAGE_SIZE):
 
 
 @login_required
+@cached_page
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     context: dict = {

@@ -303,6 +303,26 @@ def test_notifications_unread_count_page_open_and_mark_all(client, exporter, rev
     assert 'id="unread-count"' not in _html(client.get("/"))
 
 
+def test_the_unread_count_stops_counting_at_the_cap(client, reviewers):
+    """A backlog of unread notifications costs the header no more than a hundred: "99+"."""
+    from accounts.backends import UNREAD_CAP
+
+    reviewer = reviewers["defense"]
+    Notification.objects.bulk_create(
+        Notification(
+            key=f"n{i}", recipient=reviewer, event="review_assigned", subject="S", body="B"
+        )
+        for i in range(UNREAD_CAP + 20)
+    )
+    client.force_login(reviewer)
+    assert re.search(r'id="unread-count">99\+<', _html(client.get("/")))
+    assert "Unread (99+)" in _html(client.get("/notifications/"))
+    Notification.objects.filter(pk__in=Notification.objects.values("pk")[:21]).update(
+        read_at="2026-01-01T00:00:00Z"
+    )
+    assert re.search(r'id="unread-count">99<', _html(client.get("/")))
+
+
 def test_someone_elses_notification_is_not_found(client, exporter, reviewers):
     factories.submitted(exporter, **MUNITIONS)
     theirs = Notification.objects.filter(recipient=reviewers["defense"]).first()

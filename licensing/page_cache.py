@@ -1,0 +1,171 @@
+"""Pages and API answers read again without reading the database again, until anything changes.
+
+A reviewer refreshing a queue, a caseworker coming back to a case, a client
+polling an application: most reads find the data as the last read left it.
+Each person's rendered queue and case page, and each caller's
+`GET /api/v1/applications/{id}/`, are kept in the shared cache under the
+current **generation** of the data, a token in the cache that every committed
+write to the database replaces (`note_write`, a database execute wrapper on
+every connection of every process: web, worker and beat alike, whatever
+service, admin form or bulk update made the write). A read looks the
+generation up first and the database only on a miss, so an entry can never
+outlive the data it was rendered from: the first read after a commit finds a
+new generation and renders afresh.
+
+What else a page depends on is in its key: the person (their role, ministry
+and visibility come with the data), the path and query string, the host, the
+local date (days left and overdue marks move at midnight) and the person's
+unread count (in the header). A page carrying messages for the person is
+rendered, never served from or put in the cache; a form's CSRF token is put
+in per request. Writes to tables no cached answer shows (sessions, login
+attempts, notifications and their delivery, two-factor devices, API tokens)
+start no new generation. `PAGE_CACHE_SECONDS` bounds an entry's life (0 turns
+the cache off), which also bounds how long a change made outside Django (SQL
+typed into `psql`) or the passing of time within a day can go unnoticed.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.cache import cache
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
+
+from licensing.clock import local_today
+
+GENERATION_KEY = "licensing:generation"
+# Stands in for the CSRF token in a stored page; each answer carries the request's own.
+CSRF_PLACEHOLDER = "csrf-token-placeholder-7f3a9c"
+
+WRITE = re.compile(
+    r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?)\s+"?([\w.]+)"?',
+    re.IGNORECASE,
+)
+# Tables no cached page or answer reads: a write to them keeps the generation.
+UNSHOWN_TABLES = frozenset(
+    {
+        "django_session",
+        "axes_accessattempt",
+        "axes_accessfailurelog",
+        "axes_accesslog",
+        "licensing_notification",
+        "knox_authtoken",
+        "otp_totp_totpdevice",
+        "otp_static_staticdevice",
+        "otp_static_statictoken",
+        "django_admin_log",
+    }
+)
+
+
+def enabled() -> bool:
+    return settings.PAGE_CACHE_SECONDS > 0
+
+
+def generation() -> str:
+    """The data's current generation (a new one if the cache has none, e.g. after a restart)."""
+    current = cache.get(GENERATION_KEY)
+    if current is None:
+        cache.add(GENERATION_KEY, uuid.uuid4().hex)
+        current = cache.get(GENERATION_KEY)
+    return current
+
+
+def new_generation() -> None:
+    """Start a new generation: every page and answer kept so far is read afresh."""
+    cache.set(GENERATION_KEY, uuid.uuid4().hex, None)
+
+
+def note_write(execute, sql, params, many, context):
+    """Execute wrapper: a write to a shown table starts a new generation once it commits
+    (at once outside a transaction), once per transaction however many rows it writes."""
+    result = execute(sql, params, many, context)
+    match = WRITE.match(sql) if isinstance(sql, str) else None
+    if match is not None and match.group(1).rsplit(".", 1)[-1] not in UNSHOWN_TABLES:
+        connection = context["connection"]
+        # Already waiting for this transaction's commit? (Rolled back, it is dropped.)
+        if not any(entry[1] is new_generation for entry in connection.run_on_commit):
+            transaction.on_commit(new_generation, using=connection.alias)
+    return result
+
+
+def install(sender, connection, **kwargs) -> None:
+    """`connection_created` receiver: watch the connection's writes (once per wrapper)."""
+    if note_write not in connection.execute_wrappers:
+        connection.execute_wrappers.append(note_write)
+
+
+def _key(kind: str, *parts: object) -> str:
+    digest = hashlib.blake2b("\x1f".join(map(str, parts)).encode(), digest_size=16).hexdigest()
+    return f"licensing:{kind}:{digest}"
+
+
+def _page_key(request: HttpRequest, generation_now: str) -> str:
+    user = request.user
+    return _key(
+        "page",
+        generation_now,
+        user.pk,
+        getattr(user, "unread_notifications", ""),
+        local_today().isoformat(),
+        request.get_host(),
+        request.get_full_path(),
+    )
+
+
+def cached_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Keep a person's successful GET of `view` until the data changes (see the module)."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if (
+            not enabled()
+            or request.method not in ("GET", "HEAD")
+            or not request.user.is_authenticated
+            or len(messages.get_messages(request))
+        ):
+            return view(request, *args, **kwargs)
+        key = _page_key(request, generation())  # the generation before any row is read
+        content = cache.get(key)
+        if content is None:
+            request.META["licensing.page_cache"] = True  # the view's csrf_token: a placeholder
+            response = view(request, *args, **kwargs)
+            if response.status_code != 200 or response.streaming:
+                return response
+            content = response.content
+            cache.set(key, content, settings.PAGE_CACHE_SECONDS)
+        else:
+            response = HttpResponse(content_type="text/html; charset=utf-8")
+        response.content = content.replace(CSRF_PLACEHOLDER.encode(), get_token(request).encode())
+        return response
+
+    return wrapper
+
+
+def csrf_placeholder(request: HttpRequest) -> dict[str, str]:
+    """Context processor: while a page is rendered for the cache, its forms carry the
+    placeholder the cache swaps for each request's own CSRF token."""
+    if request.META.get("licensing.page_cache"):
+        return {"csrf_token": CSRF_PLACEHOLDER}
+    return {}
+
+
+def cached_data(request, parts: tuple, compute: Callable[[], Any]) -> Any:
+    """An API answer's data for this caller, kept until the data changes."""
+    if not enabled():
+        return compute()
+    key = _key("api", generation(), request.user.pk, local_today().isoformat(), *parts)
+    data = cache.get(key)
+    if data is None:
+        data = compute()
+        cache.set(key, data, settings.PAGE_CACHE_SECONDS)
+    return data
