@@ -13,8 +13,7 @@ outlive the data it was rendered from: the first read after a commit finds a
 new generation and renders afresh.
 
 What else a page depends on is in its key: the person (their role, ministry
-and visibility come with the data), the path and query string, the host, the
-local date (days left and overdue marks move at midnight) and the person's
+and visibility come with the data), the path and query string, the local date (days left and overdue marks move at midnight) and the person's
 unread count (in the header). A page carrying messages for the person is
 rendered, never served from or put in the cache; a form's CSRF token is put
 in per request. Writes to tables no cached answer shows (sessions, login
@@ -117,7 +116,6 @@ def _page_key(request: HttpRequest, generation_now: str) -> str:
         user.pk,
         getattr(user, "unread_notifications", ""),
         local_today().isoformat(),
-        request.get_host(),
         request.get_full_path(),
     )
 

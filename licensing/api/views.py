@@ -241,8 +241,8 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         def read() -> dict:
             return super(ApplicationViewSet, self).retrieve(request, *args, **kwargs).data
 
-        path = (request.get_host(), request.get_full_path())
-        return Response(page_cache.cached_data(request, ("application", *path), read))
+        path = request.get_full_path()
+        return Response(page_cache.cached_data(request, ("application", path), read))
 
     def get_serializer_class(self):
         if getattr(self, "swagger_fake_view", False):
