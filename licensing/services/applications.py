@@ -404,6 +404,9 @@ def application_submit(
         from_state = run_transition(application, "submit", application.submit)
         reviews = _open_reviews(application, result.ministries, today)
         versions, routing = _record_routing(application, result.matches)
+        _notify_submitted(application, reviews, result.ministries)
+        # Last but for a rare supersession: the audit chain's head stays locked from here
+        # to the commit, and every other change waits on it meanwhile.
         audit_record(
             application=application,
             actor=user,
@@ -434,7 +437,6 @@ def application_submit(
                 ),
             },
         )
-        _notify_submitted(application, reviews, result.ministries)
         if original is not None:
             _supersede(original, by=application, user=user)
         amendment_released(application)
