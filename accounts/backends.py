@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from django.contrib.auth.backends import ModelBackend, UserModel
 from django.db import connection
 from django.db.models import IntegerField
@@ -35,10 +37,22 @@ class UserWithUnreadBackend(ModelBackend):
     """
 
     def get_user(self, user_id):
+        # Every request asks this: the query is written once (`user_query`), not compiled
+        # by the ORM each time.
         try:
-            user = UserModel._default_manager.annotate(unread_notifications=unread_subquery()).get(
-                pk=user_id
-            )
-        except UserModel.DoesNotExist:
+            user_id = int(user_id)
+        except (TypeError, ValueError):
+            return None
+        user = next(iter(UserModel._default_manager.raw(user_query(), [user_id])), None)
+        if user is None:
             return None
         return user if self.user_can_authenticate(user) else None
+
+
+@functools.cache
+def user_query() -> str:
+    """The session's user with its unread count, as SQL (the ORM's own, compiled once)."""
+    query = UserModel._default_manager.annotate(unread_notifications=unread_subquery())
+    sql, params = query.filter(pk=0).query.sql_with_params()
+    assert params == (0,), params  # the primary key is the only parameter
+    return sql

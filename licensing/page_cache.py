@@ -13,8 +13,9 @@ outlive the data it was rendered from: the first read after a commit finds a
 new generation and renders afresh.
 
 What else a page depends on is in its key: the person (their role, ministry
-and visibility come with the data), the path and query string, the local date (days left and overdue marks move at midnight) and the person's
-unread count (in the header). A page carrying messages for the person is
+and visibility come with the data), the path and query string, the local
+date (days left and overdue marks move at midnight) and the person's unread
+count (in the header). A page carrying messages for the person is
 rendered, never served from or put in the cache; a form's CSRF token is put
 in per request. Writes to tables no cached answer shows (sessions, login
 attempts, notifications and their delivery, two-factor devices, API tokens)
@@ -108,6 +109,24 @@ def _key(kind: str, *parts: object) -> str:
     return f"licensing:{kind}:{digest}"
 
 
+# The generation this process saw last: a read asks for it and for the page kept under
+# it in one round trip, and only when the generation has moved on for the page again.
+_last_seen = {"generation": ""}
+
+
+def _read(key_for: Callable[[str], str]) -> tuple[str, str, Any]:
+    """The current generation, the key under it and what is kept there (None if nothing),
+    in one round trip when the generation is the one this process saw last."""
+    guess = _last_seen["generation"]
+    if guess:
+        found = cache.get_many([GENERATION_KEY, key_for(guess)])
+        if found.get(GENERATION_KEY) == guess:
+            return guess, key_for(guess), found.get(key_for(guess))
+    current = _last_seen["generation"] = generation()
+    key = key_for(current)
+    return current, key, cache.get(key)
+
+
 def _page_key(request: HttpRequest, generation_now: str) -> str:
     user = request.user
     return _key(
@@ -132,8 +151,9 @@ def cached_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
             or len(messages.get_messages(request))
         ):
             return view(request, *args, **kwargs)
-        key = _page_key(request, generation())  # the generation before any row is read
-        content = cache.get(key)
+        # The generation is read before any row: a page rendered from rows older than it
+        # is never kept under it.
+        _, key, content = _read(lambda current: _page_key(request, current))
         if content is None:
             request.META["licensing.page_cache"] = True  # the view's csrf_token: a placeholder
             response = view(request, *args, **kwargs)
@@ -161,8 +181,8 @@ def cached_data(request, parts: tuple, compute: Callable[[], Any]) -> Any:
     """An API answer's data for this caller, kept until the data changes."""
     if not enabled():
         return compute()
-    key = _key("api", generation(), request.user.pk, local_today().isoformat(), *parts)
-    data = cache.get(key)
+    today = local_today().isoformat()
+    _, key, data = _read(lambda current: _key("api", current, request.user.pk, today, *parts))
     if data is None:
         data = compute()
         cache.set(key, data, settings.PAGE_CACHE_SECONDS)
