@@ -1,7 +1,9 @@
 """gunicorn's configuration: `gunicorn -c deploy/gunicorn.conf.py config.wsgi`.
 
-Sized from the machine's cores unless told otherwise: threaded workers, since
-a request spends much of its time waiting on PostgreSQL and Redis. Every value
+Sized from the machine's cores unless told otherwise: two processes per core,
+each with two threads (a request waits on PostgreSQL and Redis part of the time;
+more threads per process only contend for its interpreter lock: `make bench`
+served as many requests a second or more with 2 than with 4, for every request it measures). Every value
 can be set from the environment (GUNICORN_*).
 """
 
@@ -11,7 +13,7 @@ import os
 bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2))
 worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+threads = int(os.environ.get("GUNICORN_THREADS", "2"))
 # A worker is recycled after this many requests (with jitter), bounding any slow leak.
 # A worker is replaced after this many requests (a guard against slow leaks). Each
 # replacement costs the new worker's start, so at a thousand requests a second a small
