@@ -1,10 +1,10 @@
 """gunicorn's configuration: `gunicorn -c deploy/gunicorn.conf.py config.wsgi`.
 
 Sized from the machine's cores unless told otherwise: two processes per core,
-each with two threads (a request waits on PostgreSQL and Redis part of the time;
-more threads per process only contend for its interpreter lock: `make bench`
-served as many requests a second or more with 2 than with 4, for every request it measures). Every value
-can be set from the environment (GUNICORN_*).
+each with two threads. A request waits on PostgreSQL and Redis part of the time;
+more threads per process only contend for its interpreter lock (`make bench`
+served as many requests a second or more with 2 than with 4, for every request
+it measures). Every value can be set from the environment (GUNICORN_*).
 """
 
 import multiprocessing
