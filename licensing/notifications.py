@@ -13,6 +13,7 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection as db_connection
 from django.db import transaction
 from django.db.models import Q
+from django.db.models.constants import OnConflict
 from django.template import Context
 from django.template.loader import get_template, render_to_string
 from django.utils import timezone
@@ -72,18 +73,22 @@ def notify(
 
 
 def notify_all(messages: Iterable[Message]) -> list[int]:
-    """`notify` for several messages at once, in three queries whatever their number."""
+    """`notify` for several messages at once, in one statement whatever their number:
+    `INSERT ... ON CONFLICT DO NOTHING RETURNING id` (PostgreSQL and SQLite alike) writes
+    the rows whose key is new and answers their ids; a key already written is skipped."""
     rows = [row for message in messages for row in message.rows()]
     if not rows:
         return []
-    keys = [row.key for row in rows]
-    existing = set(Notification.objects.filter(key__in=keys).values_list("key", flat=True))
-    Notification.objects.bulk_create(
-        [row for row in rows if row.key not in existing], ignore_conflicts=True
+    fields = [f for f in Notification._meta.concrete_fields if not f.primary_key]
+    # QuerySet._insert is what bulk_create runs; bulk_create itself answers no ids when
+    # it ignores conflicts.
+    returned = Notification.objects._insert(
+        rows,
+        fields=fields,
+        returning_fields=[Notification._meta.pk],
+        on_conflict=OnConflict.IGNORE,
     )
-    ids = list(
-        Notification.objects.filter(key__in=set(keys) - existing).values_list("id", flat=True)
-    )
+    ids = [row[0] for row in returned or () if row is not None]
     if ids:
         transaction.on_commit(lambda: enqueue_delivery(ids))
     return ids

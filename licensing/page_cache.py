@@ -39,12 +39,20 @@ from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
+from django.utils.crypto import salted_hmac
 
 from licensing.clock import local_today
 
 GENERATION_KEY = "licensing:generation"
-# Stands in for the CSRF token in a stored page; each answer carries the request's own.
-CSRF_PLACEHOLDER = "csrf-token-placeholder-7f3a9c"
+
+
+@functools.cache
+def csrf_placeholder_text() -> str:
+    """Stands in for the CSRF token in a kept page; each answer carries the request's own.
+    Derived from SECRET_KEY: the same in every process, and no one can type it into a
+    field to have a reader's token written in its place."""
+    return "csrf-" + salted_hmac("licensing.page_cache", "csrf placeholder").hexdigest()[:32]
+
 
 WRITE = re.compile(
     r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?)\s+"?([\w.]+)"?',
@@ -163,7 +171,9 @@ def cached_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
             cache.set(key, content, settings.PAGE_CACHE_SECONDS)
         else:
             response = HttpResponse(content_type="text/html; charset=utf-8")
-        response.content = content.replace(CSRF_PLACEHOLDER.encode(), get_token(request).encode())
+        response.content = content.replace(
+            csrf_placeholder_text().encode(), get_token(request).encode()
+        )
         return response
 
     return wrapper
@@ -173,7 +183,7 @@ def csrf_placeholder(request: HttpRequest) -> dict[str, str]:
     """Context processor: while a page is rendered for the cache, its forms carry the
     placeholder the cache swaps for each request's own CSRF token."""
     if request.META.get("licensing.page_cache"):
-        return {"csrf_token": CSRF_PLACEHOLDER}
+        return {"csrf_token": csrf_placeholder_text()}
     return {}
 
 
