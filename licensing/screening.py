@@ -17,6 +17,7 @@ set stays small on a list of hundreds of thousands of entries.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -24,9 +25,16 @@ from dataclasses import dataclass, field
 from anyascii import anyascii
 from cleanco import basename
 from django.conf import settings
+from django.db import connection
 from rapidfuzz import fuzz
 
-from licensing.models import MatchKind, ScreenedPartyKind, ScreeningName, ScreeningToken
+from licensing.models import (
+    MatchKind,
+    ScreenedPartyKind,
+    ScreeningEntry,
+    ScreeningName,
+    ScreeningToken,
+)
 
 # Words that name what a company is rather than which one: never a reason to compare.
 COMMON_TOKENS = frozenset(
@@ -195,19 +203,58 @@ _ROW = (
 
 
 def _rows(names: set[str], words: set[str], list_ids: Iterable[int] | None) -> list[tuple]:
-    """The names of every entry sharing a whole name or a distinctive token with a party.
+    """The names of every entry sharing a whole name or a distinctive token with a party
+    (the columns of `_ROW`).
 
     The entries are found first (a UNION of two index scans), then their names by the
-    entry index: an OR of the two would read every name.
+    entry index: an OR of the two would read every name. Every submission asks, so the
+    SQL is the ORM's own, compiled once (`_rows_sql`), with a placeholder per value.
     """
-    near = ScreeningName.objects.filter(normalised__in=names).order_by().values("entry_id")
+    lists = None if list_ids is None else list(list_ids)
+    if lists == []:
+        return []
+    sql = _rows_sql()
+    params: list = []
+    # Only the models' table and column names are formatted in; values are parameters.
+    near = "SELECT U0.entry_id FROM %s U0 WHERE U0.normalised IN (%s)" % (  # noqa: S608, UP031
+        sql["names"],
+        _marks(names),
+    )
+    params += sorted(names)
     if words:
-        by_token = ScreeningToken.objects.filter(token__in=words).order_by().values("entry_id")
-        near = by_token.union(near)
-    rows = ScreeningName.objects.filter(entry_id__in=near).order_by()
-    if list_ids is not None:
-        rows = rows.filter(entry__list_id__in=list(list_ids))
-    return list(rows.values_list(*_ROW))
+        near = "SELECT U1.entry_id FROM %s U1 WHERE U1.token IN (%s) UNION %s" % (  # noqa: S608, UP031
+            sql["tokens"],
+            _marks(words),
+            near,
+        )
+        params = [*sorted(words), *params]
+    where = f"{sql['entry_column']} IN ({near})"
+    if lists is not None:
+        where += f" AND {sql['list_column']} IN ({_marks(lists)})"
+        params += lists
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql['select']} WHERE {where}", params)
+        return [tuple(row) for row in cursor.fetchall()]
+
+
+def _marks(values) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+@functools.cache
+def _rows_sql() -> dict[str, str]:
+    """The SELECT of `_ROW` with its joins, and the names it filters by, from the ORM."""
+    quote = connection.ops.quote_name
+    query = ScreeningName.objects.order_by().values_list(*_ROW).query
+    select, params = query.sql_with_params()
+    assert not params
+    return {
+        "select": select,
+        "names": quote(ScreeningName._meta.db_table),
+        "tokens": quote(ScreeningToken._meta.db_table),
+        "entry_column": f"{quote(ScreeningName._meta.db_table)}.{quote('entry_id')}",
+        "list_column": f"{quote(ScreeningEntry._meta.db_table)}.{quote('list_id')}",
+    }
 
 
 class _Index:
