@@ -338,6 +338,10 @@ REFERENCE_CACHE_SECONDS = envint("REFERENCE_CACHE_SECONDS", "300")
 # Queue and case pages and API detail answers kept per person until the data changes
 # (licensing/page_cache.py); 0 turns that off.
 PAGE_CACHE_SECONDS = envint("PAGE_CACHE_SECONDS", "300")
+# The deployed build (a git commit, an image tag): part of every kept page's key, so a
+# new release never serves pages the previous code rendered. Migrations start a new
+# generation too.
+RELEASE = os.environ.get("RELEASE", "")
 # Sessions read from the cache (written through to the database, which stays the
 # record): a page's session costs no query while the cache holds it.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"

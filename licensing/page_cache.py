@@ -12,9 +12,10 @@ generation up first and the database only on a miss, so an entry can never
 outlive the data it was rendered from: the first read after a commit finds a
 new generation and renders afresh.
 
-What else a page depends on is in its key: the person (their role, ministry
-and visibility come with the data), the path and query string, the local
-date (days left and overdue marks move at midnight) and the person's unread
+What else a page depends on is in its key: the release (`RELEASE`, so a
+deploy never serves the previous code's pages), the person as the request
+loaded them (role, ministry, organisation, name), the path and query string,
+the local date (days left and overdue marks move at midnight) and the person's unread
 count (in the header). A page carrying messages for the person is
 rendered, never served from or put in the cache; a form's CSRF token is put
 in per request. Writes to tables no cached answer shows (sessions, login
@@ -55,9 +56,12 @@ def csrf_placeholder_text() -> str:
 
 
 WRITE = re.compile(
-    r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?)\s+"?([\w.]+)"?',
+    r"^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|REPLACE\s+INTO|UPDATE|DELETE\s+FROM"
+    r'|TRUNCATE(?:\s+TABLE)?)\s+"?([\w.]+)"?',
     re.IGNORECASE,
 )
+# A statement with a common table expression may write to any table: counted as shown.
+WRITING_CTE = re.compile(r"^\s*WITH\b.*\b(?:INSERT|UPDATE|DELETE)\b", re.IGNORECASE | re.DOTALL)
 # Tables no cached page or answer reads: a write to them keeps the generation.
 UNSHOWN_TABLES = frozenset(
     {
@@ -83,8 +87,10 @@ def generation() -> str:
     """The data's current generation (a new one if the cache has none, e.g. after a restart)."""
     current = cache.get(GENERATION_KEY)
     if current is None:
-        cache.add(GENERATION_KEY, uuid.uuid4().hex)
-        current = cache.get(GENERATION_KEY)
+        token = uuid.uuid4().hex
+        cache.add(GENERATION_KEY, token, None)
+        # Gone again already (a culling cache)? This request's own token keys nothing old.
+        current = cache.get(GENERATION_KEY) or token
     return current
 
 
@@ -97,8 +103,15 @@ def note_write(execute, sql, params, many, context):
     """Execute wrapper: a write to a shown table starts a new generation once it commits
     (at once outside a transaction), once per transaction however many rows it writes."""
     result = execute(sql, params, many, context)
-    match = WRITE.match(sql) if isinstance(sql, str) else None
-    if match is not None and match.group(1).rsplit(".", 1)[-1] not in UNSHOWN_TABLES:
+    if not isinstance(sql, str):
+        return result
+    match = WRITE.match(sql)
+    shown = (
+        match.group(1).rsplit(".", 1)[-1] not in UNSHOWN_TABLES
+        if match is not None
+        else sql.lstrip()[:4].upper() == "WITH" and WRITING_CTE.match(sql) is not None
+    )
+    if shown:
         connection = context["connection"]
         # Already waiting for this transaction's commit? (Rolled back, it is dropped.)
         if not any(entry[1] is new_generation for entry in connection.run_on_commit):
@@ -135,12 +148,24 @@ def _read(key_for: Callable[[str], str]) -> tuple[str, str, Any]:
     return current, key, cache.get(key)
 
 
+def _person(user) -> str:
+    """The person as this request loaded them (role, ministry, organisation, name...):
+    the user may have been read before a change that started the generation the page is
+    kept under, so what they were is part of the key, not only who."""
+    return "\x1e".join(
+        str(getattr(user, field.attname))
+        for field in user._meta.concrete_fields
+        if field.attname != "last_login"
+    )
+
+
 def _page_key(request: HttpRequest, generation_now: str) -> str:
     user = request.user
     return _key(
         "page",
+        settings.RELEASE,
         generation_now,
-        user.pk,
+        _person(user),
         getattr(user, "unread_notifications", ""),
         local_today().isoformat(),
         request.get_full_path(),
@@ -192,7 +217,10 @@ def cached_data(request, parts: tuple, compute: Callable[[], Any]) -> Any:
     if not enabled():
         return compute()
     today = local_today().isoformat()
-    _, key, data = _read(lambda current: _key("api", current, request.user.pk, today, *parts))
+    person = _person(request.user)
+    _, key, data = _read(
+        lambda current: _key("api", settings.RELEASE, current, person, today, *parts)
+    )
     if data is None:
         data = compute()
         cache.set(key, data, settings.PAGE_CACHE_SECONDS)

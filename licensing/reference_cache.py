@@ -68,9 +68,14 @@ def cached(name: str, compute: Callable[[], T]) -> T:
 
 
 def _drop(keys: list[str]) -> None:
+    from licensing import page_cache
+
     _decoded.clear()
     cache.delete_many(keys)
     cache.set(STAMP, uuid.uuid4().hex, None)
+    # Pages rendered meanwhile from the old reference data are not kept under the
+    # generation the change started (whose own callback may have run first).
+    page_cache.new_generation()
 
 
 def invalidate(*args: Any, **kwargs: Any) -> None:

@@ -195,3 +195,55 @@ def api_client_factory():
         return client
 
     return client_for
+
+
+def test_what_the_person_was_when_loaded_is_part_of_the_key(rf, reviewers):
+    """A reviewer moved to another ministry by a change that committed after their request
+    loaded them is not kept under the new generation as the ministry they were."""
+    request = rf.get("/")
+    request.user = reviewers["economy"]
+    before = page_cache._page_key(request, "g1")
+    request.user.ministry = "defense"
+    assert page_cache._page_key(request, "g1") != before
+
+
+def test_a_new_release_renders_afresh(client, exporter, reviewers, settings):
+    factories.submitted(exporter)
+    client.force_login(reviewers["economy"])
+    client.get("/")
+    _, kept = _get(client, "/")
+    settings.RELEASE = "next-build"
+    _, rendered = _get(client, "/")
+    assert kept == 1 < rendered
+
+
+def test_a_reference_data_change_starts_a_new_generation(db):
+    from licensing import reference_cache
+
+    generation = page_cache.generation()
+    reference_cache.invalidate()
+    assert page_cache.generation() != generation
+
+
+@pytest.mark.parametrize(
+    ("sql", "shown"),
+    [
+        ('INSERT OR IGNORE INTO "licensing_review" ("a") VALUES (1)', True),
+        ('INSERT INTO "licensing_notification" ("a") VALUES (1)', False),
+        ('UPDATE "licensing_application" SET "a" = 1', True),
+        ('DELETE FROM "django_session" WHERE 1', False),
+        ('WITH moved AS (SELECT 1) UPDATE "licensing_review" SET "a" = 1', True),
+        ('SELECT "a" FROM "licensing_review" FOR UPDATE', False),
+    ],
+)
+def test_which_statements_start_a_new_generation(sql, shown, monkeypatch):
+    class Connection:
+        alias = "default"
+        run_on_commit: list = []
+
+    calls = []
+    monkeypatch.setattr(
+        page_cache.transaction, "on_commit", lambda func, using=None: calls.append(func)
+    )
+    page_cache.note_write(lambda *args: None, sql, (), False, {"connection": Connection()})
+    assert calls == ([page_cache.new_generation] if shown else [])
