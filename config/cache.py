@@ -1,4 +1,5 @@
-"""Django's Redis cache, with one Redis client per connection pool instead of one per call.
+"""Django's Redis cache, with one Redis client per connection pool instead of one per call;
+and the shared tokens that say which kept values are current (`shared_token`).
 
 Django's `RedisCacheClient.get_client` builds a new `redis.Redis` for every cache
 operation, and a `redis.Redis` fills a table of some 1,300 response callbacks when
@@ -10,6 +11,9 @@ connection from the pool), so each pool keeps one.
 
 from __future__ import annotations
 
+import uuid
+
+from django.core.cache import cache
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 
 
@@ -32,3 +36,22 @@ class SharedClientRedisCache(RedisCache):
     def __init__(self, server, params) -> None:
         super().__init__(server, params)
         self._class = SharedClientRedisCacheClient
+
+
+def shared_token(key: str) -> str:
+    """A token every process reads from the cache under `key`, made on first use (after a
+    restart or an eviction): what was kept under an older token is never read again.
+    If the cache drops it at once (a culling cache), this caller's own token is
+    answered: it matches nothing kept before."""
+    current = cache.get(key)
+    if current is None:
+        token = uuid.uuid4().hex
+        cache.add(key, token, None)
+        current = cache.get(key) or token
+    return current
+
+
+def renew_shared_token(key: str) -> None:
+    """Replace the token under `key`: in every process, what was kept under the old one
+    is stale from now on."""
+    cache.set(key, uuid.uuid4().hex, None)

@@ -80,15 +80,18 @@ def notify_all(messages: Iterable[Message]) -> list[int]:
     if not rows:
         return []
     fields = [f for f in Notification._meta.concrete_fields if not f.primary_key]
-    # QuerySet._insert is what bulk_create runs; bulk_create itself answers no ids when
-    # it ignores conflicts.
-    returned = Notification.objects._insert(
-        rows,
-        fields=fields,
-        returning_fields=[Notification._meta.pk],
-        on_conflict=OnConflict.IGNORE,
-    )
-    ids = [row[0] for row in returned or () if row is not None]
+    # QuerySet._insert is what bulk_create runs, batch by batch as here; bulk_create
+    # itself answers no ids when it ignores conflicts.
+    size = db_connection.ops.bulk_batch_size(fields, rows) or len(rows)
+    ids = []
+    for start in range(0, len(rows), size):
+        returned = Notification.objects._insert(
+            rows[start : start + size],
+            fields=fields,
+            returning_fields=[Notification._meta.pk],
+            on_conflict=OnConflict.IGNORE,
+        )
+        ids += [row[0] for row in returned or () if row is not None]
     if ids:
         transaction.on_commit(lambda: enqueue_delivery(ids))
     return ids

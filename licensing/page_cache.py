@@ -15,8 +15,8 @@ new generation and renders afresh.
 What else a page depends on is in its key: the release (`RELEASE`, so a
 deploy never serves the previous code's pages), the person as the request
 loaded them (role, ministry, organisation, name), the path and query string,
-the local date (days left and overdue marks move at midnight) and the person's unread
-count (in the header). A page carrying messages for the person is
+the local date (days left and overdue marks move at midnight) and the
+person's unread count (in the header). A page carrying messages for the person is
 rendered, never served from or put in the cache; a form's CSRF token is put
 in per request. Writes to tables no cached answer shows (sessions, login
 attempts, notifications and their delivery, two-factor devices, API tokens)
@@ -30,7 +30,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -42,6 +41,7 @@ from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.utils.crypto import salted_hmac
 
+from config.cache import renew_shared_token, shared_token
 from licensing.clock import local_today
 
 GENERATION_KEY = "licensing:generation"
@@ -85,23 +85,24 @@ def enabled() -> bool:
 
 def generation() -> str:
     """The data's current generation (a new one if the cache has none, e.g. after a restart)."""
-    current = cache.get(GENERATION_KEY)
-    if current is None:
-        token = uuid.uuid4().hex
-        cache.add(GENERATION_KEY, token, None)
-        # Gone again already (a culling cache)? This request's own token keys nothing old.
-        current = cache.get(GENERATION_KEY) or token
-    return current
+    return shared_token(GENERATION_KEY)
 
 
 def new_generation() -> None:
     """Start a new generation: every page and answer kept so far is read afresh."""
-    cache.set(GENERATION_KEY, uuid.uuid4().hex, None)
+    renew_shared_token(GENERATION_KEY)
+
+
+def data_changed(connection) -> None:
+    """The data changed on `connection`: a new generation once the transaction commits (at
+    once outside one), registered once per transaction however many writes it holds."""
+    # Already waiting for this transaction's commit? (Rolled back, it is dropped.)
+    if not any(entry[1] is new_generation for entry in connection.run_on_commit):
+        transaction.on_commit(new_generation, using=connection.alias)
 
 
 def note_write(execute, sql, params, many, context):
-    """Execute wrapper: a write to a shown table starts a new generation once it commits
-    (at once outside a transaction), once per transaction however many rows it writes."""
+    """Execute wrapper: a write to a shown table is a change to the data (`data_changed`)."""
     result = execute(sql, params, many, context)
     if not isinstance(sql, str):
         return result
@@ -112,10 +113,7 @@ def note_write(execute, sql, params, many, context):
         else sql.lstrip()[:4].upper() == "WITH" and WRITING_CTE.match(sql) is not None
     )
     if shown:
-        connection = context["connection"]
-        # Already waiting for this transaction's commit? (Rolled back, it is dropped.)
-        if not any(entry[1] is new_generation for entry in connection.run_on_commit):
-            transaction.on_commit(new_generation, using=connection.alias)
+        data_changed(context["connection"])
     return result
 
 
@@ -135,17 +133,18 @@ def _key(kind: str, *parts: object) -> str:
 _last_seen = {"generation": ""}
 
 
-def _read(key_for: Callable[[str], str]) -> tuple[str, str, Any]:
-    """The current generation, the key under it and what is kept there (None if nothing),
-    in one round trip when the generation is the one this process saw last."""
+def _read(key_for: Callable[[str], str]) -> tuple[str, Any]:
+    """The key under the current generation and what is kept there (None if nothing), in
+    one round trip when the generation is the one this process saw last."""
     guess = _last_seen["generation"]
     if guess:
-        found = cache.get_many([GENERATION_KEY, key_for(guess)])
+        key = key_for(guess)
+        found = cache.get_many([GENERATION_KEY, key])
         if found.get(GENERATION_KEY) == guess:
-            return guess, key_for(guess), found.get(key_for(guess))
+            return key, found.get(key)
     current = _last_seen["generation"] = generation()
     key = key_for(current)
-    return current, key, cache.get(key)
+    return key, cache.get(key)
 
 
 def _person(user) -> str:
@@ -186,7 +185,7 @@ def cached_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
             return view(request, *args, **kwargs)
         # The generation is read before any row: a page rendered from rows older than it
         # is never kept under it.
-        _, key, content = _read(lambda current: _page_key(request, current))
+        key, content = _read(lambda current: _page_key(request, current))
         if content is None:
             request.META["licensing.page_cache"] = True  # the view's csrf_token: a placeholder
             response = view(request, *args, **kwargs)
@@ -218,9 +217,7 @@ def cached_data(request, parts: tuple, compute: Callable[[], Any]) -> Any:
         return compute()
     today = local_today().isoformat()
     person = _person(request.user)
-    _, key, data = _read(
-        lambda current: _key("api", settings.RELEASE, current, person, today, *parts)
-    )
+    key, data = _read(lambda current: _key("api", settings.RELEASE, current, person, today, *parts))
     if data is None:
         data = compute()
         cache.set(key, data, settings.PAGE_CACHE_SECONDS)

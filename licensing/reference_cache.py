@@ -15,13 +15,14 @@ costs one small cache lookup, not unpickling the rows again.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+
+from config.cache import renew_shared_token, shared_token
 
 T = TypeVar("T")
 NAMES = (
@@ -51,19 +52,15 @@ def _key(name: str) -> str:
 def cached(name: str, compute: Callable[[], T]) -> T:
     """The reference data `name`: decoded in this process, read from the shared cache,
     or computed, whichever is the first still current (one small read when decoded)."""
-    stamp = cache.get(STAMP)
-    if stamp is None:
-        cache.add(STAMP, uuid.uuid4().hex, None)
-        stamp = cache.get(STAMP)
+    stamp = shared_token(STAMP)
     decoded = _decoded.get(name)
-    if decoded is not None and stamp is not None and decoded[0] == stamp:
+    if decoded is not None and decoded[0] == stamp:
         return decoded[1]
     value = cache.get(_key(name))
     if value is None:
         value = compute()
         cache.set(_key(name), value, settings.REFERENCE_CACHE_SECONDS)
-    if stamp is not None:
-        _decoded[name] = (stamp, value)
+    _decoded[name] = (stamp, value)
     return value
 
 
@@ -72,7 +69,7 @@ def _drop(keys: list[str]) -> None:
 
     _decoded.clear()
     cache.delete_many(keys)
-    cache.set(STAMP, uuid.uuid4().hex, None)
+    renew_shared_token(STAMP)
     # Pages rendered meanwhile from the old reference data are not kept under the
     # generation the change started (whose own callback may have run first).
     page_cache.new_generation()

@@ -1461,8 +1461,8 @@ def _copy(model: type[models.Model], rows: list[dict]) -> None:
                         if values[i] is not None:
                             values[i] = str(values[i])
                     copy.write_row(values)
-            # COPY passes no execute wrapper: the cached pages learn of these rows here.
-            transaction.on_commit(page_cache.new_generation)
+            # COPY passes no execute wrapper: the kept pages learn of these rows here.
+            page_cache.data_changed(connection)
             return
         placeholders = ", ".join(["%s"] * len(fields))
         cursor.executemany(

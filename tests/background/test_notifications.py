@@ -81,6 +81,25 @@ class TestWriting:
         # The ids answered (and handed to delivery) are the new rows' only.
         assert written == [[row.pk], []]
 
+    def test_rows_past_the_databases_batch_size_are_written_in_batches(
+        self, exporter, reviewers, supervisors, monkeypatch
+    ):
+        from django.db import connection
+
+        monkeypatch.setattr(connection.ops, "bulk_batch_size", lambda fields, objs: 2)
+        application = draft(created_by=exporter)
+        people = [exporter, *reviewers.values(), *supervisors.values()]
+        written = notify(
+            event=NotificationEvent.APPLICATION_SUBMITTED,
+            recipients=people,
+            key=f"submitted:{application.pk}",
+            subject="Submitted",
+            application=application,
+        )
+        rows = Notification.objects.filter(application=application)
+        assert sorted(written) == sorted(rows.values_list("pk", flat=True))
+        assert len(written) == len(people)
+
     @pytest.mark.parametrize("event", NotificationEvent.values)
     def test_every_event_has_a_text_and_an_html_email(self, event):
         context = {
