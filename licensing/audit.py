@@ -99,10 +99,10 @@ def audit_record(
     data: dict | None = None,
 ) -> AuditEvent:
     """Append an event, chained to the previous one. Call inside the change's transaction."""
-    if not transaction.get_connection().in_atomic_block:
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
         raise RuntimeError("audit_record must run inside the transaction of the change it records")
     # Locking the single head row serialises appends, so the chain never forks.
-    head = lock_chain_head()
     event = AuditEvent(
         application=application,
         actor=actor,
@@ -113,12 +113,10 @@ def audit_record(
         created_at=timezone.now(),
         reason=reason,
         data=data or {},
-        prev_hash=head.last_hash,
+        prev_hash=_locked_head_hash(connection),
     )
     event.hash = hash_of(event)
-    event.save()
-    head.last_hash = event.hash
-    head.save(update_fields=["last_hash"])
+    _append(connection, event)
     return event
 
 
@@ -126,6 +124,74 @@ def lock_chain_head() -> AuditChainHead:
     """The chain's head row, locked until the transaction ends: no one else appends meanwhile."""
     head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
     return head
+
+
+# Every change appends an event: its statements are written once from the models (not
+# built by the ORM on every append), and on PostgreSQL the event and the head's new
+# hash go in one statement.
+_HEAD_ID = 1
+
+
+_STATEMENTS: dict[str, dict[str, Any]] = {}
+
+
+def _statements(connection) -> dict[str, Any]:
+    """The statements for the connection's database, written on first use."""
+    found = _STATEMENTS.get(connection.vendor)
+    if found is None:
+        found = _STATEMENTS[connection.vendor] = _write_statements(connection)
+    return found
+
+
+def _write_statements(connection) -> dict[str, Any]:
+    quote = connection.ops.quote_name
+    head = quote(AuditChainHead._meta.db_table)
+    last_hash = quote(AuditChainHead._meta.get_field("last_hash").column)
+    head_id = quote(AuditChainHead._meta.pk.column)
+    fields = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
+    insert = "INSERT INTO {} ({}) VALUES ({}) RETURNING {}".format(  # noqa: S608 - names only
+        quote(AuditEvent._meta.db_table),
+        ", ".join(quote(f.column) for f in fields),
+        ", ".join(["%s"] * len(fields)),
+        quote(AuditEvent._meta.pk.column),
+    )
+    lock = f"SELECT {last_hash} FROM {head} WHERE {head_id} = %s"  # noqa: S608 - names only
+    if connection.features.has_select_for_update:
+        lock += " FOR UPDATE"
+    move = f"UPDATE {head} SET {last_hash} = %s WHERE {head_id} = %s"  # noqa: S608
+    together = None
+    if connection.vendor == "postgresql":
+        event_id = quote(AuditEvent._meta.pk.column)
+        returning = f"RETURNING (SELECT {event_id} FROM appended)"  # noqa: S608 - names only
+        together = f"WITH appended AS ({insert}) {move} {returning}"
+    return {"fields": fields, "insert": insert, "lock": lock, "move": move, "together": together}
+
+
+def _locked_head_hash(connection) -> str:
+    """The head's hash, its row locked until the transaction ends (made on first use)."""
+    sql = _statements(connection)
+    with connection.cursor() as cursor:
+        cursor.execute(sql["lock"], [_HEAD_ID])
+        row = cursor.fetchone()
+    if row is None:
+        return lock_chain_head().last_hash
+    return row[0]
+
+
+def _append(connection, event: AuditEvent) -> None:
+    """Insert `event` and make its hash the head's; the head is already locked."""
+    sql = _statements(connection)
+    values = [f.get_db_prep_save(getattr(event, f.attname), connection) for f in sql["fields"]]
+    with connection.cursor() as cursor:
+        if sql["together"] is not None:
+            cursor.execute(sql["together"], [*values, event.hash, _HEAD_ID])
+            event.pk = cursor.fetchone()[0]
+        else:
+            cursor.execute(sql["insert"], values)
+            event.pk = cursor.fetchone()[0]
+            cursor.execute(sql["move"], [event.hash, _HEAD_ID])
+    event._state.adding = False
+    event._state.db = connection.alias
 
 
 @dataclass(frozen=True)

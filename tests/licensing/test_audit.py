@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
 from licensing import audit_guard
-from licensing.audit import audit_anchor, audit_verify_chain, event_hash, hash_of
+from licensing.audit import audit_anchor, audit_record, audit_verify_chain, event_hash, hash_of
 from licensing.exceptions import SubmissionRefused
 from licensing.models import AppendOnlyError, AuditChainHead, AuditEvent
 from licensing.services.applications import application_submit, application_withdraw
@@ -41,6 +41,21 @@ def test_every_event_links_to_the_one_before(trail):
         assert event.prev_hash == previous.hash
     report = audit_verify_chain()
     assert report.ok and report.checked == 4
+
+
+def test_an_event_is_stored_as_recorded_and_the_head_moves_to_it(exporter):
+    with transaction.atomic():
+        first = audit_record(application=None, actor=exporter, action="first", data={"n": 1})
+        second = audit_record(
+            application=None, actor=None, action="second", reason="why", data={"at": "x"}
+        )
+    stored = AuditEvent.objects.get(pk=second.pk)
+    assert stored.prev_hash == first.hash
+    assert (stored.actor_name, stored.reason, stored.data) == ("system", "why", {"at": "x"})
+    assert stored.created_at == second.created_at
+    assert hash_of(stored) == stored.hash == second.hash
+    assert AuditChainHead.objects.get(pk=1).last_hash == second.hash
+    assert audit_verify_chain().ok
 
 
 def test_a_tampered_reason_is_detected_at_that_event(trail, capsys):
