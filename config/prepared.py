@@ -37,15 +37,20 @@ class Prepared:
     using: str
     parts: tuple[_Part, ...]
     converters: tuple[tuple[int, tuple[Callable, ...], Any], ...]
-    values: int
+    params: tuple[Any, ...]
+    """The query's own parameters; those at `slots` are replaced by the values given."""
+    slots: tuple[int, ...]
 
     def all(self, *values: Any) -> list[Model]:
         """The instances (with their `select_related` ones) of the rows for `values`."""
-        if len(values) != self.values:
-            raise TypeError(f"{self.values} value(s) expected, {len(values)} given")
+        if len(values) != len(self.slots):
+            raise TypeError(f"{len(self.slots)} value(s) expected, {len(values)} given")
+        params = list(self.params)
+        for slot, value in zip(self.slots, values, strict=True):
+            params[slot] = value
         connection = connections[self.using]
         with connection.cursor() as cursor:
-            cursor.execute(self.sql, values)
+            cursor.execute(self.sql, params)
             rows = cursor.fetchall()
         return [self._build(self._convert(row, connection)) for row in rows]
 
@@ -84,12 +89,18 @@ class Prepared:
 
 
 def prepare(queryset: QuerySet, *stand_ins: Any) -> Prepared:
-    """`queryset`'s SQL and row layout, compiled once; `stand_ins` are the values it was
-    built with, in the order its SQL takes them (each becomes a placeholder)."""
+    """`queryset`'s SQL and row layout, compiled once. `stand_ins`: the values it was built
+    with that `all()` replaces, in the order `all()` takes them; each must be a parameter
+    of the query, and occur in it once (its other parameters are kept as they are)."""
     compiler = queryset.query.get_compiler(queryset.db)
     sql, params = compiler.as_sql()
-    if tuple(params) != stand_ins:
-        raise ValueError(f"the query takes {params!r}, not the stand-ins {stand_ins!r}")
+    params = tuple(params)
+    slots = []
+    for stand_in in stand_ins:
+        found = [i for i, param in enumerate(params) if param == stand_in]
+        if len(found) != 1:
+            raise ValueError(f"the stand-in {stand_in!r} is not once among {params!r}")
+        slots.append(found[0])
     if compiler.annotation_col_map:
         raise ValueError("annotations are not supported; select model columns only")
     parts: list[_Part] = []
@@ -104,7 +115,7 @@ def prepare(queryset: QuerySet, *stand_ins: Any) -> Prepared:
         )
         if funcs:
             converters.append((index, funcs, expression))
-    return Prepared(sql, queryset.db, tuple(parts), tuple(converters), len(stand_ins))
+    return Prepared(sql, queryset.db, tuple(parts), tuple(converters), params, tuple(slots))
 
 
 def _collect(klass_info: dict, select, parent: int | None, parts: list[_Part]) -> None:

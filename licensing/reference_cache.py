@@ -16,6 +16,7 @@ costs one small cache lookup, not unpickling the rows again.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from django.conf import settings
@@ -45,6 +46,29 @@ STAMP = "licensing:reference:stamp"
 _decoded: dict[str, tuple[str, Any]] = {}
 
 
+# The stamp as the current request first read it: one cache read per request, however many
+# pieces it reads (a submission reads four). None outside a request (tasks, commands):
+# each read asks the cache.
+_request_stamp: ContextVar[list[str] | None] = ContextVar("reference_stamp", default=None)
+
+
+def _stamp() -> str:
+    memo = _request_stamp.get()
+    if memo is None:
+        return shared_token(STAMP)
+    if not memo:
+        memo.append(shared_token(STAMP))
+    return memo[0]
+
+
+def _request_started(**kwargs: Any) -> None:
+    _request_stamp.set([])
+
+
+def _request_finished(**kwargs: Any) -> None:
+    _request_stamp.set(None)
+
+
 def _key(name: str) -> str:
     return f"licensing:reference:{name}"
 
@@ -52,7 +76,7 @@ def _key(name: str) -> str:
 def cached(name: str, compute: Callable[[], T]) -> T:
     """The reference data `name`: decoded in this process, read from the shared cache,
     or computed, whichever is the first still current (one small read when decoded)."""
-    stamp = shared_token(STAMP)
+    stamp = _stamp()
     decoded = _decoded.get(name)
     if decoded is not None and decoded[0] == stamp:
         return decoded[1]
@@ -70,6 +94,9 @@ def _drop(keys: list[str]) -> None:
     _decoded.clear()
     cache.delete_many(keys)
     renew_shared_token(STAMP)
+    memo = _request_stamp.get()
+    if memo:
+        memo.clear()  # this request reads the new stamp
     # Pages rendered meanwhile from the old reference data are not kept under the
     # generation the change started (whose own callback may have run first).
     page_cache.new_generation()
@@ -85,6 +112,7 @@ def invalidate(*args: Any, **kwargs: Any) -> None:
 
 def connect() -> None:
     """Invalidate on every change to the models the cache holds (called from the app config)."""
+    from django.core.signals import request_finished, request_started
     from django.db.models.signals import m2m_changed, post_delete, post_save
 
     from licensing.models import (
@@ -117,3 +145,5 @@ def connect() -> None:
     m2m_changed.connect(
         invalidate, sender=CountryList.countries.through, dispatch_uid="reference-list-countries"
     )
+    request_started.connect(_request_started, dispatch_uid="reference-request-started")
+    request_finished.connect(_request_finished, dispatch_uid="reference-request-finished")

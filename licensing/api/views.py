@@ -7,6 +7,7 @@ caller may not act on is the service's `NotPermitted`, a 403.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from io import BytesIO
 
 from django.db.models import Prefetch, QuerySet
@@ -55,6 +56,7 @@ from licensing.selectors import (
     with_parties_and_matches,
 )
 from licensing.services.applications import application_create_draft
+from licensing.services.common import holding
 from licensing.services.shipments import shipment_check
 from licensing.storage import document_response
 
@@ -101,21 +103,38 @@ EVENTS = PolymorphicProxySerializer(
 )
 
 
+@contextmanager
+def acting_on(view, action: rulebook.Action, pk: str):
+    """The object an action endpoint acts on, as the caller may see it (404 otherwise).
+
+    An application is read locked, in the transaction its service then joins
+    (`licensing.services.common.holding`): one read, not one here and another under the
+    service's lock. Other targets' services lock their application first, so those are
+    read as usual and locked by the service.
+    """
+    if action.target is not Application:
+        yield view.get_object()
+        return
+    with holding(view.filter_queryset(view.get_queryset()), int(pk)) as application:
+        view.check_object_permissions(view.request, application)
+        yield application
+
+
 def _action_endpoint(action: rulebook.Action, response: object):
     """`POST .../{id}/<name>/` for one rulebook action: who and when (403, 409) before the
     body (400), then the action's service, then the object as the caller sees it."""
 
     def endpoint(self, request: Request, pk: str) -> Response:
-        obj = self.get_object()
-        rulebook.require(action.name, obj, request.user)
-        data: dict = {}
-        if action.serializer is not None:
-            serializer = action.serializer(
-                data=request.data, context={**self.get_serializer_context(), "target": obj}
-            )
-            serializer.is_valid(raise_exception=True)
-            data = dict(serializer.validated_data)
-        result = action.run(obj, request.user, data)
+        with acting_on(self, action, pk) as obj:
+            rulebook.require(action.name, obj, request.user)
+            data: dict = {}
+            if action.serializer is not None:
+                serializer = action.serializer(
+                    data=request.data, context={**self.get_serializer_context(), "target": obj}
+                )
+                serializer.is_valid(raise_exception=True)
+                data = dict(serializer.validated_data)
+            result = action.run(obj, request.user, data)
         if action.creates:
             return _render_application(request, result, status.HTTP_201_CREATED)
         return self._render(result if isinstance(result, type(obj)) else obj)
@@ -227,7 +246,10 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         if getattr(self, "swagger_fake_view", False):
             return Application.objects.none()
         visible = applications_visible_to(self.request.user)
-        if self.action in ("documents", "events", "changes", "document_file", *ACTION_METHODS):
+        if self.action in ACTION_METHODS:
+            # The organisation with it: submission's checks and its answer read it.
+            return visible.select_related("organisation")
+        if self.action in ("documents", "events", "changes", "document_file"):
             return visible  # only to find the application; its parts are rendered apart
         return self._rendered(visible)
 

@@ -24,7 +24,7 @@ from licensing.audit import audit_record
 from licensing.clock import local_today
 from licensing.models import Application, Document, Good, License, OtherParty
 from licensing.models.applications import APPLICATION_FIELDS, GOOD_FIELDS
-from licensing.services.common import lock, next_number
+from licensing.services.common import lock, locked, next_number
 
 
 def _attnames(model_fields: Sequence[str], obj: Any) -> dict[str, Any]:
@@ -92,8 +92,7 @@ def _goods_of(application: Application) -> list[dict[str, Any]]:
 
 def application_amend(*, application: Application, user: User) -> Application:
     """A new draft copying `application` (under review or waiting for the exporter)."""
-    with transaction.atomic():
-        application = lock(Application, application.pk)
+    with locked(Application, application.pk) as application:
         rulebook.require("amend", application, user)
         amendment = _draft(application, user, _goods_of(application), amendment_of=application)
         application.pending_amendment = amendment

@@ -15,13 +15,12 @@ from licensing.exceptions import InvalidInput
 from licensing.models import Appeal, Application, ApplicationStatus, NotificationEvent
 from licensing.notifications import notify
 from licensing.selectors import appeal_policy, committee_members
-from licensing.services.common import lock, run_transition
+from licensing.services.common import locked, run_transition
 
 
 def application_appeal(*, application: Application, user: User, grounds: str) -> Application:
     """Lodge the appeal: the application goes to the committee's queue, due in its working days."""
-    with transaction.atomic():
-        application = lock(Application, application.pk)
+    with locked(Application, application.pk) as application:
         rulebook.require("appeal", application, user)
         if not grounds or not grounds.strip():
             raise InvalidInput({"grounds": ["State the grounds of the appeal."]})

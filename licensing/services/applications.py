@@ -54,7 +54,7 @@ from licensing.selectors import (
     submission_recipients,
 )
 from licensing.services.amendments import amendment_released
-from licensing.services.common import lock, next_number, run_transition
+from licensing.services.common import lock, locked, next_number, run_transition
 from licensing.services.licenses import license_issue, license_widen
 from licensing.services.outcomes import (
     check_decisions,
@@ -168,8 +168,7 @@ def application_update_draft(
     other_parties: Sequence[dict[str, Any]] | None = None,
 ) -> Application:
     """Edit a draft; `goods` and `other_parties`, when given, replace theirs wholesale."""
-    with transaction.atomic():
-        application = lock(Application, application.pk)
+    with locked(Application, application.pk) as application:
         rulebook.require("edit", application, user)
         for name, value in _model_fields(fields, APPLICATION_FIELDS).items():
             setattr(application, name, value)
@@ -187,8 +186,7 @@ def application_update_draft(
 
 
 def application_delete_draft(*, application: Application, user: User) -> None:
-    with transaction.atomic():
-        application = lock(Application, application.pk)
+    with locked(Application, application.pk) as application:
         rulebook.require("delete", application, user)
         # A draft has no audit events of its own (the trail starts at submission),
         # so it can go; the deletion itself is recorded, without the row.
@@ -380,14 +378,9 @@ def application_submit(
     exporter ticked the page's declaration that the answers are true and complete
     (the API's submit has no body); the audit event records it.
     """
-    with transaction.atomic():
-        # The organisation comes with the row (only the application's is locked): the
-        # munitions check and the answer read it, and screening spent that query.
-        application = (
-            Application.objects.select_for_update(of=("self",))
-            .select_related("organisation")
-            .get(pk=application.pk)
-        )
+    # The organisation comes with the row (only the application's is locked): the
+    # munitions check and the answer read it, and screening spent that query.
+    with locked(Application, application.pk, related=("organisation",)) as application:
         rulebook.require("submit", application, user)
         goods = list(application.goods.select_related("control_list_entry"))
         today = local_today()
@@ -575,8 +568,7 @@ def _notify_submitted(
 
 
 def application_withdraw(*, application: Application, user: User, reason: str = "") -> Application:
-    with transaction.atomic():
-        application = lock(Application, application.pk)
+    with locked(Application, application.pk) as application:
         rulebook.require("withdraw", application, user)
         from_state = run_transition(application, "withdraw", application.withdraw)
         open_reviews = list(
@@ -602,8 +594,7 @@ def application_withdraw(*, application: Application, user: User, reason: str = 
 
 def application_respond(*, application: Application, user: User, answer: str) -> Application:
     """Answer the open question; every stopped review clock restarts, its due date moved later."""
-    with transaction.atomic():
-        application = lock(Application, application.pk)
+    with locked(Application, application.pk) as application:
         rulebook.require("respond", application, user)
         if not answer or not answer.strip():
             raise InvalidInput({"answer": ["Write an answer."]})
@@ -679,8 +670,7 @@ def application_decide(
     `appeal_dismissed` recorded).
     """
     conditions = (conditions or "").strip()
-    with transaction.atomic():
-        application = lock(Application, application.pk)
+    with locked(Application, application.pk) as application:
         rulebook.require("decide", application, user)
         if decision not in (Decision.APPROVE, Decision.DENY):
             raise InvalidInput({"decision": ["Decide 'approve' or 'deny'."]})

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TypeVar
 
-from django.db import connection, models
+from django.db import connection, models, transaction
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from licensing.exceptions import TransitionConflict
@@ -18,6 +21,43 @@ M = TypeVar("M", bound=models.Model)
 def lock(model: type[M], pk: int) -> M:
     """Re-read the row under a lock (PostgreSQL `SELECT ... FOR UPDATE`)."""
     return model.objects.select_for_update().get(pk=pk)
+
+
+# The row a caller read locked for the services it runs next (`holding`), in this thread.
+_held: ContextVar[models.Model | None] = ContextVar("held", default=None)
+
+
+@contextmanager
+def holding(queryset: QuerySet[M], pk: int) -> Iterator[M]:
+    """In a new transaction: the row `pk` of `queryset`, read with `SELECT ... FOR UPDATE`
+    (404 if `queryset` has no such row); the services run in the block find it held
+    (`locked`) and join this transaction, with no savepoint and no second read.
+
+    For an endpoint that checks who may act and the input before the service acts: one
+    read of the row, under the lock the service takes anyway. Only for the application,
+    the first row every service locks, so the order locks are taken in stays the same.
+    """
+    with transaction.atomic():
+        obj = get_object_or_404(queryset.select_for_update(of=("self",)), pk=pk)
+        token = _held.set(obj)
+        try:
+            yield obj
+        finally:
+            _held.reset(token)
+
+
+@contextmanager
+def locked(model: type[M], pk: int, *, related: tuple[str, ...] = ()) -> Iterator[M]:
+    """The row `pk`, locked until the transaction ends, inside a transaction: the caller's
+    if it holds the row already (`holding`), a new one otherwise. `related`: the rows
+    read with it (not locked)."""
+    held = _held.get()
+    if type(held) is model and held.pk == pk and transaction.get_connection().in_atomic_block:
+        yield held
+        return
+    with transaction.atomic():
+        rows = model.objects.select_for_update(of=("self",)).select_related(*related)
+        yield rows.get(pk=pk)
 
 
 @contextmanager

@@ -16,7 +16,6 @@ from django.conf import settings
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
 from django.db.models import Count, Sum
 from django.utils.text import get_valid_filename
 
@@ -27,7 +26,7 @@ from licensing.exceptions import InvalidInput, LimitReached, TooLarge
 from licensing.models import Application, ApplicationStatus, Document, DocumentKind
 from licensing.models.applications import document_size_limit as size_limit
 from licensing.models.applications import megabytes, name_for_content_type
-from licensing.services.common import lock
+from licensing.services.common import locked
 
 S = ApplicationStatus
 
@@ -81,8 +80,7 @@ def document_upload(
     *, application: Application, user: User, file: UploadedFile, kind: str
 ) -> Document:
     """Attach a document while the application is open; record its size, sha256 and type."""
-    with transaction.atomic():
-        application = lock(Application, application.pk)
+    with locked(Application, application.pk) as application:
         rulebook.require("upload", application, user)
         if kind not in DocumentKind.values:
             raise InvalidInput({"kind": [f"Choose one of {', '.join(DocumentKind.values)}."]})

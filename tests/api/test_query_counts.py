@@ -164,6 +164,30 @@ def test_submitting_costs_at_most_fifteen_queries_whatever_its_goods_and_rules(
     assert len(_statements(captured)) <= 15, _statements(captured)
 
 
+def test_an_action_reads_its_application_once_under_the_services_lock(api, exporter):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = api(exporter)
+    warm, draft = (
+        client.post("/api/v1/applications/", _two_goods(), format="json").json() for _ in "ab"
+    )
+    client.post(f"/api/v1/applications/{warm['id']}/submit/")  # the audit chain's head made
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post(f"/api/v1/applications/{draft['id']}/submit/")
+    assert response.status_code == 200, response.content
+    table = '"licensing_application"'
+    reads = [
+        q["sql"] for q in captured if q["sql"].startswith("SELECT") and f"FROM {table}" in q["sql"]
+    ]
+    assert len(reads) == 1, reads
+    if connection.features.has_select_for_update:
+        assert "FOR UPDATE" in reads[0]
+    # One transaction, the endpoint's, which the service joined: the only savepoint is
+    # the one the test's own transaction turns it into.
+    assert len([q for q in captured if q["sql"].startswith("SAVEPOINT")]) == 1
+
+
 def test_reading_an_application_costs_a_handful_of_queries(api, exporter, reviewers):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext

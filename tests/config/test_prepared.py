@@ -58,6 +58,14 @@ def test_no_row_is_none_and_a_missing_value_is_refused():
         prepared.all()
 
 
-def test_stand_ins_must_be_the_querys_own_values():
-    with pytest.raises(ValueError, match="stand-ins"):
+def test_only_the_stand_ins_are_replaced():
+    kept, other = ApplicationFactory(end_user_name="Kept"), ApplicationFactory()
+    prepared = prepare(Application.objects.filter(end_user_name="Kept", pk__in=[-1, -2]), -1, -2)
+    assert [a.pk for a in prepared.all(kept.pk, other.pk)] == [kept.pk]
+
+
+def test_a_stand_in_must_be_one_of_the_querys_values_and_only_once():
+    with pytest.raises(ValueError, match="stand-in"):
         prepare(Application.objects.filter(pk=0), 1)
+    with pytest.raises(ValueError, match="stand-in"):
+        prepare(Application.objects.filter(pk=0, organisation_id=0), 0)
