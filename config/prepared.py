@@ -41,8 +41,10 @@ class Prepared:
     """The query's own parameters; those at `slots` are replaced by the values given."""
     slots: tuple[int, ...]
 
-    def all(self, *values: Any) -> list[Model]:
-        """The instances (with their `select_related` ones) of the rows for `values`."""
+    def all(self, *values: Any, known: dict[str, Model] | None = None) -> list[Model]:
+        """The instances (with their `select_related` ones) of the rows for `values`.
+        `known`: related objects the caller holds, by relation name, set on each instance
+        as a related manager would (`application.goods` knows its application)."""
         if len(values) != len(self.slots):
             raise TypeError(f"{len(self.slots)} value(s) expected, {len(values)} given")
         params = list(self.params)
@@ -52,7 +54,12 @@ class Prepared:
         with connection.cursor() as cursor:
             cursor.execute(self.sql, params)
             rows = cursor.fetchall()
-        return [self._build(self._convert(row, connection)) for row in rows]
+        found = [self._build(self._convert(row, connection)) for row in rows]
+        for name, related in (known or {}).items():
+            field = self.parts[0].model._meta.get_field(name)
+            for obj in found:
+                field.set_cached_value(obj, related)
+        return found
 
     def first(self, *values: Any) -> Model | None:
         found = self.all(*values)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -10,7 +11,7 @@ from typing import TypeVar
 from django.db import connection, models, transaction
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
-from django_fsm import ConcurrentTransition, TransitionNotAllowed
+from django_fsm import ConcurrentTransition, FSMField, TransitionNotAllowed
 
 from licensing.exceptions import TransitionConflict
 from licensing.models import ReferenceCounter
@@ -20,7 +21,41 @@ M = TypeVar("M", bound=models.Model)
 
 def lock(model: type[M], pk: int) -> M:
     """Re-read the row under a lock (PostgreSQL `SELECT ... FOR UPDATE`)."""
-    return model.objects.select_for_update().get(pk=pk)
+    return _remember(model.objects.select_for_update().get(pk=pk))
+
+
+def _remember(obj: M) -> M:
+    """Keep what the row held when read under its lock: a transition then writes only the
+    columns that changed since (`run_transition`). Mutable values (JSON) are copied, so a
+    change made in place is seen too."""
+    obj._as_locked = {
+        f.attname: copy.deepcopy(value) if isinstance(value, dict | list) else value
+        for f in obj._meta.concrete_fields
+        if f.attname in obj.__dict__
+        for value in (obj.__dict__[f.attname],)
+    }
+    return obj
+
+
+def _changed_fields(obj: models.Model) -> list[str] | None:
+    """The fields to save after a transition: those changed since the lock, the state
+    field (the concurrent-transition check filters on it) and `auto_now` stamps; None (all)
+    for an object not read by `lock`, `locked` or `holding`."""
+    loaded = getattr(obj, "_as_locked", None)
+    if loaded is None:
+        return None
+    return [
+        f.name
+        for f in obj._meta.concrete_fields
+        if not f.primary_key
+        and f.attname in obj.__dict__
+        and (
+            isinstance(f, FSMField)
+            or getattr(f, "auto_now", False)
+            or f.attname not in loaded
+            or obj.__dict__[f.attname] != loaded[f.attname]
+        )
+    ]
 
 
 # The row a caller read locked for the services it runs next (`holding`), in this thread.
@@ -38,7 +73,7 @@ def holding(queryset: QuerySet[M], pk: int) -> Iterator[M]:
     the first row every service locks, so the order locks are taken in stays the same.
     """
     with transaction.atomic():
-        obj = get_object_or_404(queryset.select_for_update(of=("self",)), pk=pk)
+        obj = _remember(get_object_or_404(queryset.select_for_update(of=("self",)), pk=pk))
         token = _held.set(obj)
         try:
             yield obj
@@ -57,7 +92,7 @@ def locked(model: type[M], pk: int, *, related: tuple[str, ...] = ()) -> Iterato
         return
     with transaction.atomic():
         rows = model.objects.select_for_update(of=("self",)).select_related(*related)
-        yield rows.get(pk=pk)
+        yield _remember(rows.get(pk=pk))
 
 
 @contextmanager
@@ -84,7 +119,10 @@ def run_transition(obj: M, action: str, method: Callable[[], object]) -> str:
     from_state = obj.status
     with transition_guard(obj, action):
         method()
-        obj.save()
+        changed = _changed_fields(obj)
+        obj.save(update_fields=changed)
+    if changed is not None:
+        _remember(obj)
     return from_state
 
 

@@ -69,3 +69,14 @@ def test_a_stand_in_must_be_one_of_the_querys_values_and_only_once():
         prepare(Application.objects.filter(pk=0), 1)
     with pytest.raises(ValueError, match="stand-in"):
         prepare(Application.objects.filter(pk=0, organisation_id=0), 0)
+
+
+def test_a_known_parent_is_set_on_each_row_as_a_related_manager_sets_it():
+    application = ApplicationFactory()
+    GoodFactory(application=application)
+    GoodFactory(application=application)
+    prepared = prepare(Good.objects.filter(application_id=0), 0)
+    goods = prepared.all(application.pk, known={"application": application})
+    with CaptureQueriesContext(connection) as queries:
+        assert all(good.application is application for good in goods)
+    assert len(goods) == 2 and len(queries) == 0
