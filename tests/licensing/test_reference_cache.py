@@ -1,10 +1,12 @@
 """Reference data: one cache read per request for its stamp, and a change seen at once."""
 
+from contextlib import contextmanager
 from unittest import mock
 
 import pytest
 from django.core.cache import cache
 from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 
 from config import cache as shared
 from licensing import reference_cache
@@ -23,14 +25,29 @@ def _stamp_reads(call) -> int:
 
 
 def _in_a_request(call):
+    """`call` between the request signals, which (as the test client does) leave the
+    test's database connection open."""
+
     def run():
-        request_started.send(sender=None)
-        try:
-            call()
-        finally:
-            request_finished.send(sender=None)
+        with _connection_kept():
+            request_started.send(sender=None)
+            try:
+                call()
+            finally:
+                request_finished.send(sender=None)
 
     return run
+
+
+@contextmanager
+def _connection_kept():
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
 
 
 def _read_all():
