@@ -51,6 +51,37 @@ def applications_visible_to(user: User) -> QuerySet[Application]:
     return qs.none()
 
 
+def application_locked_for(user: User, pk: int) -> Application | None:
+    """The application `pk` if `user` may see it (None otherwise), with its organisation,
+    read with `SELECT ... FOR UPDATE` of its own row: what an action on it starts with
+    (`licensing.services.common.holding`). Every action asks, so the query is compiled
+    once for each kind of person (`_locked_query`)."""
+    prepared, attributes = _locked_query(user.role, user.is_administrator)
+    return prepared.first(*(getattr(user, name) for name in attributes), pk)
+
+
+# Stand-ins for what `applications_visible_to` takes from the person, and for the key.
+_STAND_INS = {"organisation_id": -7, "ministry": "~ministry~"}
+_PK_STAND_IN = -8
+
+
+@functools.cache
+def _locked_query(role: str, administrator: bool) -> tuple[Prepared, tuple[str, ...]]:
+    """`application_locked_for`'s query for people of `role`, and the attributes of the
+    person it takes, in order: `applications_visible_to` of a stand-in person."""
+    stand_in = User(role=role, is_superuser=administrator, **_STAND_INS)
+    rows = (
+        applications_visible_to(stand_in)
+        .select_related("organisation")
+        .select_for_update(of=("self",))
+        .filter(pk=_PK_STAND_IN)
+    )
+    params = rows.query.sql_with_params()[1]
+    attributes = tuple(name for name, value in _STAND_INS.items() if value in params)
+    values = [_STAND_INS[name] for name in attributes]
+    return prepare(rows, *values, _PK_STAND_IN), attributes
+
+
 # What the committee sees: its work (disputes, appeals) and every decided case.
 DECIDED_STATES = [S.APPROVED, S.DENIED, S.PARTIALLY_APPROVED]
 COMMITTEE_STATES = [S.DISPUTED, S.UNDER_APPEAL, *DECIDED_STATES]

@@ -48,6 +48,7 @@ from licensing.models import (
 )
 from licensing.selectors import (
     amendment_changes,
+    application_locked_for,
     applications_visible_to,
     events_visible_to,
     licenses_visible_to,
@@ -115,7 +116,7 @@ def acting_on(view, action: rulebook.Action, pk: str):
     if action.target is not Application:
         yield view.get_object()
         return
-    with holding(view.filter_queryset(view.get_queryset()), int(pk)) as application:
+    with holding(lambda: application_locked_for(view.request.user, int(pk))) as application:
         view.check_object_permissions(view.request, application)
         yield application
 
@@ -246,10 +247,7 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         if getattr(self, "swagger_fake_view", False):
             return Application.objects.none()
         visible = applications_visible_to(self.request.user)
-        if self.action in ACTION_METHODS:
-            # The organisation with it: submission's checks and its answer read it.
-            return visible.select_related("organisation")
-        if self.action in ("documents", "events", "changes", "document_file"):
+        if self.action in ("documents", "events", "changes", "document_file", *ACTION_METHODS):
             return visible  # only to find the application; its parts are rendered apart
         return self._rendered(visible)
 

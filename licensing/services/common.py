@@ -10,8 +10,7 @@ from contextvars import ContextVar
 from typing import TypeVar
 
 from django.db import connection, models, transaction
-from django.db.models import QuerySet
-from django.shortcuts import get_object_or_404
+from django.http import Http404
 from django_fsm import ConcurrentTransition, FSMField, TransitionNotAllowed
 
 from licensing.exceptions import TransitionConflict
@@ -64,17 +63,21 @@ _held: ContextVar[models.Model | None] = ContextVar("held", default=None)
 
 
 @contextmanager
-def holding(queryset: QuerySet[M], pk: int) -> Iterator[M]:
-    """In a new transaction: the row `pk` of `queryset`, read with `SELECT ... FOR UPDATE`
-    (404 if `queryset` has no such row); the services run in the block find it held
-    (`locked`) and join this transaction, with no savepoint and no second read.
+def holding(find: Callable[[], M | None]) -> Iterator[M]:
+    """In a new transaction: the row `find` reads with `SELECT ... FOR UPDATE` (404 if it
+    finds none); the services run in the block find it held (`locked`) and join this
+    transaction, with no savepoint and no second read.
 
     For an endpoint that checks who may act and the input before the service acts: one
-    read of the row, under the lock the service takes anyway. Only for the application,
-    the first row every service locks, so the order locks are taken in stays the same.
+    read of the row, under the lock the service takes anyway. Only for the application
+    (`licensing.selectors.application_locked_for`), the first row every service locks,
+    so the order locks are taken in stays the same.
     """
     with transaction.atomic():
-        obj = _remember(get_object_or_404(queryset.select_for_update(of=("self",)), pk=pk))
+        found = find()
+        if found is None:
+            raise Http404
+        obj = _remember(found)
         token = _held.set(obj)
         try:
             yield obj
