@@ -21,9 +21,11 @@ class Channel(redis.Channel):
     def _create_client(self, asynchronous: bool = False):
         if asynchronous:
             return super()._create_client(asynchronous=True)
-        if self._shared_client is None:
-            self._shared_client = super()._create_client()
-        return self._shared_client
+        client = self._shared_client
+        # kombu replaces the channel's pool after a fork or a lost connection.
+        if client is None or client.connection_pool is not self.pool:
+            client = self._shared_client = super()._create_client()
+        return client
 
 
 class Transport(redis.Transport):

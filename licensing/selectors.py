@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable
 
+from django.core.exceptions import EmptyResultSet
 from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 
 from accounts.models import Role, User
@@ -56,19 +57,26 @@ def application_locked_for(user: User, pk: int) -> Application | None:
     read with `SELECT ... FOR UPDATE` of its own row: what an action on it starts with
     (`licensing.services.common.holding`). Every action asks, so the query is compiled
     once for each kind of person (`_locked_query`)."""
-    prepared, attributes = _locked_query(user.role, user.is_administrator)
+    if not _BIGINT_MIN <= pk <= _BIGINT_MAX:
+        return None  # no such row (and SQLite refuses the number)
+    found = _locked_query(user.role, user.is_administrator)
+    if found is None:
+        return None
+    prepared, attributes = found
     return prepared.first(*(getattr(user, name) for name in attributes), pk)
 
 
 # Stand-ins for what `applications_visible_to` takes from the person, and for the key.
 _STAND_INS = {"organisation_id": -7, "ministry": "~ministry~"}
 _PK_STAND_IN = -8
+_BIGINT_MIN, _BIGINT_MAX = -(2**63), 2**63 - 1
 
 
 @functools.cache
-def _locked_query(role: str, administrator: bool) -> tuple[Prepared, tuple[str, ...]]:
+def _locked_query(role: str, administrator: bool) -> tuple[Prepared, tuple[str, ...]] | None:
     """`application_locked_for`'s query for people of `role`, and the attributes of the
-    person it takes, in order: `applications_visible_to` of a stand-in person."""
+    person it takes, in order: `applications_visible_to` of a stand-in person. None for
+    a person who sees no application."""
     stand_in = User(role=role, is_superuser=administrator, **_STAND_INS)
     rows = (
         applications_visible_to(stand_in)
@@ -76,7 +84,10 @@ def _locked_query(role: str, administrator: bool) -> tuple[Prepared, tuple[str, 
         .select_for_update(of=("self",))
         .filter(pk=_PK_STAND_IN)
     )
-    params = rows.query.sql_with_params()[1]
+    try:
+        params = rows.query.sql_with_params()[1]
+    except EmptyResultSet:  # `.none()`
+        return None
     attributes = tuple(name for name, value in _STAND_INS.items() if value in params)
     values = [_STAND_INS[name] for name in attributes]
     return prepare(rows, *values, _PK_STAND_IN), attributes

@@ -39,8 +39,9 @@ def _remember(obj: M) -> M:
 
 def _changed_fields(obj: models.Model) -> list[str] | None:
     """The fields to save after a transition: those changed since the lock, the state
-    field (the concurrent-transition check filters on it) and `auto_now` stamps; None (all)
-    for an object not read by `lock`, `locked` or `holding`."""
+    field (the concurrent-transition check filters on it), `auto_now` stamps and JSON
+    values (compared in Python, `1 == True`); None (all) for an object not read by
+    `lock`, `locked` or `holding`."""
     loaded = getattr(obj, "_as_locked", None)
     if loaded is None:
         return None
@@ -53,6 +54,7 @@ def _changed_fields(obj: models.Model) -> list[str] | None:
             isinstance(f, FSMField)
             or getattr(f, "auto_now", False)
             or f.attname not in loaded
+            or isinstance(obj.__dict__[f.attname], dict | list)
             or obj.__dict__[f.attname] != loaded[f.attname]
         )
     ]

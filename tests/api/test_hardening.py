@@ -273,3 +273,8 @@ def test_nul_in_a_list_filter_is_never_a_server_error(api, exporter, reviewers, 
     response = client.get(f"{path}?{query}")
     assert response.status_code in (200, 400, 404), (path, query, response.status_code)
     assert response["Content-Type"].startswith("application/json")
+
+
+def test_an_action_on_an_id_past_any_row_is_not_found(api, exporter):
+    response = api(exporter).post("/api/v1/applications/99999999999999999999/submit/")
+    assert response.status_code == 404
