@@ -138,9 +138,14 @@ def no_pending_amendment(obj) -> bool:
 
 
 class Application(ConcurrentTransitionMixin, models.Model):
-    reference = models.CharField(max_length=20, unique=True, editable=False)
+    # Unique by a constraint (Meta), not `unique=True`: PostgreSQL then keeps one index,
+    # not a second one for `LIKE 'prefix%'` that no query uses and every insert updates.
+    reference = models.CharField(max_length=20, editable=False)
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, related_name="applications"
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="applications",
+        db_index=False,  # app_org_newest_idx leads with it
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -232,6 +237,9 @@ class Application(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["organisation", "-created_at", "-id"], name="app_org_newest_idx"),
             # The committee's decided cases, newest first.
             models.Index(fields=["status", "-decided_at"], name="app_status_decided_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["reference"], name="application_reference_unique"),
         ]
 
     def __str__(self) -> str:
