@@ -7,6 +7,7 @@ it, so changing how events are hashed is a change here and nowhere else.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -132,18 +133,10 @@ def lock_chain_head() -> AuditChainHead:
 _HEAD_ID = 1
 
 
-_STATEMENTS: dict[str, dict[str, Any]] = {}
-
-
-def _statements(connection) -> dict[str, Any]:
-    """The statements for the connection's database, written on first use."""
-    found = _STATEMENTS.get(connection.vendor)
-    if found is None:
-        found = _STATEMENTS[connection.vendor] = _write_statements(connection)
-    return found
-
-
-def _write_statements(connection) -> dict[str, Any]:
+@functools.cache
+def _statements(vendor: str) -> dict[str, Any]:
+    """The statements for the database, written on first use."""
+    connection = transaction.get_connection()
     quote = connection.ops.quote_name
     head = quote(AuditChainHead._meta.db_table)
     last_hash = quote(AuditChainHead._meta.get_field("last_hash").column)
@@ -160,7 +153,7 @@ def _write_statements(connection) -> dict[str, Any]:
         lock += " FOR UPDATE"
     move = f"UPDATE {head} SET {last_hash} = %s WHERE {head_id} = %s"  # noqa: S608
     together = None
-    if connection.vendor == "postgresql":
+    if vendor == "postgresql":
         event_id = quote(AuditEvent._meta.pk.column)
         returning = f"RETURNING (SELECT {event_id} FROM appended)"  # noqa: S608 - names only
         together = f"WITH appended AS ({insert}) {move} {returning}"
@@ -169,7 +162,7 @@ def _write_statements(connection) -> dict[str, Any]:
 
 def _locked_head_hash(connection) -> str:
     """The head's hash, its row locked until the transaction ends (made on first use)."""
-    sql = _statements(connection)
+    sql = _statements(connection.vendor)
     with connection.cursor() as cursor:
         cursor.execute(sql["lock"], [_HEAD_ID])
         row = cursor.fetchone()
@@ -180,7 +173,7 @@ def _locked_head_hash(connection) -> str:
 
 def _append(connection, event: AuditEvent) -> None:
     """Insert `event` and make its hash the head's; the head is already locked."""
-    sql = _statements(connection)
+    sql = _statements(connection.vendor)
     values = [f.get_db_prep_save(getattr(event, f.attname), connection) for f in sql["fields"]]
     with connection.cursor() as cursor:
         if sql["together"] is not None:

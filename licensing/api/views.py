@@ -7,7 +7,6 @@ caller may not act on is the service's `NotPermitted`, a 403.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from io import BytesIO
 
 from django.db.models import Prefetch, QuerySet
@@ -48,7 +47,6 @@ from licensing.models import (
 )
 from licensing.selectors import (
     amendment_changes,
-    application_locked_for,
     applications_visible_to,
     events_visible_to,
     licenses_visible_to,
@@ -57,7 +55,7 @@ from licensing.selectors import (
     with_parties_and_matches,
 )
 from licensing.services.applications import application_create_draft
-from licensing.services.common import holding
+from licensing.services.common import acting_on
 from licensing.services.shipments import shipment_check
 from licensing.storage import document_response
 
@@ -104,29 +102,13 @@ EVENTS = PolymorphicProxySerializer(
 )
 
 
-@contextmanager
-def acting_on(view, action: rulebook.Action, pk: str):
-    """The object an action endpoint acts on, as the caller may see it (404 otherwise).
-
-    An application is read locked, in the transaction its service then joins
-    (`licensing.services.common.holding`): one read, not one here and another under the
-    service's lock. Other targets' services lock their application first, so those are
-    read as usual and locked by the service.
-    """
-    if action.target is not Application:
-        yield view.get_object()
-        return
-    with holding(lambda: application_locked_for(view.request.user, int(pk))) as application:
-        view.check_object_permissions(view.request, application)
-        yield application
-
-
 def _action_endpoint(action: rulebook.Action, response: object):
     """`POST .../{id}/<name>/` for one rulebook action: who and when (403, 409) before the
     body (400), then the action's service, then the object as the caller sees it."""
 
     def endpoint(self, request: Request, pk: str) -> Response:
-        with acting_on(self, action, pk) as obj:
+        with acting_on(action.target, int(pk), request.user, self.get_object) as obj:
+            self.check_object_permissions(request, obj)
             rulebook.require(action.name, obj, request.user)
             data: dict = {}
             if action.serializer is not None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,20 +18,20 @@ from licensing.models import ReferenceCounter
 M = TypeVar("M", bound=models.Model)
 
 
-def lock(model: type[M], pk: int) -> M:
-    """Re-read the row under a lock (PostgreSQL `SELECT ... FOR UPDATE`)."""
-    return _remember(model.objects.select_for_update().get(pk=pk))
+def lock(model: type[M], pk: int, *, related: tuple[str, ...] = ()) -> M:
+    """Re-read the row under a lock (PostgreSQL `SELECT ... FOR UPDATE` of its own row);
+    `related`: the rows read with it (not locked)."""
+    rows = model.objects.select_for_update(of=("self",)).select_related(*related)
+    return _remember(rows.get(pk=pk))
 
 
 def _remember(obj: M) -> M:
     """Keep what the row held when read under its lock: a transition then writes only the
-    columns that changed since (`run_transition`). Mutable values (JSON) are copied, so a
-    change made in place is seen too."""
+    columns that changed since (`run_transition`)."""
     obj._as_locked = {
-        f.attname: copy.deepcopy(value) if isinstance(value, dict | list) else value
+        f.attname: obj.__dict__[f.attname]
         for f in obj._meta.concrete_fields
         if f.attname in obj.__dict__
-        for value in (obj.__dict__[f.attname],)
     }
     return obj
 
@@ -40,8 +39,8 @@ def _remember(obj: M) -> M:
 def _changed_fields(obj: models.Model) -> list[str] | None:
     """The fields to save after a transition: those changed since the lock, the state
     field (the concurrent-transition check filters on it), `auto_now` stamps and JSON
-    values (compared in Python, `1 == True`); None (all) for an object not read by
-    `lock`, `locked` or `holding`."""
+    values (always: one changed in place compares equal to itself, and Python takes
+    `1 == True`); None (all) for an object not read by `lock`, `locked` or `holding`."""
     loaded = getattr(obj, "_as_locked", None)
     if loaded is None:
         return None
@@ -88,6 +87,25 @@ def holding(find: Callable[[], M | None]) -> Iterator[M]:
 
 
 @contextmanager
+def acting_on(model: type[M], pk: int, user, find: Callable[[], M]) -> Iterator[M]:
+    """The object a person's action (an API endpoint, a page's button) acts on, as they
+    may see it (404 otherwise).
+
+    An application is read locked, in the transaction its service then joins
+    (`holding`): one read, not one here and another under the service's lock. Any other
+    target is read by `find`: its service locks its application first, then it.
+    """
+    from licensing.models import Application
+    from licensing.selectors import application_locked_for
+
+    if model is not Application:
+        yield find()
+        return
+    with holding(lambda: application_locked_for(user, pk)) as application:
+        yield application
+
+
+@contextmanager
 def locked(model: type[M], pk: int, *, related: tuple[str, ...] = ()) -> Iterator[M]:
     """The row `pk`, locked until the transaction ends, inside a transaction: the caller's
     if it holds the row already (`holding`), a new one otherwise. `related`: the rows
@@ -97,8 +115,7 @@ def locked(model: type[M], pk: int, *, related: tuple[str, ...] = ()) -> Iterato
         yield held
         return
     with transaction.atomic():
-        rows = model.objects.select_for_update(of=("self",)).select_related(*related)
-        yield _remember(rows.get(pk=pk))
+        yield lock(model, pk, related=related)
 
 
 @contextmanager

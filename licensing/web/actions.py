@@ -27,6 +27,7 @@ from licensing.selectors import (
     reviews_visible_to,
     screening_matches_visible_to,
 )
+from licensing.services.common import acting_on
 
 TARGETS: dict[str, tuple[type[Model], Any]] = {
     "applications": (Application, applications_visible_to),
@@ -234,9 +235,12 @@ def act(request: HttpRequest, target: str, pk: int, name: str) -> HttpResponse:
     action = rulebook.get(model, name)
     if action is None or name == "edit":  # the draft has its own page
         raise Http404
-    obj = get_object_or_404(visible_to(request.user), pk=pk)
     try:
-        result = _run(action, obj, request)
+        # An application read locked, in the transaction its service joins (one read).
+        with acting_on(
+            model, pk, request.user, lambda: get_object_or_404(visible_to(request.user), pk=pk)
+        ) as obj:
+            result = _run(action, obj, request)
     except NeedsConfirmation as pending:
         return _confirm(request, action, obj, pending.form)
     except InvalidInput as error:

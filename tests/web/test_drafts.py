@@ -236,3 +236,21 @@ def test_once_decided_the_exporter_sees_each_ministrys_recommendation(
     reviews = re.search(r'<table id="reviews">.*?</table>', html, re.S)[0]
     assert "Recommendation" in reviews and "Deny" in reviews
     assert "Reasons" not in reviews  # the reviewers' notes stay internal
+
+
+def test_submitting_on_the_page_reads_the_application_once_under_the_services_lock(
+    client, exporter
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    application = draft(created_by=exporter)
+    client.force_login(exporter)
+    with CaptureQueriesContext(connection) as captured:
+        done = client.post(f"/applications/{application.pk}/submit/", {"declaration": "on"})
+    assert done.status_code == 302
+    table = f'FROM "{Application._meta.db_table}"'
+    reads = [q["sql"] for q in captured if q["sql"].startswith("SELECT") and table in q["sql"]]
+    assert len(reads) == 1, reads
+    if connection.features.has_select_for_update:
+        assert "FOR UPDATE" in reads[0]
