@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from contextlib import contextmanager
+from datetime import datetime
 
 import pytest
 from django.apps import apps as django_apps
@@ -14,6 +16,22 @@ from accounts.models import Ministry
 from licensing import reference_data
 from tests import factories
 from tests.harness import SmtpSink
+
+# Bulk seeding draws at random and is timed around "today": the seeding tests take both
+# from here, so a failure names the run that reproduces it. CI (.ci/run) picks new ones on
+# every run; a laptop run uses the fixed pair.
+SEEDING_SEED = int(os.environ.get("SEEDING_SEED") or 20261208)
+SEEDING_DATE = os.environ.get("SEEDING_DATE") or "2026-11-02T10:00:00+02:00"
+
+
+def pytest_report_header(config):
+    return f"seeding: SEEDING_SEED={SEEDING_SEED} SEEDING_DATE={SEEDING_DATE}"
+
+
+@pytest.fixture
+def seeding_run() -> tuple[int, datetime]:
+    """The seed and moment of a seeding test's run (SEEDING_SEED, SEEDING_DATE)."""
+    return SEEDING_SEED, datetime.fromisoformat(SEEDING_DATE)
 
 
 def pytest_collection_modifyitems(config, items):

@@ -61,6 +61,13 @@ class Command(BaseCommand):
             default=5000,
             help="Applications written per transaction (default 5000).",
         )
+        parser.add_argument(
+            "--seed",
+            type=int,
+            default=None,
+            help="Seed of the random draws, to reproduce a run (default: the number of"
+            " applications already there).",
+        )
 
     def handle(self, *args, **options) -> None:
         with transaction.atomic():
@@ -73,7 +80,7 @@ class Command(BaseCommand):
         if screening_sample_list_load() is not None:
             self.stdout.write("Sample screening list loaded (made-up names).")
         if options["applications"]:
-            self._applications(options["applications"], options["chunk_size"])
+            self._applications(options["applications"], options["chunk_size"], options["seed"])
 
     def _people(self) -> int:
         organisations = {}
@@ -123,9 +130,9 @@ class Command(BaseCommand):
                     f"{two_factor.key_base32(device)}"
                 )
 
-    def _applications(self, count: int, chunk_size: int) -> None:
+    def _applications(self, count: int, chunk_size: int, seed: int | None) -> None:
         with tqdm(total=count, desc="applications", unit="app", file=sys.stderr) as bar:
-            report = seed_applications(count, chunk_size=chunk_size, progress=bar.update)
+            report = seed_applications(count, chunk_size=chunk_size, seed=seed, progress=bar.update)
         states = ", ".join(f"{state} {n}" for state, n in sorted(report.by_state.items()))
         self.stdout.write(
             f"Added {report.applications} applications ({states}) and {report.events} audit events."
