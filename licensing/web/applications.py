@@ -34,6 +34,7 @@ from licensing.selectors import (
     with_parties_and_matches,
 )
 from licensing.services import applications as app_services
+from licensing.services.outcomes import conditions_of_good
 from licensing.web import forms
 from licensing.web.actions import buttons
 from licensing.web.diagram import workflow_svg
@@ -89,7 +90,7 @@ def _changing_course(application: Application, reviews: list[Review]) -> dict:
             f"Good {positions.get(entry['good'], '?')}: "
             + Recommendation(entry["recommendation"]).label.lower()
             + (f" (criteria {', '.join(entry['criteria'])})" if entry.get("criteria") else "")
-            + (f"; {entry['conditions']}" if entry.get("conditions") else "")
+            + (f"; {own}" if (own := conditions_of_good(review, entry)) else "")
             for entry in review.goods_recommendations
         ]
     is_amendment = application.amendment_of_id or application.amends_license_id

@@ -3,6 +3,8 @@ appeals and the committee's appeal queue."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from licensing.models import Application, License
@@ -169,3 +171,49 @@ def test_staff_see_each_reviews_recommendation_per_good(client, exporter, review
     assert "Good 2: approve" in page
     client.force_login(exporter)
     assert "Good 1: deny" not in client.get(f"/applications/{application.pk}/").content.decode()
+
+
+def _pdf_text(response) -> str:
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    pages = PdfReader(BytesIO(b"".join(response.streaming_content))).pages
+    return " ".join(" ".join(page.extract_text() for page in pages).split())
+
+
+def test_a_good_left_as_overall_carries_the_overall_condition_once(client, exporter, reviewers):
+    application = factories.submitted(exporter, goods=2)
+    review = application.reviews.get()
+    review_claim(review=review, user=reviewers["economy"])
+    _first, second = application.goods.order_by("id")
+    client.force_login(reviewers["economy"])
+    done = client.post(
+        f"/reviews/{review.pk}/recommend/",
+        {
+            "recommendation": "approve_with_conditions",
+            "conditions": "No re-export without consent.",
+            # The first good is left "As overall"; the second has a condition of its own.
+            f"good_{second.pk}": "approve_with_conditions",
+            f"good_{second.pk}_conditions": "Civil end use only.",
+            "confirmed": "yes",
+        },
+    )
+    assert done.status_code == 302
+    license = License.objects.get(application=application)
+
+    case = client.get(f"/applications/{application.pk}/").content.decode()
+    assert "<li>Good 1: approve with conditions</li>" in case
+    assert "<li>Good 2: approve with conditions; Civil end use only.</li>" in case
+    shown = re.search(r'<p id="license">(.*?)</p>', case, re.S)[1]
+    assert shown.count("No re-export without consent.") == 1
+    assert shown.count("Civil end use only.") == 1
+
+    page = client.get(f"/licenses/{license.pk}/").content.decode()
+    assert page.count("No re-export without consent.") == 1
+    assert page.count("Civil end use only.") == 1
+
+    client.force_login(exporter)
+    text = _pdf_text(client.get(f"/api/v1/licenses/{license.pk}/document/"))
+    assert text.count("No re-export without consent.") == 1
+    assert text.count("Civil end use only.") == 1
