@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+import time_machine
 
 from licensing.models import Application, License
 from licensing.services.amendments import application_amend
@@ -217,3 +218,57 @@ def test_a_good_left_as_overall_carries_the_overall_condition_once(client, expor
     text = _pdf_text(client.get(f"/api/v1/licenses/{license.pk}/document/"))
     assert text.count("No re-export without consent.") == 1
     assert text.count("Civil end use only.") == 1
+
+
+def _decision(page: str) -> str:
+    return " ".join(re.search(r'<section id="decision">(.*?)</section>', page, re.S)[1].split())
+
+
+def test_under_appeal_the_decision_says_the_exporter_lodged_it_and_the_committee_decides(
+    client, exporter, reviewers, committee_member
+):
+    from licensing.services.applications import application_decide
+
+    with time_machine.travel("2026-11-02 10:00 +02:00", tick=False):
+        application = factories.disputed(exporter, reviewers)
+        application_decide(
+            application=application,
+            user=committee_member,
+            decision="deny",
+            reason="Risk of diversion.",
+            criteria=["7"],
+        )
+    with time_machine.travel("2026-11-09 10:00 +02:00", tick=False):
+        application_appeal(application=application, user=exporter, grounds="New facts.")
+    due = application.appeal.due_date
+    for person in (exporter, committee_member):
+        client.force_login(person)
+        decision = _decision(client.get(f"/applications/{application.pk}/").content.decode())
+        assert "Under appeal on" not in decision
+        assert "Denied on 02 Nov 2026 by the committee. Risk of diversion." in decision
+        assert (
+            f"Appeal lodged by alice of {exporter.organisation.name} on 09 Nov 2026: "
+            "New facts." in decision
+        )
+        assert f"The committee decides it, due {due:%d %b %Y}." in decision
+
+    with time_machine.travel("2026-11-16 10:00 +02:00", tick=False):
+        application_decide(
+            application=application, user=committee_member, decision="approve", reason="Fair."
+        )
+    decision = _decision(client.get(f"/applications/{application.pk}/").content.decode())
+    assert "Approved on 16 Nov 2026 by the committee, on appeal. Fair." in decision
+    assert "Appeal upheld by the committee on 16 Nov 2026." in decision
+
+
+def test_an_appeal_of_the_ministries_refusal_does_not_credit_the_committee(
+    client, exporter, reviewers
+):
+    with time_machine.travel("2026-11-02 10:00 +02:00", tick=False):
+        application = factories.denied(exporter, reviewers)
+    with time_machine.travel("2026-11-03 10:00 +02:00", tick=False):
+        application_appeal(application=application, user=exporter, grounds="New facts.")
+    client.force_login(exporter)
+    decision = _decision(client.get(f"/applications/{application.pk}/").content.decode())
+    assert "Denied on 02 Nov 2026." in decision
+    assert "Appeal lodged by alice of" in decision
