@@ -40,6 +40,7 @@ from licensing.services import applications as app_services
 from licensing.services.outcomes import conditions_of_good
 from licensing.web import forms
 from licensing.web.actions import buttons
+from licensing.web.changes import changes_shown
 from licensing.web.diagram import workflow_svg
 from licensing.web.drafts import draft_tasks
 from licensing.web.errors import form_errors, formset_errors
@@ -107,7 +108,7 @@ def _changing_course(application: Application, reviews: list[Review]) -> dict:
         if can_proceed(application.lodge_appeal, check_conditions=False)
         and not_appealed_yet(application)
         else None,
-        "changes": amendment_changes(application) if is_amendment else None,
+        "changes": changes_shown(amendment_changes(application)) if is_amendment else None,
     }
 
 

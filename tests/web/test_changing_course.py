@@ -8,7 +8,7 @@ import re
 import pytest
 import time_machine
 
-from licensing.models import Application, License
+from licensing.models import Application, ControlListEntry, License
 from licensing.services.amendments import application_amend
 from licensing.services.appeals import application_appeal
 from licensing.services.applications import application_update_draft
@@ -38,16 +38,58 @@ def test_the_exporter_amends_from_the_case_page_and_lands_on_the_draft(client, e
 
 
 def test_staff_see_what_the_amendment_changed_on_its_page(client, exporter, reviewers):
-    original = factories.submitted(exporter, destination="CN")
+    original = factories.submitted(exporter, destination="CN", goods=2)
     amendment = application_amend(application=original, user=exporter)
-    application_update_draft(application=amendment, user=exporter, fields={"destination_id": "IN"})
+    first, second = amendment.goods.order_by("id")
+    goods = [
+        {
+            "description": good.description,
+            "control_list_entry_id": good.control_list_entry_id,
+            "quantity": good.quantity,
+            "unit_value": good.unit_value,
+            "technology_generation": good.technology_generation,
+            "us_origin_content": good.us_origin_content,
+        }
+        for good in (first, second)
+    ]
+    goods[1].update(
+        control_list_entry_id=ControlListEntry.objects.get(code="5A002").pk,
+        quantity=4,
+        us_origin_content=True,
+    )
+    application_update_draft(
+        application=amendment,
+        user=exporter,
+        fields={"destination_id": "IN", "end_user_name": "Bangalore Optics Lab"},
+        goods=goods,
+    )
     from licensing.services.applications import application_submit
 
     application_submit(application=amendment, user=exporter)
     client.force_login(reviewers["economy"])
     page = client.get(f"/applications/{amendment.pk}/").content.decode()
     assert 'id="changes"' in page
-    assert "destination: CN &rarr; IN" in page
+    shown = re.findall(
+        r"<li>(.*?)</li>", re.search(r'<section id="changes">(.*?)</section>', page, re.S)[1]
+    )
+    assert shown == [
+        "Destination: China &rarr; India",
+        "End user&#x27;s name: Fraunhofer Demo Institute &rarr; Bangalore Optics Lab",
+        "Good 2, Control list entry: 6A003 &rarr; 5A002",
+        "Good 2, Quantity: 10 &rarr; 4",
+        "Good 2, Has US-origin content: No &rarr; Yes",
+    ]
+    # The API keeps its machine-readable shape (DESIGN section 9).
+    changes = client.get(f"/api/v1/applications/{amendment.pk}/changes/").json()
+    assert changes[:2] == [
+        {"field": "destination", "from": "CN", "to": "IN"},
+        {
+            "field": "end_user.name",
+            "from": "Fraunhofer Demo Institute",
+            "to": "Bangalore Optics Lab",
+        },
+    ]
+    assert {"good": 2, "field": "control_list_entry", "from": "6A003", "to": "5A002"} in changes
     assert f"{original.reference}</a>, which this amendment superseded." in page
     superseded = client.get(f"/applications/{original.pk}/").content.decode()
     assert 'id="superseded-by"' in superseded
