@@ -55,6 +55,21 @@ def _party(application: Application, party: str) -> str:
     return ", ".join(part for part in parts if part) + (f" ({kind})" if kind else "")
 
 
+def _other_parties(application: Application) -> list[tuple[str, str]]:
+    """Every other party (intermediate consignees, ultimate end users, third parties), each
+    a row as the end user's: its kind, then its name, address, country and type."""
+    if not application.other_party_count:
+        return []
+    return [
+        (
+            party.get_kind_display(),
+            ", ".join(part for part in (party.name, party.address, party.country.name) if part)
+            + f" ({party.get_type_display()})",
+        )
+        for party in application.other_parties.select_related("country")
+    ]
+
+
 def license_pdf(license: License, *, verification_url: str) -> bytes:
     """The document of `license` (its goods, application and organisation loaded)."""
     application = license.application
@@ -90,6 +105,7 @@ def license_pdf(license: License, *, verification_url: str) -> bytes:
         ("Destination", f"{license.destination.name} ({license.destination_id})"),
         ("End user", _party(application, "end_user")),
         ("Consignee", _party(application, "consignee")),
+        *_other_parties(application),
         ("Valid", f"{license.valid_from:%d %B %Y} to {license.valid_until:%d %B %Y}"),
         ("Status", license.get_status_display()),
     ]

@@ -28,6 +28,7 @@ from licensing.models.licenses import LIVE_STATES
 from licensing.notifications import notify
 from licensing.selectors import organisation_exporters
 from licensing.services.common import lock, next_number, run_transition
+from licensing.services.outcomes import conditions_of_good
 
 
 def _add_years(day: date, years: int) -> date:
@@ -38,8 +39,9 @@ def _add_years(day: date, years: int) -> date:
 
 
 def _conditions(application: Application, goods: list[Good], committee_conditions: str = "") -> str:
-    """Every completed review's conditions: overall, and those of each licensed good; then
-    the committee's, when it approved with conditions of its own."""
+    """Every completed review's conditions: overall, and those of each licensed good beyond
+    them (`conditions_of_good`); then the committee's, when it approved with conditions of
+    its own."""
     licensed = {good.pk: good for good in goods}
     lines = []
     for review in Review.objects.filter(
@@ -50,8 +52,9 @@ def _conditions(application: Application, goods: list[Good], committee_condition
             lines.append(f"{ministry}: {review.conditions}")
         for entry in review.goods_recommendations:
             good = licensed.get(entry["good"])
-            if good is not None and entry.get("conditions"):
-                lines.append(f"{ministry} ({good.description}): {entry['conditions']}")
+            own = conditions_of_good(review, entry)
+            if good is not None and own:
+                lines.append(f"{ministry} ({good.description}): {own}")
     if committee_conditions:
         lines.append(f"Committee: {committee_conditions}")
     return "\n".join(lines)

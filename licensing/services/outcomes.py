@@ -113,6 +113,18 @@ def _check_entry(entry: dict[str, Any], where: str, key: str) -> tuple[dict, lis
     return checked, problems
 
 
+def conditions_of_good(review: Review, entry: dict[str, Any]) -> str:
+    """The conditions `review` set on one good (an entry of its `goods_recommendations`)
+    beyond its overall ones, which already bind the whole licence.
+
+    A good left "As overall" on the page carries the overall conditions; so may a good
+    an API client decided apart with the same text. Neither is a condition of the good's
+    own: "" so that the licence, the case page and the document state it once.
+    """
+    own = (entry.get("conditions") or "").strip()
+    return "" if own == (review.conditions or "").strip() else own
+
+
 def outcomes_from_reviews(
     goods: Sequence[Good], reviews: Sequence[Review]
 ) -> dict[int, tuple[str, list[str]]]:

@@ -15,8 +15,11 @@ from licensing import policies, rulebook
 from licensing.exceptions import InvalidInput, ServiceError
 from licensing.models import (
     Appeal,
+    AppealOutcome,
     Application,
+    ApplicationStatus,
     AuditEvent,
+    Decision,
     Good,
     GoodOutcome,
     License,
@@ -34,8 +37,10 @@ from licensing.selectors import (
     with_parties_and_matches,
 )
 from licensing.services import applications as app_services
+from licensing.services.outcomes import conditions_of_good
 from licensing.web import forms
 from licensing.web.actions import buttons
+from licensing.web.changes import changes_shown
 from licensing.web.diagram import workflow_svg
 from licensing.web.drafts import draft_tasks
 from licensing.web.errors import form_errors, formset_errors
@@ -53,7 +58,7 @@ def loaded_application(request: HttpRequest, pk: int) -> Application:
             "organisation",
             "marketing_license",
             "license",
-            "appeal",
+            "appeal__lodged_by",
             "amendment_of",
             "superseded_by",
             "pending_amendment",
@@ -89,11 +94,12 @@ def _changing_course(application: Application, reviews: list[Review]) -> dict:
             f"Good {positions.get(entry['good'], '?')}: "
             + Recommendation(entry["recommendation"]).label.lower()
             + (f" (criteria {', '.join(entry['criteria'])})" if entry.get("criteria") else "")
-            + (f"; {entry['conditions']}" if entry.get("conditions") else "")
+            + (f"; {own}" if (own := conditions_of_good(review, entry)) else "")
             for entry in review.goods_recommendations
         ]
     is_amendment = application.amendment_of_id or application.amends_license_id
     return {
+        **_decision_words(application, appeal),
         "goods": goods,
         "refused_goods": refused_goods,
         "appeal": appeal,
@@ -102,8 +108,31 @@ def _changing_course(application: Application, reviews: list[Review]) -> dict:
         if can_proceed(application.lodge_appeal, check_conditions=False)
         and not_appealed_yet(application)
         else None,
-        "changes": amendment_changes(application) if is_amendment else None,
+        "changes": changes_shown(amendment_changes(application)) if is_amendment else None,
     }
+
+
+# The decision that stands, in words: under appeal the status is "Under appeal", but what
+# was decided is still the refusal appealed against.
+DECIDED = {
+    Decision.APPROVE: ApplicationStatus.APPROVED.label,
+    Decision.DENY: ApplicationStatus.DENIED.label,
+    Decision.PARTIAL: ApplicationStatus.PARTIALLY_APPROVED.label,
+}
+
+
+def _decision_words(application: Application, appeal: Appeal | None) -> dict:
+    """What the decision block says was decided, and by whom: the committee when it settled
+    a dispute or upheld an appeal (a dismissed appeal leaves the decision, and who made it,
+    as they were); nobody named for the ministries' own agreement."""
+    upheld = appeal is not None and appeal.outcome == AppealOutcome.UPHELD
+    if upheld:
+        decided_by = "the committee, on appeal"
+    elif application.disputed_at is not None:
+        decided_by = "the committee"
+    else:
+        decided_by = ""
+    return {"decided": DECIDED.get(application.decision, ""), "decided_by": decided_by}
 
 
 def render_case(

@@ -307,3 +307,31 @@ def test_the_s3_backend_presigns_a_short_lived_url_for_the_public_endpoint(api, 
     assert "X-Amz-Signature" in query
     assert query["response-content-disposition"] == ['attachment; filename="cert.pdf"']
     assert query["response-content-type"] == ["application/pdf"]
+
+
+def test_the_licence_document_carries_every_other_party(api, exporter, reviewers):
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    from licensing.models import License
+    from tests import factories
+
+    application = factories.draft(created_by=exporter)
+    factories.other_party(
+        application, kind="intermediate_consignee", name="Rotterdam Transit BV", country="NL"
+    )
+    factories.other_party(
+        application, kind="ultimate_end_user", name="Institut Optique Lyon", country="FR"
+    )
+    factories.recommend_all(application_submit(application=application, user=exporter), reviewers)
+    license = License.objects.get(application=application)
+    response = api(exporter).get(f"/api/v1/licenses/{license.pk}/document/")
+    assert response.status_code == 200
+    pages = PdfReader(BytesIO(b"".join(response.streaming_content))).pages
+    text = " ".join(" ".join(page.extract_text() for page in pages).split())
+    for expected in (
+        "Intermediate consignee Rotterdam Transit BV, 1 Made-up Street, Netherlands",
+        "Ultimate end user Institut Optique Lyon, 1 Made-up Street, France",
+    ):
+        assert expected in text, text

@@ -34,7 +34,7 @@ def test_an_exporter_amends_and_the_reviewer_sees_the_changes(open_as, looks_rig
     exporter.fill("#id_goods-0-quantity", "3")
     exporter.click("#save")
     exporter.wait_for_selector("#changes")
-    assert "Good 1, quantity: 10" in exporter.inner_text("#changes")
+    assert "Good 1, Quantity: 10" in exporter.inner_text("#changes")
     exporter.click("#submit-page")  # check your answers, then the declaration
     exporter.check("#id_declaration")
     exporter.click("#submit button")
@@ -42,7 +42,7 @@ def test_an_exporter_amends_and_the_reviewer_sees_the_changes(open_as, looks_rig
 
     economy = open_as("economy")
     economy.goto(f"/applications/{amendment.pk}/")
-    assert "Good 1, quantity: 10 → 3" in economy.inner_text("#changes")
+    assert "Good 1, Quantity: 10 → 3" in economy.inner_text("#changes")
     looks_right(economy, "amendment-changes")
     economy.goto(f"/applications/{original.pk}/")
     assert economy.inner_text("#status") == "Superseded"

@@ -74,3 +74,34 @@ def test_a_license_expires_only_after_its_last_valid_day(license):
     event = AuditEvent.objects.get(action="license_expired")
     assert event.actor is None and event.actor_name == "system"
     assert license_expire(license=license, today=license.valid_until + timedelta(days=2)) is None
+
+
+def test_a_goods_condition_that_repeats_the_overall_one_is_stated_once(exporter, reviewers):
+    """An API client deciding goods apart may give a good the overall conditions again."""
+    application = application_submit(application=draft(created_by=exporter, goods=2), user=exporter)
+    review = application.reviews.get()
+    review_claim(review=review, user=reviewers["economy"])
+    first, second = application.goods.order_by("id")
+    review_recommend(
+        review=review,
+        user=reviewers["economy"],
+        recommendation="approve_with_conditions",
+        conditions="No re-export without consent.",
+        goods=[
+            {
+                "good": first.pk,
+                "recommendation": "approve_with_conditions",
+                "conditions": " No re-export without consent. ",
+            },
+            {
+                "good": second.pk,
+                "recommendation": "approve_with_conditions",
+                "conditions": "Civil end use only.",
+            },
+        ],
+    )
+    license = License.objects.get(application=application)
+    assert license.conditions.splitlines() == [
+        "Economy: No re-export without consent.",
+        "Economy (Miniature cryogenic cooler): Civil end use only.",
+    ]

@@ -88,5 +88,8 @@ def test_an_amendments_page_with_its_changes_stays_within_ten(client, exporter, 
         pages.append(amendment)
     client.force_login(reviewers["economy"])
     counts = [_queries(client, f"/applications/{page.pk}/") for page in pages]
-    assert "quantity: " in client.get(f"/applications/{pages[1].pk}/").content.decode()
+    assert (
+        "Good 1, Quantity: 10 &rarr; 11"
+        in client.get(f"/applications/{pages[1].pk}/").content.decode()
+    )
     assert counts[0] == counts[1] <= 10, counts
