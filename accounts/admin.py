@@ -1,9 +1,18 @@
 from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from knox.models import AuthToken
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.models import Organisation, User
+from accounts.security import BoundedUsername
+
+
+class AdminLoginForm(BoundedUsername, AdminAuthenticationForm):
+    """The admin's login form, refusing an overlong username with a clear message."""
+
+
+admin.site.login_form = AdminLoginForm
 
 
 @admin.register(Organisation)

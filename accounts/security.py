@@ -14,6 +14,7 @@ import datetime as dt
 import ipaddress
 import math
 
+from django import forms
 from django.conf import settings
 from django.db.models import Max, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -108,3 +109,25 @@ def lockout_response(
         )
     response["Retry-After"] = str(seconds)
     return response
+
+
+USERNAME_TOO_LONG = "That username is too long: usernames have at most {limit} characters."
+
+
+class BoundedUsername:
+    """For the login forms (Django's AuthenticationForm and the admin's): a username longer
+    than any account's is refused with a clear message before anything authenticates it.
+
+    AuthenticationForm gives the field the username's max_length but no validator, so a
+    longer one reached django-axes, whose 255-character column PostgreSQL refused (a 500).
+    Refused here, it is never stored; it could not have named an account anyway.
+    """
+
+    def clean(self):
+        username = self.cleaned_data.get("username")
+        limit = self.fields["username"].max_length
+        if username and limit and len(username) > limit:
+            raise forms.ValidationError(
+                USERNAME_TOO_LONG.format(limit=limit), code="username_too_long"
+            )
+        return super().clean()

@@ -15,6 +15,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
@@ -25,6 +26,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from accounts import two_factor
+from accounts.security import BoundedUsername
 from licensing import policies
 
 
@@ -62,10 +64,16 @@ def _verified(request: HttpRequest, device) -> None:
     request.session.cycle_key()
 
 
+class LoginForm(BoundedUsername, AuthenticationForm):
+    """Django's login form, refusing an overlong username with a clear message."""
+
+
 class LoginView(auth_views.LoginView):
     """Step one, the password (django-axes counts the failures); then, for a person with
     two-factor login on, the code page, and for one who must use it but has not set it up,
     the setup page."""
+
+    authentication_form = LoginForm
 
     def form_valid(self, form) -> HttpResponse:
         response = super().form_valid(form)

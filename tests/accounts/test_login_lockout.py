@@ -162,3 +162,27 @@ class TestTheTokenEndpoint:
         response = self._token(client, "alice", "demo-password")
         assert response.status_code == 200
         assert response.json()["token"]
+
+
+@pytest.mark.parametrize("path", ["/accounts/login/", "/admin/login/"])
+@pytest.mark.parametrize("length", [256, 300, 5000])
+def test_an_overlong_username_is_a_failed_login_with_a_clear_message(client, path, length):
+    """Longer than any account's username (and than the lockout's column, where
+    PostgreSQL refused it with a 500): the form says so and nothing is stored."""
+    from axes.models import AccessAttempt
+
+    client.raise_request_exception = False
+    response = _web_login(client, path, "a" * length, "guess")
+    assert response.status_code == 200  # the login page again, as for a wrong password
+    assert "usernames have at most 150 characters" in response.content.decode()
+    assert not _logged_in(client)
+    assert not AccessAttempt.objects.filter(username__startswith="a" * 150).exists()
+
+
+def test_a_username_at_the_limit_is_an_ordinary_failed_login(client, exporter):
+    response = _web_login(client, "/accounts/login/", "a" * 150, "guess")
+    assert response.status_code == 200
+    assert "at most 150" not in response.content.decode()
+    from axes.models import AccessAttempt
+
+    assert AccessAttempt.objects.get(username="a" * 150).failures_since_start == 1
