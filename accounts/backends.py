@@ -9,6 +9,8 @@ from django.db import connection
 from django.db.models import IntegerField
 from django.db.models.expressions import RawSQL
 
+from accounts.models import Role
+
 # The header counts unread notifications up to this many ("99+" beyond): a person with
 # twelve thousand unread costs the same index probe as one with three.
 UNREAD_CAP = 100
@@ -47,6 +49,19 @@ class UserWithUnreadBackend(ModelBackend):
         if user is None:
             return None
         return user if self.user_can_authenticate(user) else None
+
+    # Administrators by role have every permission in the admin, as superusers do (both are
+    # `User.is_administrator`): one created in the admin with the role alone can work there.
+
+    def has_perm(self, user_obj, perm, obj=None) -> bool:
+        return _administrator(user_obj) or super().has_perm(user_obj, perm, obj=obj)
+
+    def has_module_perms(self, user_obj, app_label) -> bool:
+        return _administrator(user_obj) or super().has_module_perms(user_obj, app_label)
+
+
+def _administrator(user_obj) -> bool:
+    return bool(user_obj.is_active and getattr(user_obj, "role", None) == Role.ADMINISTRATOR)
 
 
 @functools.cache

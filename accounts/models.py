@@ -118,3 +118,10 @@ class User(AbstractUser):
     @property
     def is_administrator(self) -> bool:
         return self.role == Role.ADMINISTRATOR or self.is_superuser
+
+    @property
+    def may_administer(self) -> bool:
+        """`licensing.policies.may_administer`, for templates (the header's admin link)."""
+        from licensing import policies
+
+        return policies.may_administer(self)

@@ -50,8 +50,18 @@ def sees_ministry_backlog(user: Any) -> bool:
 
 
 def may_administer(user: Any) -> bool:
-    """Administrators maintain the rules and reference data in the admin."""
-    return _authenticated(user) and user.is_administrator
+    """Who reaches the Django admin: administrators (the role, or a superuser), who
+    maintain the rules and reference data there, and anyone given staff status.
+
+    One rule for three things: the admin site lets in exactly these people
+    (accounts.admin), the header shows them the admin link, and they must log in with a
+    code as well as the password (`must_use_two_factor`), since the admin changes the rules
+    for everyone."""
+    return (
+        _authenticated(user)
+        and bool(user.is_active)
+        and bool(user.is_staff or user.is_administrator)
+    )
 
 
 def logged_out_when_idle(user: Any) -> bool:
@@ -147,10 +157,10 @@ def sees_every_license(user: Any) -> bool:
 
 
 def must_use_two_factor(user: Any) -> bool:
-    """Administrators log in with a code from an authenticator app as well as the
-    password: they change the rules for everyone. Until they have set one up, every
-    page sends them to set it up."""
-    return _authenticated(user) and user.is_administrator
+    """Whoever may reach the admin (`may_administer`) logs in with a code from an
+    authenticator app as well as the password. Until they have set one up, every page
+    sends them to set it up."""
+    return may_administer(user)
 
 
 def may_use_two_factor(user: Any) -> bool:
