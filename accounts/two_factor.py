@@ -28,6 +28,7 @@ from urllib.parse import quote
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -96,10 +97,40 @@ def qr_svg(device: TOTPDevice) -> str:
     )
 
 
-def pending_device(user) -> TOTPDevice:
-    """The person's authenticator being set up (created once, reused until confirmed)."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-pk").first()
-    return device or TOTPDevice.objects.create(user=user, name=DEVICE_NAME, confirmed=False)
+# Setting it up ----------------------------------------------------------------------
+# A key is shown once, to the session that started the set-up, and is confirmed by that
+# session within SETUP_MINUTES or never: someone who knows only the password and opens the
+# setup page sees a key of their own, never the one the person will later confirm.
+
+SETUP_MINUTES = 10
+SETUP_SESSION_KEY = "two-factor-setup-device"
+
+
+def _setup_cutoff() -> dt.datetime:
+    return timezone.now() - dt.timedelta(minutes=SETUP_MINUTES)
+
+
+def setup_start(request: HttpRequest) -> TOTPDevice:
+    """A new key for this session's set-up. The session's earlier one, and any of the
+    person's unconfirmed keys past their SETUP_MINUTES, are discarded."""
+    user = request.user
+    earlier = request.session.get(SETUP_SESSION_KEY)
+    with transaction.atomic():
+        pending = TOTPDevice.objects.filter(user=user, confirmed=False)
+        pending.filter(Q(pk=earlier) | Q(created_at__lte=_setup_cutoff())).delete()
+        device = TOTPDevice.objects.create(user=user, name=DEVICE_NAME, confirmed=False)
+    request.session[SETUP_SESSION_KEY] = device.pk
+    return device
+
+
+def setup_device(request: HttpRequest) -> TOTPDevice | None:
+    """The key this session's set-up showed, while it may still be confirmed."""
+    pk = request.session.get(SETUP_SESSION_KEY)
+    if pk is None:
+        return None
+    return TOTPDevice.objects.filter(
+        pk=pk, user=request.user, confirmed=False, created_at__gt=_setup_cutoff()
+    ).first()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -135,12 +166,14 @@ def check(device: TOTPDevice, code: str) -> Check:
     return Check(False, locked)
 
 
-def confirm(device: TOTPDevice) -> None:
-    """Make the device the person's authenticator (any earlier one stops working)."""
+def confirm(request: HttpRequest, device: TOTPDevice) -> None:
+    """Make the session's set-up key the person's authenticator: every other device of
+    theirs, confirmed or still being set up in any session, is deleted."""
     with transaction.atomic():
         TOTPDevice.objects.filter(user_id=device.user_id).exclude(pk=device.pk).delete()
         device.confirmed = True
         device.save()
+    request.session.pop(SETUP_SESSION_KEY, None)
 
 
 def turn_off(user) -> None:

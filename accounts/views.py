@@ -131,6 +131,12 @@ def security(request: HttpRequest) -> HttpResponse:
     )
 
 
+SETUP_EXPIRED = (
+    "The key you added was shown more than {minutes} minutes ago (or on another page): it "
+    "was discarded. Add this new key to your authenticator app and enter its code."
+)
+
+
 @never_cache
 @sensitive_post_parameters("code")
 @login_required
@@ -141,13 +147,19 @@ def setup(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not policies.may_use_two_factor(user):
         raise PermissionDenied
-    device = two_factor.pending_device(user)
     form = CodeForm(request.POST or None)
     status = 200
-    if request.method == "POST" and form.is_valid():
+    expired = ""
+    device = two_factor.setup_device(request) if request.method == "POST" else None
+    if device is None:  # set-up starts (again): a new key
+        device = two_factor.setup_start(request)
+        if request.method == "POST":
+            form = CodeForm()
+            expired = SETUP_EXPIRED.format(minutes=two_factor.SETUP_MINUTES)
+    elif form.is_valid():
         result = two_factor.check(device, form.cleaned_data["code"])
         if result.ok:
-            two_factor.confirm(result.device)
+            two_factor.confirm(request, result.device)
             _verified(request, result.device)
             messages.success(request, "Two-factor login is on: you will be asked for a code.")
             return redirect(_next(request, default="security"))
@@ -161,6 +173,7 @@ def setup(request: HttpRequest) -> HttpResponse:
             "qr": two_factor.qr_svg(device),
             "key": two_factor.key_base32(device),
             "required": policies.must_use_two_factor(user),
+            "expired": expired,
             "next": request.POST.get("next") or request.GET.get("next", ""),
         },
         status=status,

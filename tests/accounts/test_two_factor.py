@@ -254,6 +254,98 @@ def test_moving_to_a_new_authenticator_retires_the_old_one(client, committee_mem
     assert not TOTPDevice.objects.filter(pk=old.pk).exists()
 
 
+# The key being set up -----------------------------------------------------------------
+
+
+def test_each_start_of_the_setup_shows_a_new_key(client, reviewers):
+    log_in(client, reviewers["economy"])
+    first = _key_on_page(client.get("/accounts/security/two-factor/").content.decode())
+    second = _key_on_page(client.get("/accounts/security/two-factor/").content.decode())
+    assert first != second
+    # The session's earlier key is discarded: its code no longer confirms anything.
+    assert [d.bin_key for d in TOTPDevice.objects.filter(user=reviewers["economy"])] == [second]
+
+
+def test_a_key_seen_with_the_password_alone_is_never_the_one_the_person_confirms(client, reviewers):
+    """Someone who knows only the password opens the setup page in their own session; the
+    real person, later, is shown another key, and confirming it discards the intruder's."""
+    reviewer = reviewers["economy"]
+    intruder = type(client)()
+    _password(intruder, "economy-reviewer")
+    seen = _key_on_page(intruder.get("/accounts/security/two-factor/").content.decode())
+
+    _password(client, "economy-reviewer")
+    page = client.get("/accounts/security/two-factor/").content.decode()
+    shown = _key_on_page(page)
+    assert shown != seen
+    mine = TOTPDevice.objects.get(user=reviewer, key=shown.hex())
+    assert _enter(client, code(mine), "/accounts/security/two-factor/").status_code == 302
+    assert [d.bin_key for d in TOTPDevice.objects.filter(user=reviewer)] == [shown]
+    assert two_factor.device_of(reviewer).bin_key == shown
+
+
+def test_a_code_of_another_sessions_key_does_not_confirm_it(client, reviewers):
+    reviewer = reviewers["economy"]
+    _password(client, "economy-reviewer")
+    client.get("/accounts/security/two-factor/")
+    other = type(client)()
+    _password(other, "economy-reviewer")
+    other.get("/accounts/security/two-factor/")
+    theirs = TOTPDevice.objects.filter(user=reviewer, confirmed=False).order_by("-pk").first()
+    response = _enter(client, code(theirs), "/accounts/security/two-factor/")
+    assert response.status_code == 200
+    assert not TOTPDevice.objects.filter(user=reviewer, confirmed=True).exists()
+
+
+def test_a_key_not_confirmed_within_ten_minutes_is_discarded(client, reviewers):
+    reviewer = reviewers["economy"]
+    log_in(client, reviewer)
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        client.get("/accounts/security/two-factor/")
+        stale = TOTPDevice.objects.get(user=reviewer, confirmed=False)
+    with time_machine.travel(start + dt.timedelta(minutes=11), tick=False):
+        response = _enter(client, code(stale), "/accounts/security/two-factor/")
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert "more than 10 minutes ago" in html
+        fresh = _key_on_page(html)
+    assert fresh != stale.bin_key
+    assert not TOTPDevice.objects.filter(pk=stale.pk).exists()
+    assert not TOTPDevice.objects.filter(user=reviewer, confirmed=True).exists()
+    with time_machine.travel(start + dt.timedelta(minutes=12), tick=False):
+        device = TOTPDevice.objects.get(user=reviewer, confirmed=False)
+        assert device.bin_key == fresh
+        assert _enter(client, code(device), "/accounts/security/two-factor/").status_code == 302
+
+
+def test_a_key_confirmed_within_ten_minutes_is_accepted(client, reviewers):
+    reviewer = reviewers["economy"]
+    log_in(client, reviewer)
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        client.get("/accounts/security/two-factor/")
+        device = TOTPDevice.objects.get(user=reviewer, confirmed=False)
+    with time_machine.travel(start + dt.timedelta(minutes=9), tick=False):
+        assert _enter(client, code(device), "/accounts/security/two-factor/").status_code == 302
+    device.refresh_from_db()
+    assert device.confirmed
+
+
+def test_confirming_discards_every_other_unconfirmed_key(client, reviewers):
+    reviewer = reviewers["economy"]
+    others = [type(client)() for _ in range(2)]
+    for other in others:
+        _password(other, "economy-reviewer")
+        other.get("/accounts/security/two-factor/")
+    log_in(client, reviewer)
+    client.get("/accounts/security/two-factor/")
+    mine = TOTPDevice.objects.filter(user=reviewer, confirmed=False).order_by("-pk").first()
+    assert TOTPDevice.objects.filter(user=reviewer, confirmed=False).count() == 3
+    assert _enter(client, code(mine), "/accounts/security/two-factor/").status_code == 302
+    assert list(TOTPDevice.objects.filter(user=reviewer)) == [mine]
+
+
 def test_a_session_of_someone_who_turned_it_on_elsewhere_must_enter_the_code(client, reviewers):
     reviewer = reviewers["foreign"]
     _password(client, "foreign-reviewer")
