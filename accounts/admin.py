@@ -4,11 +4,13 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from knox.models import AuthToken
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.models import Organisation, User
-from accounts.security import BoundedUsername
+from accounts.security import BoundedUsername, end_other_access
 from licensing import policies
 
 # Who reaches the admin is policies.may_administer, the rule that also shows the admin
@@ -84,3 +86,30 @@ class AuthTokenAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+# Authenticators: django-otp's admin (keys hidden, OTP_ADMIN_HIDE_SENSITIVE_DATA), where an
+# administrator removes a lost one. Removing a person's authenticator (deleting it, one or
+# several at once, or unticking "confirmed") also ends that person's API tokens and
+# sessions: whoever held the lost phone and a session or token keeps neither.
+admin.site.unregister(TOTPDevice)
+
+
+@admin.register(TOTPDevice)
+class AuthenticatorAdmin(TOTPDeviceAdmin):
+    def delete_model(self, request, obj) -> None:
+        super().delete_model(request, obj)
+        if obj.confirmed:
+            end_other_access(obj.user, request=request)
+
+    def delete_queryset(self, request, queryset) -> None:
+        holders = set(queryset.filter(confirmed=True).values_list("user_id", flat=True))
+        super().delete_queryset(request, queryset)
+        for user in User.objects.filter(pk__in=holders):
+            end_other_access(user, request=request)
+
+    def save_model(self, request, obj, form, change) -> None:
+        before = TOTPDevice.objects.filter(pk=obj.pk, confirmed=True).values("user_id").first()
+        super().save_model(request, obj, form, change)
+        if before and (not obj.confirmed or obj.user_id != before["user_id"]):
+            end_other_access(User.objects.get(pk=before["user_id"]), request=request)

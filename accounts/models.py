@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.crypto import salted_hmac
 from simple_history.models import HistoricalRecords
+
+SESSION_HASH_SALT = "accounts.models.User.get_session_auth_hash"
 
 
 class Ministry(models.TextChoices):
@@ -68,6 +72,11 @@ class User(AbstractUser):
         blank=True,
         help_text="Reviewers and supervisors only.",
     )
+    session_generation = models.PositiveIntegerField(
+        default=0,
+        editable=False,
+        help_text="Raised to end every session of the person (see get_session_auth_hash).",
+    )
 
     class Meta:
         constraints = [
@@ -84,6 +93,30 @@ class User(AbstractUser):
     def __str__(self) -> str:
         """People are shown by their full name (the username when none is recorded)."""
         return self.get_full_name() or self.get_username()
+
+    # Every session keeps the hash it was logged in with, and Django ends one whose hash no
+    # longer matches the user's (django.contrib.auth.get_user): a new password ends them
+    # all. The hash here covers session_generation as well, so raising it ends every
+    # session too (accounts.security.end_other_access), wherever the sessions are kept
+    # (cached_db: the cached copies included). At generation 0 it is Django's own hash, so
+    # sessions from before this field was added are kept.
+
+    def get_session_auth_hash(self) -> str:
+        if not self.session_generation:
+            return super().get_session_auth_hash()
+        return self._generation_hash(settings.SECRET_KEY)
+
+    def get_session_auth_fallback_hash(self):
+        """The hashes under SECRET_KEY_FALLBACKS: sessions survive a key rotation."""
+        if not self.session_generation:
+            yield from super().get_session_auth_fallback_hash()
+            return
+        for secret in settings.SECRET_KEY_FALLBACKS:
+            yield self._generation_hash(secret)
+
+    def _generation_hash(self, secret: str) -> str:
+        value = f"{self.password}\x1f{self.session_generation}"
+        return salted_hmac(SESSION_HASH_SALT, value, secret=secret, algorithm="sha256").hexdigest()
 
     def clean(self) -> None:
         super().clean()

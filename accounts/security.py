@@ -1,4 +1,5 @@
-"""Who is knocking, and what a locked-out client is told.
+"""Who is knocking, what a locked-out client is told, what a login form refuses before
+authenticating, and ending a person's other sessions and tokens (`end_other_access`).
 
 `client_ip` is the one answer to "which client is this" for the login lockout
 (django-axes, AXES_CLIENT_IP_CALLABLE) and the token endpoint's throttles: the
@@ -16,7 +17,8 @@ import math
 
 from django import forms
 from django.conf import settings
-from django.db.models import Max, Q
+from django.db import transaction
+from django.db.models import F, Max, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -131,3 +133,26 @@ class BoundedUsername:
                 USERNAME_TOO_LONG.format(limit=limit), code="username_too_long"
             )
         return super().clean()
+
+
+def end_other_access(user, *, request: HttpRequest | None = None) -> None:
+    """End the person's API tokens and every session of theirs but the one `request`
+    belongs to (when it is theirs): on turning two-factor login on, where a session or
+    token from the password alone must not outlive it, and when an administrator removes
+    their authenticator.
+
+    Sessions end by raising the person's session_generation, which their session hash
+    covers (User.get_session_auth_hash): each is logged out at its next request, however
+    it is stored. The current one is given the new hash (update_session_auth_hash)."""
+    from django.contrib.auth import get_user_model, update_session_auth_hash
+
+    from accounts.tokens import revoke_tokens
+
+    with transaction.atomic():
+        get_user_model().objects.filter(pk=user.pk).update(
+            session_generation=F("session_generation") + 1
+        )
+        revoke_tokens(user)
+    user.refresh_from_db(fields=["session_generation"])
+    if request is not None and getattr(request.user, "pk", None) == user.pk:
+        update_session_auth_hash(request, user)

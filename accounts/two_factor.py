@@ -37,6 +37,7 @@ from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts import security
 from licensing import policies
 
 logger = logging.getLogger(__name__)
@@ -168,11 +169,13 @@ def check(device: TOTPDevice, code: str) -> Check:
 
 def confirm(request: HttpRequest, device: TOTPDevice) -> None:
     """Make the session's set-up key the person's authenticator: every other device of
-    theirs, confirmed or still being set up in any session, is deleted."""
+    theirs, confirmed or still being set up in any session, is deleted, and so are their
+    API tokens and other sessions (this one stays)."""
     with transaction.atomic():
         TOTPDevice.objects.filter(user_id=device.user_id).exclude(pk=device.pk).delete()
         device.confirmed = True
         device.save()
+        security.end_other_access(request.user, request=request)
     request.session.pop(SETUP_SESSION_KEY, None)
 
 

@@ -361,6 +361,152 @@ def test_an_unsafe_next_is_ignored(client, administrator):
     assert response["Location"] == "/"
 
 
+# Turning it on, or an administrator removing a device, ends the person's other access ---
+
+
+def _api(token: str) -> int:
+    client = APIClient(headers={"Authorization": f"Token {token}"})
+    return client.get("/api/v1/applications/").status_code
+
+
+def _logged_out(client) -> bool:
+    response = _home(client)
+    return response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+def test_turning_it_on_ends_the_persons_tokens_and_other_sessions_but_not_this_one(
+    client, reviewers
+):
+    reviewer = reviewers["economy"]
+    token = _token(username="economy-reviewer", password=PASSWORD).json()["token"]
+    elsewhere = type(client)()
+    _password(elsewhere, "economy-reviewer")
+    assert _home(elsewhere).status_code == 200 and _api(token) == 200
+
+    _password(client, "economy-reviewer")
+    client.get("/accounts/security/two-factor/")
+    device = TOTPDevice.objects.get(user=reviewer, confirmed=False)
+    assert _enter(client, code(device), "/accounts/security/two-factor/").status_code == 302
+
+    assert _api(token) == 401
+    assert _logged_out(elsewhere)  # logged out, not merely asked for the code
+    assert _home(client).status_code == 200  # the session that turned it on stays in
+    assert "<strong>On</strong>" in client.get("/accounts/security/").content.decode()
+
+
+def test_moving_to_a_new_authenticator_ends_the_other_sessions_too(client, committee_member):
+    old = authenticator(committee_member)
+    elsewhere = type(client)()
+    log_in(elsewhere, committee_member)
+    token = _token(username="carol", password=PASSWORD, otp=code(old)).json()["token"]
+    log_in(client, committee_member)
+    client.get("/accounts/security/two-factor/")
+    new = TOTPDevice.objects.get(user=committee_member, confirmed=False)
+    assert _enter(client, code(new), "/accounts/security/two-factor/").status_code == 302
+    assert _logged_out(elsewhere)
+    assert _api(token) == 401
+    assert _home(client).status_code == 200
+
+
+def test_the_session_survives_a_secret_key_rotation_after_turning_it_on(
+    client, reviewers, settings
+):
+    reviewer = reviewers["economy"]
+    _password(client, "economy-reviewer")
+    client.get("/accounts/security/two-factor/")
+    device = TOTPDevice.objects.get(user=reviewer, confirmed=False)
+    _enter(client, code(device), "/accounts/security/two-factor/")
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "a-new-secret-key-" + "x" * 40
+    assert _home(client).status_code == 200
+
+
+def _device_holder(client, user) -> tuple[TOTPDevice, str]:
+    """The person with an authenticator, logged in with it in `client`, and an API token."""
+    device = authenticator(user)
+    log_in(client, user)
+    token = _token(username=user.username, password=PASSWORD, otp=code(device)).json()["token"]
+    assert _home(client).status_code == 200 and _api(token) == 200
+    return device, token
+
+
+def test_an_administrator_removing_a_persons_device_ends_their_tokens_and_sessions(
+    client, administrator, reviewers
+):
+    reviewer = reviewers["defense"]
+    device, token = _device_holder(client, reviewer)
+    admin = type(client)()
+    log_in(admin, administrator)
+    url = f"/admin/otp_totp/totpdevice/{device.pk}/delete/"
+    assert admin.post(url, {"post": "yes"}).status_code == 302
+    assert not TOTPDevice.objects.filter(user=reviewer).exists()
+    assert _api(token) == 401
+    assert _logged_out(client)
+    assert admin.get("/admin/").status_code == 200  # the administrator's own session stays
+
+
+def test_removing_devices_in_bulk_in_the_admin_ends_each_persons_access(
+    client, administrator, reviewers, committee_member
+):
+    reviewer = reviewers["defense"]
+    device, token = _device_holder(client, reviewer)
+    other = type(client)()
+    other_device, other_token = _device_holder(other, committee_member)
+    admin = type(client)()
+    log_in(admin, administrator)
+    response = admin.post(
+        "/admin/otp_totp/totpdevice/",
+        {
+            "action": "delete_selected",
+            "_selected_action": [device.pk, other_device.pk],
+            "post": "yes",
+        },
+    )
+    assert response.status_code == 302
+    assert not TOTPDevice.objects.filter(pk__in=[device.pk, other_device.pk]).exists()
+    assert _api(token) == 401 and _api(other_token) == 401
+    assert _logged_out(client) and _logged_out(other)
+    assert admin.get("/admin/").status_code == 200
+
+
+def test_an_administrator_unconfirming_a_device_in_the_admin_ends_the_access_too(
+    client, administrator, reviewers
+):
+    reviewer = reviewers["defense"]
+    device, token = _device_holder(client, reviewer)
+    admin = type(client)()
+    log_in(admin, administrator)
+    url = f"/admin/otp_totp/totpdevice/{device.pk}/change/"
+    form = {
+        "user": reviewer.pk,
+        "name": device.name,
+        "step": device.step,
+        "t0": device.t0,
+        "digits": device.digits,
+        "tolerance": device.tolerance,
+        "drift": device.drift,
+        "throttling_failure_count": 0,
+    }  # "confirmed" left out: unticked
+    assert admin.post(url, form).status_code == 302
+    device.refresh_from_db()
+    assert not device.confirmed
+    assert _api(token) == 401
+    assert _logged_out(client)
+
+
+def test_turning_it_off_oneself_keeps_the_other_sessions(client, reviewers):
+    """Only turning it on and an administrator's removal end other access."""
+    reviewer = reviewers["economy"]
+    device, token = _device_holder(client, reviewer)
+    elsewhere = type(client)()
+    log_in(elsewhere, reviewer)
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=1)):
+        client.post("/accounts/security/two-factor/off/", {"code": code(device)})
+    assert not TOTPDevice.objects.filter(user=reviewer).exists()
+    assert _home(elsewhere).status_code == 200
+    assert _api(token) == 200
+
+
 # The API's token endpoint ----------------------------------------------------------
 
 
