@@ -1,5 +1,6 @@
-"""Two-factor login in a real browser: the demo administrator's code step, and a
-reviewer turning it on from the Security page with the key the page shows."""
+"""Two-factor login in a real browser: the demo administrator's code step and the header's
+admin link, and a reviewer turning it on from the Security page with the key the page
+shows (which logs their other browser out)."""
 
 from __future__ import annotations
 
@@ -40,13 +41,14 @@ def test_the_demo_admin_needs_the_code_and_a_wrong_one_is_refused(browser, live_
         page.fill("#id_code", code(device))
         page.click("#verify")
         page.wait_for_url(f"{live_server.url}/")
-        page.goto("/admin/")
+        page.click("header >> #nav-admin")  # the admin link, for whoever may use the admin
         page.wait_for_selector("text=Rules, reference data and people")
     finally:
         context.close()
 
 
 def test_a_reviewer_turns_it_on_and_then_logs_in_with_the_code(open_as, live_server, settings):
+    elsewhere = open_as("defense")  # another browser, logged in with the password alone
     page = open_as("defense")  # no two-factor login yet: the password alone
     page.click("header >> text=Security")
     page.wait_for_selector("#two-factor-status")
@@ -59,6 +61,11 @@ def test_a_reviewer_turns_it_on_and_then_logs_in_with_the_code(open_as, live_ser
     page.click("#confirm")
     page.wait_for_selector("text=Two-factor login is on")
     assert "On" in page.inner_text("#two-factor-status")
+    # Turning it on logged the other browser out; this one stays in.
+    elsewhere.goto("/")
+    elsewhere.wait_for_url("**/accounts/login/**")
+    page.goto("/")
+    page.wait_for_url(f"{live_server.url}/")
 
     page.click("header >> text=Log out")
     page.wait_for_url("**/accounts/login/**")
