@@ -3,9 +3,10 @@
 The password is the first step (the login form, counted by django-axes); a person with
 a confirmed authenticator is then logged in but not yet *verified*, and every page sends
 them to enter the 6-digit code (`django_otp.login` marks the session verified). Who must
-use it (administrators) and who may turn it on (everyone) are policies
-(`licensing.policies.must_use_two_factor`, `may_use_two_factor`): an administrator
-without an authenticator is sent to set one up before any other page.
+use it (whoever may reach the admin: `licensing.policies.may_administer`) and who may turn
+it on (everyone) are policies (`must_use_two_factor`, `may_use_two_factor`): someone who
+must use it and has no authenticator is sent to set one up before any other page. Set-up
+keys and what turning it on ends: docs/security.md.
 
 A wrong code makes the device wait before the next try (django-otp's throttling:
 1, 2, 4, 8... seconds times OTP_TOTP_THROTTLE_FACTOR), checked under a row lock so
