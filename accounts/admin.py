@@ -1,47 +1,12 @@
 from django.contrib import admin
-from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.contrib.auth.forms import AuthenticationForm
-from django.core.exceptions import ValidationError
-from django.http import HttpRequest
 from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from knox.models import AuthToken
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.models import Organisation, User
-from accounts.security import BoundedUsername, end_other_access
-from licensing import policies
-
-# Who reaches the admin is policies.may_administer, the rule that also shows the admin
-# link and makes two-factor login compulsory, not Django's is_staff alone: a supervisor
-# given staff status must use a code, and an administrator by role is let in.
-
-
-class AdminLoginForm(BoundedUsername, AdminAuthenticationForm):
-    """The admin's login form: the one rule instead of is_staff, and an overlong username
-    refused with a clear message."""
-
-    def confirm_login_allowed(self, user) -> None:
-        AuthenticationForm.confirm_login_allowed(self, user)  # active; not the is_staff check
-        if not policies.may_administer(user):
-            raise ValidationError(
-                self.error_messages["invalid_login"],
-                code="invalid_login",
-                params={"username": self.username_field.verbose_name},
-            )
-
-
-def may_use_the_admin(request: HttpRequest) -> bool:
-    """AdminSite.has_permission: the one rule, and the second step passed (the two-factor
-    gate sends such a person to the code first; this holds on pages it lets through, such
-    as the admin's login page)."""
-    user = request.user
-    return policies.may_administer(user) and getattr(user, "is_verified", lambda: False)()
-
-
-admin.site.login_form = AdminLoginForm
-admin.site.has_permission = may_use_the_admin
+from accounts.security import end_other_access
 
 
 @admin.register(Organisation)

@@ -73,7 +73,7 @@ ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver" if DEB
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "accounts.apps.LicensingAdminConfig",  # django.contrib.admin, with our site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -444,8 +444,8 @@ AXES_VERBOSE = False
 
 # Two-factor login (django-otp, TOTP: an authenticator app's 6-digit codes).
 # Who must use it and who may turn it on are licensing.policies.must_use_two_factor and
-# may_use_two_factor (administrators must; everyone else may). The password is the first
-# step (the login form above, counted by django-axes), the code the second; a wrong code
+# may_use_two_factor (whoever may reach the admin must; everyone else may). The password is
+# the first step (the login form above, counted by django-axes), the code the second; a wrong code
 # makes the device wait 1, 2, 4, 8... seconds times TWO_FACTOR_THROTTLE_FACTOR before the
 # next try (0 turns that off). The API's token endpoint asks the same code as `otp`.
 OTP_TOTP_ISSUER = os.environ.get("TWO_FACTOR_ISSUER", "Export licensing")
