@@ -52,6 +52,18 @@ def test_production_refuses_to_start_without_an_audit_key():
     assert "AUDIT_HMAC_KEY must be set when DEBUG is off" in result.stderr
 
 
+def test_production_refuses_to_start_with_the_published_development_audit_key():
+    # The development key is in the source, so anyone could recompute the chain with it.
+    result = _django_check(
+        DEBUG="false",
+        SECRET_KEY="a" * 20 + "-long-random-production-secret-key-value-0123456789",
+        AUDIT_HMAC_KEY="insecure-development-audit-key",
+        ALLOWED_HOSTS="licensing.example.com",
+    )
+    assert result.returncode != 0
+    assert "AUDIT_HMAC_KEY must not be the development key when DEBUG is off" in result.stderr
+
+
 def test_the_audit_key_must_differ_from_the_secret_key(tmp_path):
     secret = tmp_path / "secret"
     secret.write_text("the-same-long-random-value-for-both-keys-0123456789")
