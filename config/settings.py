@@ -582,4 +582,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # One line per committed audit event (its id and hash), whatever LOG_LEVEL: shipped
+    # away from the database, the log anchors the trail continuously (docs/audit.md).
+    "loggers": {"licensing.audit.anchor": {"level": "INFO"}},
 }

@@ -162,3 +162,22 @@ def test_production_settings_pass_the_deploy_check_behind_a_proxy_too():
     result = _django_check(BEHIND_PROXY="true", **PRODUCTION)
     assert result.returncode == 0, result.stderr + result.stdout
     assert "WARNING" not in result.stderr + result.stdout
+
+
+def test_the_audit_anchor_log_is_written_whatever_the_log_level():
+    # The log of every committed event is the trail's continuous anchor: a quieter
+    # LOG_LEVEL must not silence it.
+    code = (
+        "import django; django.setup(); from licensing.audit import anchor_log, LOGGED_EVENT; "
+        "anchor_log.info(LOGGED_EVENT, 7, 'a' * 64)"
+    )
+    environment = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "AUDIT_HMAC_KEY"}}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**environment, "DJANGO_SETTINGS_MODULE": "config.settings", "LOG_LEVEL": "WARNING"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert f"audit event seq=7 hash={'a' * 64}" in result.stderr
