@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import logging
+import uuid
 
+import psycopg
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
@@ -414,3 +417,104 @@ def test_two_hashes_logged_for_one_event_are_reported(logged_trail, shipped_log,
     other.write_text(f"audit event seq={logged_trail[0].pk} hash={'0' * 64}\n")
     with pytest.raises(CommandError, match=f"event {logged_trail[0].pk}"):
         call_command("verify_audit_chain", "--log", str(shipped_log), "--log", str(other))
+
+
+# The runtime's database role (deploy/: migrations as the owner, web, worker and beat as
+# a role made by `grant_runtime_role`), which cannot lift the guard.
+
+
+@pytest.fixture
+def runtime_role(monkeypatch):
+    """A runtime role made as deploy makes it, from RUNTIME_DATABASE_URL; dropped after."""
+    name = f"licensing_runtime_{uuid.uuid4().hex[:12]}"  # roles are the whole cluster's
+    db = connection.settings_dict
+    url = f"postgres://{name}:runtime-password@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+    monkeypatch.setenv("RUNTIME_DATABASE_URL", url)
+    yield name
+    with connection.cursor() as cursor:
+        cursor.execute("RESET ROLE")
+        cursor.execute(f'DROP OWNED BY "{name}"')  # its grants and default privileges
+        cursor.execute(f'DROP ROLE IF EXISTS "{name}"')
+
+
+@contextlib.contextmanager
+def acting_as(role: str):
+    """This process's connection with the role's privileges, as if it had logged in as it."""
+    with connection.cursor() as cursor:
+        cursor.execute(f'SET ROLE "{role}"')
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET ROLE")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)  # the role logs in on a connection of its own
+def test_the_runtime_role_cannot_lift_the_guard_or_remove_events(trail, runtime_role, capsys):
+    call_command("grant_runtime_role")
+    assert runtime_role in capsys.readouterr().out
+    db = connection.settings_dict
+    with psycopg.connect(
+        host=db["HOST"], port=db["PORT"] or 5432, dbname=db["NAME"], user=runtime_role,
+        password="runtime-password", autocommit=True,
+    ) as runtime:  # fmt: skip
+        for statement, refusal in [
+            (f"ALTER TABLE {TABLE} DISABLE TRIGGER ALL", "must be owner"),
+            (f"ALTER TABLE {TABLE} DISABLE TRIGGER licensing_audit_no_change", "must be owner"),
+            (f"DROP TRIGGER licensing_audit_no_change ON {TABLE}", "must be owner"),
+            ("SET session_replication_role = replica", "permission denied"),
+            (f"TRUNCATE {TABLE}", "permission denied"),
+            (f"DELETE FROM {TABLE}", "permission denied"),
+            (f"UPDATE {TABLE} SET reason = 'rewritten'", "permission denied"),
+            (f"DELETE FROM {AuditChainHead._meta.db_table}", "permission denied"),
+            (f"TRUNCATE {AuditChainHead._meta.db_table}", "permission denied"),
+        ]:
+            with pytest.raises(psycopg.Error, match=refusal):
+                runtime.execute(statement)
+        assert runtime.execute(f"SELECT count(*) FROM {TABLE}").fetchone() == (len(trail),)
+    assert list(AuditEvent.objects.order_by("id")) == trail
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_runtime_role_appends_events_and_does_the_days_work(
+    exporter, reviewers, runtime_role, shipped_log, capsys
+):
+    call_command("grant_runtime_role")
+    with acting_as(runtime_role):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_user")
+            assert cursor.fetchone() == (runtime_role,)
+        trail = _four_events(exporter, reviewers)  # drafts, submissions, a claim, a withdrawal
+        anchor = audit_anchor()
+        report = audit_verify_chain(logged=audit_log_read(shipped_log.read_text().splitlines()))
+    assert anchor.count == len(trail) == 4
+    assert report.ok, report.problem
+    assert report.logged == 4
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_tables_migrations_add_later_are_open_to_the_runtime_role(runtime_role):
+    call_command("grant_runtime_role")
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE licensing_added_later (id bigserial PRIMARY KEY, note text)")
+    try:
+        with acting_as(runtime_role), connection.cursor() as cursor:
+            cursor.execute("INSERT INTO licensing_added_later (note) VALUES ('hello')")
+            cursor.execute("SELECT note FROM licensing_added_later")
+            assert cursor.fetchall() == [("hello",)]
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE licensing_added_later")
+
+
+def test_the_runtime_role_must_not_be_the_owner(monkeypatch):
+    if connection.vendor != "postgresql":
+        call_command("grant_runtime_role")  # SQLite has no roles: nothing to do, no error
+        return
+    db = connection.settings_dict
+    monkeypatch.setenv("RUNTIME_DATABASE_URL", f"postgres://{db['USER']}@{db['HOST']}/{db['NAME']}")
+    with pytest.raises(CommandError, match="owner"):
+        call_command("grant_runtime_role")
