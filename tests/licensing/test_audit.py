@@ -518,3 +518,17 @@ def test_the_runtime_role_must_not_be_the_owner(monkeypatch):
     monkeypatch.setenv("RUNTIME_DATABASE_URL", f"postgres://{db['USER']}@{db['HOST']}/{db['NAME']}")
     with pytest.raises(CommandError, match="owner"):
         call_command("grant_runtime_role")
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("power", ["SUPERUSER", "IN ROLE {owner}"])
+def test_a_runtime_role_that_could_act_as_the_owner_is_refused(monkeypatch, power):
+    name = f"licensing_runtime_{uuid.uuid4().hex[:12]}"  # rolled back with the test
+    db = connection.settings_dict
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_user")
+        [owner] = cursor.fetchone()
+        cursor.execute(f'CREATE ROLE "{name}" LOGIN {power.format(owner=owner)}')
+    monkeypatch.setenv("RUNTIME_DATABASE_URL", f"postgres://{name}@{db['HOST']}/{db['NAME']}")
+    with pytest.raises(CommandError, match="superuser or acts as the owner"):
+        call_command("grant_runtime_role")
