@@ -59,11 +59,16 @@ if not SECRET_KEY:
 
 # The audit trail's hashes are keyed (HMAC) with a key kept outside the database,
 # and not SECRET_KEY: someone who can write to the database cannot recompute them.
+# The development key is published with the code: anyone could recompute a chain signed
+# with it, so production refuses it as it refuses no key at all.
+DEVELOPMENT_AUDIT_HMAC_KEY = "insecure-development-audit-key"
 AUDIT_HMAC_KEY = envsecret("AUDIT_HMAC_KEY")
 if not AUDIT_HMAC_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("AUDIT_HMAC_KEY must be set when DEBUG is off")
-    AUDIT_HMAC_KEY = "insecure-development-audit-key"
+    AUDIT_HMAC_KEY = DEVELOPMENT_AUDIT_HMAC_KEY
+if AUDIT_HMAC_KEY == DEVELOPMENT_AUDIT_HMAC_KEY and not DEBUG:
+    raise ImproperlyConfigured("AUDIT_HMAC_KEY must not be the development key when DEBUG is off")
 if AUDIT_HMAC_KEY == SECRET_KEY:
     raise ImproperlyConfigured("AUDIT_HMAC_KEY must differ from SECRET_KEY")
 # Where the signed anchors of the chain's head are written (daily, and on demand).
@@ -577,4 +582,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # One line per committed audit event (its id and hash), whatever LOG_LEVEL: shipped
+    # away from the database, the log anchors the trail continuously (docs/audit.md).
+    "loggers": {"licensing.audit.anchor": {"level": "INFO"}},
 }

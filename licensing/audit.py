@@ -13,7 +13,8 @@ import hmac
 import json
 import logging
 import os
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,7 +26,13 @@ from django.utils import timezone
 
 from licensing.models import SYSTEM, Application, AuditChainHead, AuditEvent
 
-log = logging.getLogger(__name__)
+# The continuous anchor: one line per event once its change commits, on a logger of its
+# own (always at INFO, config/settings.py), so the log shipped away from the database
+# holds every event's id and hash. `seq` is the event's id: ids only grow, and only
+# committed events are logged, so the gaps rolled-back transactions leave never show.
+anchor_log = logging.getLogger("licensing.audit.anchor")
+LOGGED_EVENT = "audit event seq=%d hash=%s"
+_LOGGED_EVENT = re.compile(r"audit event seq=(\d+) hash=([0-9a-f]{64})\b")
 
 # The columns an event's hash covers (besides the previous event's hash), as model attnames.
 HASHED_FIELDS = (
@@ -118,6 +125,12 @@ def audit_record(
     )
     event.hash = hash_of(event)
     _append(connection, event)
+    if anchor_log.isEnabledFor(logging.INFO):
+        # After the commit (never for a change rolled back): no query, one log call.
+        transaction.on_commit(
+            functools.partial(anchor_log.info, LOGGED_EVENT, event.pk, event.hash),
+            using=connection.alias,
+        )
     return event
 
 
@@ -192,6 +205,8 @@ class ChainReport:
     checked: int
     broken: AuditEvent | None
     problem: str = ""
+    anchors: int = 0  # how many anchors the trail was compared with
+    logged: int = 0  # how many logged events (`audit_log_read`) it was compared with
 
     @property
     def ok(self) -> bool:
@@ -199,14 +214,23 @@ class ChainReport:
 
 
 def audit_verify_chain(
-    *, batch_size: int = 5000, progress: Callable[[int], object] | None = None
+    *,
+    batch_size: int = 5000,
+    progress: Callable[[int], object] | None = None,
+    logged: dict[int, str] | None = None,
 ) -> ChainReport:
     """Recompute every hash in order; name the first event that does not match.
 
     Streams the events through a server-side cursor (`iterator`), reading only
-    the hashed columns, so memory stays constant however long the trail is.
-    `progress`, when given, is called with the number of events checked since
-    its previous call, every `batch_size` events and once at the end.
+    the hashed columns, so memory stays constant however long the trail is
+    (bar `logged`, held whole). `progress`, when given, is called with the number
+    of events checked since its previous call, every `batch_size` events and once
+    at the end.
+
+    The trail is compared with every anchor (AUDIT_ANCHOR_DIR) and, when given,
+    with `logged` (`audit_log_read`): every logged event must be there with the
+    logged hash. Read the log first: every line in it was written after its event
+    committed, so before this check's snapshot, and none is taken for a cut.
     """
     # Inside a transaction the cursor streams (outside one, Django declares it WITH HOLD
     # and PostgreSQL copies every event aside before sending the first); one snapshot
@@ -217,15 +241,20 @@ def audit_verify_chain(
         if snapshot:
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-        return _verify(batch_size, progress)
+        return _verify(batch_size, progress, logged or {})
 
 
-def _verify(batch_size: int, progress: Callable[[int], object] | None) -> ChainReport:
+def _verify(
+    batch_size: int, progress: Callable[[int], object] | None, logged: dict[int, str]
+) -> ChainReport:
     anchors = anchors_read()
     forged = next((anchor for anchor in anchors if not anchor.signed_here), None)
     if forged is not None:
         return ChainReport(0, None, f"the anchor {forged.path} is not signed with our key")
-    pending = sorted(anchors, key=lambda anchor: anchor.last_id)
+    compared = {"anchors": len(anchors), "logged": len(logged)}
+    unmet = sorted(logged, reverse=True)  # the logged ids not yet met, the next one last
+    # An anchor of the empty trail (a fresh deployment's first) names no event to find.
+    pending = sorted((anchor for anchor in anchors if anchor.count), key=lambda a: a.last_id)
     prev_hash = ""
     checked = 0
     unreported = 0
@@ -242,10 +271,11 @@ def _verify(batch_size: int, progress: Callable[[int], object] | None) -> ChainR
         elif event_hash(**fields) != stored_hash:
             problem = "its contents do not match its hash"
         problem = problem or _against_anchors(pending, pk, stored_hash, checked + 1)
+        problem = problem or _against_log(logged, unmet, pk, stored_hash)
         if problem:
             if progress and unreported:
                 progress(unreported)
-            return ChainReport(checked, AuditEvent.objects.get(pk=pk), problem)
+            return ChainReport(checked, AuditEvent.objects.get(pk=pk), problem, **compared)
         prev_hash = stored_hash
         checked += 1
         unreported += 1
@@ -263,10 +293,36 @@ def _verify(batch_size: int, progress: Callable[[int], object] | None) -> ChainR
             last,
             f"events after it are missing: the anchor of {anchor.at} counted {anchor.count} "
             f"events, the trail holds {checked}",
+            **compared,
         )
+    if unmet:
+        # Every logged id up to the last event's was met: these are past the end.
+        return ChainReport(
+            checked,
+            last,
+            f"the trail was truncated: the log records {len(unmet)} events after its last "
+            f"(id {last.pk if last else 0}), up to event {unmet[0]}",
+            **compared,
+        )
+    if checked and head is None:
+        # The first append creates the head; events without one had it deleted.
+        return ChainReport(checked, last, "the chain head is gone", **compared)
     if head and head.last_hash != prev_hash:
-        return ChainReport(checked, last, "events after it are missing")
-    return ChainReport(checked, None)
+        return ChainReport(checked, last, "events after it are missing", **compared)
+    return ChainReport(checked, None, **compared)
+
+
+def _against_log(logged: dict[int, str], unmet: list[int], pk: int, stored_hash: str) -> str:
+    """Check the event `pk` against the log: was a logged event before it lost, or is it
+    not what was logged? Pops the logged ids it passes from `unmet`."""
+    if not unmet or unmet[-1] > pk:
+        return ""
+    seq = unmet.pop()
+    if seq < pk:
+        return f"the logged event {seq} before it is missing"
+    if logged[seq] != stored_hash:
+        return "it differs from the hash logged when it was committed: rewritten since"
+    return ""
 
 
 def _against_anchors(pending: list[Anchor], pk: int, stored_hash: str, position: int) -> str:
@@ -330,7 +386,7 @@ def audit_anchor() -> Anchor:
     temporary = path.with_suffix(".tmp")
     temporary.write_text(json.dumps({**fields, "signature": anchor.signature}))
     os.replace(temporary, path)
-    log.info("audit anchor %s", json.dumps({**fields, "signature": anchor.signature}))
+    anchor_log.info("audit anchor %s", json.dumps({**fields, "signature": anchor.signature}))
     return Anchor(**fields, signature=anchor.signature, path=str(path))
 
 
@@ -343,3 +399,22 @@ def anchors_read() -> list[Anchor]:
         data = json.loads(path.read_text())
         anchors.append(Anchor(**data, path=str(path)))
     return anchors
+
+
+def audit_log_read(lines: Iterable[str]) -> dict[int, str]:
+    """The events logged as they committed (`LOGGED_EVENT`), by id, from a log's lines.
+
+    Lines may carry any prefix (time, level, logger) and come from several
+    processes in any order; other lines are skipped. One event logged with two
+    different hashes is refused (ValueError): the log, or the trail's ids, were
+    tampered with or reused (a database restored over a newer one).
+    """
+    logged: dict[int, str] = {}
+    for line in lines:
+        match = _LOGGED_EVENT.search(line)
+        if match is None:
+            continue
+        seq, hash_ = int(match[1]), match[2]
+        if logged.setdefault(seq, hash_) != hash_:
+            raise ValueError(f"event {seq} is logged with two different hashes")
+    return logged

@@ -52,6 +52,18 @@ def test_production_refuses_to_start_without_an_audit_key():
     assert "AUDIT_HMAC_KEY must be set when DEBUG is off" in result.stderr
 
 
+def test_production_refuses_to_start_with_the_published_development_audit_key():
+    # The development key is in the source, so anyone could recompute the chain with it.
+    result = _django_check(
+        DEBUG="false",
+        SECRET_KEY="a" * 20 + "-long-random-production-secret-key-value-0123456789",
+        AUDIT_HMAC_KEY="insecure-development-audit-key",
+        ALLOWED_HOSTS="licensing.example.com",
+    )
+    assert result.returncode != 0
+    assert "AUDIT_HMAC_KEY must not be the development key when DEBUG is off" in result.stderr
+
+
 def test_the_audit_key_must_differ_from_the_secret_key(tmp_path):
     secret = tmp_path / "secret"
     secret.write_text("the-same-long-random-value-for-both-keys-0123456789")
@@ -150,3 +162,22 @@ def test_production_settings_pass_the_deploy_check_behind_a_proxy_too():
     result = _django_check(BEHIND_PROXY="true", **PRODUCTION)
     assert result.returncode == 0, result.stderr + result.stdout
     assert "WARNING" not in result.stderr + result.stdout
+
+
+def test_the_audit_anchor_log_is_written_whatever_the_log_level():
+    # The log of every committed event is the trail's continuous anchor: a quieter
+    # LOG_LEVEL must not silence it.
+    code = (
+        "import django; django.setup(); from licensing.audit import anchor_log, LOGGED_EVENT; "
+        "anchor_log.info(LOGGED_EVENT, 7, 'a' * 64)"
+    )
+    environment = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "AUDIT_HMAC_KEY"}}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**environment, "DJANGO_SETTINGS_MODULE": "config.settings", "LOG_LEVEL": "WARNING"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert f"audit event seq=7 hash={'a' * 64}" in result.stderr

@@ -18,6 +18,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import dj_database_url
 import jsonschema
 import kubernetes_validate
 import pytest
@@ -108,9 +109,18 @@ def test_beat_is_one_replica_that_never_overlaps_itself():
     assert _container(beat)["command"][:4] == ["celery", "-A", "config", "beat"]
 
 
+def _secret_keys(pod: dict) -> dict[str, tuple[str, str]]:
+    """Each environment variable taken from a Secret: (the Secret, its key)."""
+    return {
+        e["name"]: (e["valueFrom"]["secretKeyRef"]["name"], e["valueFrom"]["secretKeyRef"]["key"])
+        for e in _container(pod)["env"]
+    }
+
+
 def test_the_migration_job_and_every_pod_take_settings_and_secrets_by_reference():
     job = by_kind("Job")["licensing-migrate"]
-    assert _container(job)["command"] == ["python", "manage.py", "migrate", "--noinput"]
+    assert _container(job)["command"][:2] == ["/bin/sh", "-c"]
+    assert _container(job)["command"][2].startswith("python manage.py migrate --noinput && ")
     assert job["spec"]["template"]["spec"]["restartPolicy"] == "Never"
     config = by_kind("ConfigMap")["licensing-config"]["data"]
     assert config["DEBUG"] == "false"
@@ -122,10 +132,10 @@ def test_the_migration_job_and_every_pod_take_settings_and_secrets_by_reference(
         container = _container(pod)
         assert container["envFrom"] == [{"configMapRef": {"name": "licensing-config"}}]
         from_secret = {e["name"]: e["valueFrom"]["secretKeyRef"]["name"] for e in container["env"]}
-        assert from_secret == {
-            "DATABASE_URL": "licensing-secrets",
-            "REDIS_URL": "licensing-secrets",
-        }
+        migrate_only = {"RUNTIME_DATABASE_URL"} if pod is job else set()
+        assert from_secret == dict.fromkeys(
+            {"DATABASE_URL", "REDIS_URL", *migrate_only}, "licensing-secrets"
+        )
         [secret_volume] = [v for v in spec["volumes"] if "secret" in v]
         assert secret_volume["secret"]["secretName"] == "licensing-secrets"
         keys = {item["key"] for item in secret_volume["secret"]["items"]}
@@ -135,6 +145,18 @@ def test_the_migration_job_and_every_pod_take_settings_and_secrets_by_reference(
         assert config["AUDIT_HMAC_KEY_FILE"].startswith(mounts[secret_volume["name"]] + "/")
     # No secret values are committed.
     assert not by_kind("Secret")
+
+
+def test_only_the_migration_job_connects_as_the_owner_and_it_grants_the_runtime_role():
+    # The tables' owner can lift the audit trail's guard: web, worker and beat never
+    # connect as it; the job makes their role, named by their DATABASE_URL.
+    job = by_kind("Job")["licensing-migrate"]
+    assert _secret_keys(job)["DATABASE_URL"] == ("licensing-secrets", "MIGRATE_DATABASE_URL")
+    assert _secret_keys(job)["RUNTIME_DATABASE_URL"] == ("licensing-secrets", "DATABASE_URL")
+    assert _container(job)["command"][2].endswith("python manage.py grant_runtime_role")
+    for name, deployment in by_kind("Deployment").items():
+        assert _secret_keys(deployment)["DATABASE_URL"] == ("licensing-secrets", "DATABASE_URL")
+        assert "RUNTIME_DATABASE_URL" not in _secret_keys(deployment), name
 
 
 def test_the_ingress_allows_an_upload_of_the_largest_document():
@@ -198,6 +220,29 @@ def test_compose_runs_migrations_first_one_beat_and_documents_in_minio():
     assert "appvar:/app/var" in services["web"]["volumes"]
 
 
+def test_compose_migrates_as_the_owner_and_runs_everything_else_as_the_runtime_role():
+    services = compose()["services"]
+    migrate = services["migrate"]["environment"]
+    owner = dj_database_url.parse(migrate["DATABASE_URL"])
+    runtime = dj_database_url.parse(migrate["RUNTIME_DATABASE_URL"])
+    # The owner is the database's own user; the runtime role is another.
+    assert owner["USER"] == services["db"]["environment"]["POSTGRES_USER"]
+    assert runtime["USER"] != owner["USER"]
+    assert (runtime["HOST"], runtime["NAME"]) == (owner["HOST"], owner["NAME"])
+    for role in ("web", "worker", "beat"):
+        assert services[role]["environment"]["DATABASE_URL"] == migrate["RUNTIME_DATABASE_URL"]
+        assert "RUNTIME_DATABASE_URL" not in services[role]["environment"]
+    # The rest of the settings are the same as the other roles'.
+    assert {
+        k: v for k, v in migrate.items() if k not in {"DATABASE_URL", "RUNTIME_DATABASE_URL"}
+    } == {k: v for k, v in services["web"]["environment"].items() if k != "DATABASE_URL"}
+    command = services["migrate"]["command"]
+    assert command[:2] == ["/bin/sh", "-c"]
+    assert command[2] == (
+        "python manage.py migrate --noinput && exec python manage.py grant_runtime_role"
+    )
+
+
 def test_the_image_runs_as_a_user_who_owns_only_a_var_volume():
     dockerfile = (DEPLOY / "Dockerfile").read_text()
     assert re.search(r"^USER licensing$", dockerfile, re.M)
@@ -212,6 +257,8 @@ def test_the_image_runs_as_a_user_who_owns_only_a_var_volume():
 # systemd
 
 UNITS = sorted((DEPLOY / "systemd").glob("*.service"))
+RUNTIME_UNITS = [p for p in UNITS if p.name != "licensing-migrate.service"]
+MIGRATE_UNIT = DEPLOY / "systemd" / "licensing-migrate.service"
 SANDBOX = {
     "NoNewPrivileges": "yes",
     "ProtectSystem": "strict",
@@ -240,9 +287,10 @@ def unit(path: Path) -> dict[str, dict[str, list[str]]]:
     return sections
 
 
-def test_there_are_units_for_web_worker_and_beat():
+def test_there_are_units_for_web_worker_and_beat_and_the_migrations():
     assert [p.name for p in UNITS] == [
         "licensing-beat.service",
+        "licensing-migrate.service",
         "licensing-web.service",
         "licensing-worker.service",
     ]
@@ -254,16 +302,41 @@ def test_each_unit_is_sandboxed_and_reads_secrets_as_credentials(path):
     for key, value in SANDBOX.items():
         assert service.get(key) == [value], key
     assert service["User"] == ["licensing"]
-    assert service["EnvironmentFile"] == ["/etc/licensing/licensing.env"]
+    assert service["EnvironmentFile"][0] == "/etc/licensing/licensing.env"
     credentials = {v.split(":")[0] for v in service["LoadCredential"]}
     assert credentials == {"secret_key", "audit_hmac_key"}
     environment = " ".join(service["Environment"])
     assert "SECRET_KEY_FILE=%d/secret_key" in environment
     assert "AUDIT_HMAC_KEY_FILE=%d/audit_hmac_key" in environment
     assert "VAR_DIR=/var/lib/licensing" in environment
-    assert unit(path)["Install"]["WantedBy"] == ["multi-user.target"]
     # configparser reads it too (no stray lines), as systemd's own parser would.
     configparser.ConfigParser(strict=False, interpolation=None).read_string(path.read_text())
+
+
+@pytest.mark.parametrize("path", RUNTIME_UNITS, ids=lambda p: p.name)
+def test_web_worker_and_beat_start_at_boot_as_the_runtime_role_after_the_migrations(path):
+    sections = unit(path)
+    assert sections["Install"]["WantedBy"] == ["multi-user.target"]
+    # licensing.env's DATABASE_URL: the runtime role; the owner's is in migrate.env only.
+    assert sections["Service"]["EnvironmentFile"] == ["/etc/licensing/licensing.env"]
+    assert "licensing-migrate.service" in sections["Unit"]["After"][0].split()
+    assert "Requires" not in sections["Unit"]  # a restart never migrates
+
+
+def test_the_migrate_unit_runs_as_the_owner_then_grants_the_runtime_role_and_is_never_enabled():
+    sections = unit(MIGRATE_UNIT)
+    service = sections["Service"]
+    assert service["Type"] == ["oneshot"]
+    assert service["ExecStart"] == [
+        "/opt/licensing/.venv/bin/python manage.py migrate --noinput",
+        "/opt/licensing/.venv/bin/python manage.py grant_runtime_role",
+    ]
+    # Read after licensing.env, so its DATABASE_URL (the owner) wins for this unit alone.
+    assert service["EnvironmentFile"] == [
+        "/etc/licensing/licensing.env",
+        "/etc/licensing/migrate.env",
+    ]
+    assert "Install" not in sections
 
 
 def test_the_web_unit_runs_gunicorn_with_its_configuration_file():

@@ -2,12 +2,15 @@
 
 Production settings (DEBUG off, both keys read from files, SMTP email into a
 sink, gunicorn with deploy/gunicorn.conf.py and two workers) on a fresh,
-migrated and seeded database and a Redis of the test's own. An exporter
+migrated and seeded database and a Redis of the test's own, migrated as the
+tables' owner and run, as deploy/ does, as a runtime role `grant_runtime_role`
+makes, which owns nothing (docs/audit.md, "Database roles"). An exporter
 submits an application over HTTP; the reviews are routed and the reviewers'
 notifications reach the SMTP server; a review made overdue is escalated by
 beat's deadline sweep (every few seconds here); then every process gets
 SIGTERM, exits cleanly, and nothing was lost: no notification is left claimed
-mid-send, none failed, and the audit chain verifies.
+mid-send, none failed, and the audit chain verifies against the processes' own
+log of every event they committed.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import secrets
 import signal
 import subprocess
@@ -61,6 +65,23 @@ def fresh_database():
             )
 
 
+@pytest.fixture
+def runtime_role():
+    """A role name of this test's own (roles belong to the whole server), dropped afterwards.
+
+    Requested before `fresh_database`, so it is dropped after the database that held its
+    privileges."""
+    import psycopg
+    from psycopg import sql
+
+    name = f"licensing_smoke_app_{os.getpid()}_{secrets.token_hex(3)}"
+    yield name
+    server = urllib.parse.urlsplit(os.environ["DATABASE_URL"])
+    maintenance = urllib.parse.urlunsplit(server._replace(path="/postgres"))
+    with psycopg.connect(maintenance, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(name)))
+
+
 class Topology:
     """The three roles as separate processes, each with its log file."""
 
@@ -69,11 +90,13 @@ class Topology:
         self.logs = logs
         self.processes: dict[str, subprocess.Popen] = {}
 
-    def manage(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    def manage(
+        self, *args: str, timeout: float = 300, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess:
         return subprocess.run(
             [sys.executable, "manage.py", *args],
             cwd=ROOT,
-            env=self.env,
+            env={**self.env, **(env or {})},
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -135,7 +158,9 @@ def _healthy(base: str) -> bool:
         return False
 
 
-def test_gunicorn_worker_and_beat_in_production_settings_lose_nothing(tmp_path, fresh_database):
+def test_gunicorn_worker_and_beat_in_production_settings_lose_nothing(
+    tmp_path, runtime_role, fresh_database
+):
     import psycopg
 
     secrets_dir = tmp_path / "secrets"
@@ -169,13 +194,24 @@ def test_gunicorn_worker_and_beat_in_production_settings_lose_nothing(tmp_path, 
             "LOG_LEVEL": "INFO",
         }
     )
+    owner = urllib.parse.urlsplit(fresh_database)
+    runtime_url = urllib.parse.urlunsplit(
+        owner._replace(
+            netloc=f"{runtime_role}:{secrets.token_hex(8)}@{owner.hostname}:{owner.port}"
+        )
+    )
     topology = Topology(env, tmp_path)
     redis.start()
     sink.start()
     try:
-        for step in (("migrate", "--noinput"), ("seed_demo",)):
-            done = topology.manage(*step)
+        # As deploy does: migrations and the runtime role as the owner, the rest as that role.
+        for step in (("migrate", "--noinput"), ("grant_runtime_role",)):
+            done = topology.manage(*step, env={"RUNTIME_DATABASE_URL": runtime_url})
             assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+        env["DATABASE_URL"] = runtime_url
+        seeded = topology.manage("seed_demo")
+        assert seeded.returncode == 0, seeded.stdout[-2000:] + seeded.stderr[-2000:]
+        (tmp_path / "seed.log").write_text(seeded.stderr)
 
         topology.start(
             "web", "gunicorn", "-c", "deploy/gunicorn.conf.py", "config.wsgi:application"
@@ -285,9 +321,15 @@ def test_gunicorn_worker_and_beat_in_production_settings_lose_nothing(tmp_path, 
             }
             assert sent <= set(sink.keys)
 
-        verified = topology.manage("verify_audit_chain")
+        # Every event the seeder, web, worker and beat committed is in their logs.
+        logs = [tmp_path / f"{role}.log" for role in ("seed", "web", "worker", "beat")]
+        verified = topology.manage("verify_audit_chain", *(f"--log={log}" for log in logs))
         assert verified.returncode == 0, verified.stderr[-2000:]
-        assert "Audit chain intact" in verified.stdout
+        [(checked, logged)] = re.findall(
+            r"Audit chain intact: (\d+) events verified \(against \d+ anchors and (\d+) logged",
+            verified.stdout,
+        )
+        assert int(checked) == int(logged) > 0, verified.stdout
     finally:
         topology.kill_leftovers()
         sink.stop()
