@@ -4,23 +4,28 @@ A name is compared after transliteration to ASCII (anyascii), case folding,
 removing company suffixes (cleanco: Ltd, Co., GmbH, LLC, Corporation, ...) and
 punctuation. Identical normalised names (the entry's own or an alias) are an
 `exact` match; a token-order-insensitive similarity (rapidfuzz's
-`token_sort_ratio`) at or above `SCREENING_THRESHOLD` a `partial` one, and a
-partial match needs the party's country to agree with the entry's, when the
-entry has one.
+`token_sort_ratio`, digits in words read as the letters they stand for:
+"Zagr0s") at or above `SCREENING_THRESHOLD` a `partial` one, as is a listed
+name appearing whole in the party's ("Kavir Dynamics Trading Kish Branch",
+score 100); a partial match needs the party's country to agree with the
+entry's, when the entry has one.
 
-Candidates never come from reading every entry: an entry is scored only when
-one of its names normalises to a party's, or shares a distinctive token with
-it (`ScreeningToken`, indexed). Tokens so common in company names that they
-say nothing ("trading", "industries", ...) are not indexed, so the candidate
-set stays small on a list of hundreds of thousands of entries.
+Candidates never come from reading every entry: a listed name is scored only
+when it normalises to a party's, or shares with it at least as many character
+trigrams (`ScreeningToken`, indexed) as any name reaching the threshold must;
+that number follows from the score's definition (see "Candidates" below), so
+no name that would reach the threshold is left out, and the party's rarest
+trigrams are looked up (`ScreeningTokenFrequency`), so the candidates stay few
+on a list of hundreds of thousands of entries.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from anyascii import anyascii
 from cleanco import basename
@@ -35,21 +40,8 @@ from licensing.models import (
     ScreeningName,
     ScreeningToken,
 )
+from licensing.models.screening import ScreeningTokenFrequency
 
-# Words that name what a company is rather than which one: never a reason to compare.
-COMMON_TOKENS = frozenset(
-    """
-    and the of for de la le el al du des der und
-    trading trade traders company companies group holding holdings international intl
-    industries industry industrial services service general enterprise enterprises
-    commercial commerce import export imports exports global technology technologies tech
-    engineering manufacturing products systems solutions supply supplies logistics
-    shipping co corp inc ltd llc limited corporation partners association foundation
-    bank institute research center centre factory works office agency organization
-    organisation ministry national state
-    """.split()  # noqa: SIM905 - a paragraph of words reads better than a column
-)
-MIN_TOKEN = 2
 _PUNCTUATION = re.compile(r"[^\w\s]|_")
 
 
@@ -68,15 +60,6 @@ def _strip_suffixes(text: str) -> str:
         if not stripped or stripped == text:
             return text
         text = stripped
-
-
-def tokens(normalised: str) -> set[str]:
-    """The distinctive words of a normalised name: what candidates are found by."""
-    return {
-        word[:100]
-        for word in normalised.split()
-        if len(word) >= MIN_TOKEN and word not in COMMON_TOKENS
-    }
 
 
 @dataclass(frozen=True)
@@ -149,13 +132,12 @@ class Found:
 class _Candidate:
     party: Party
     normalised: str
-    words: set[str] = field(default_factory=set)
 
 
 def screen(
     parties: Sequence[Party], *, list_ids: Iterable[int] | None = None, threshold: int | None = None
 ) -> list[Found]:
-    """Every party's matches (the best per party and entry), in one query.
+    """Every party's matches (the best per party and entry).
 
     `list_ids` limits screening to some lists (re-screening after a list changes).
     """
@@ -163,31 +145,160 @@ def screen(
 
 
 def screen_many(
-    parties_by_key: dict, *, list_ids: Iterable[int] | None = None, threshold: int | None = None
+    parties_by_key: dict, *, list_ids: Iterable[int] | None = None, threshold: float | None = None
 ) -> dict:
-    """`screen` for many applications' parties at once (keyed as given), in one query."""
+    """`screen` for many applications' parties at once (keyed as given): two queries for
+    up to `CHUNK` distinct names, whatever the number of parties."""
     threshold = settings.SCREENING_THRESHOLD if threshold is None else threshold
-    candidates = {
+    threshold = math.ceil(threshold)  # the score is compared rounded: 89.5 is 90
+    by_key = {
         key: [c for c in (_candidate(party) for party in parties) if c.normalised]
         for key, parties in parties_by_key.items()
     }
-    names = {c.normalised for found in candidates.values() for c in found}
-    words = {w for found in candidates.values() for c in found for w in c.words}
+    names = sorted({c.normalised for found in by_key.values() for c in found})
     if not names:
         return {}
-    index = _Index(_rows(names, words, list_ids))
+    near = candidates(names, threshold, list_ids)
     results: dict = {}
-    for key, party_candidates in candidates.items():
+    for key, party_candidates in by_key.items():
         for candidate in party_candidates:
-            found = index.best(candidate, threshold)
+            found = _best(candidate, near.get(candidate.normalised, ()), threshold)
             if found:
                 results.setdefault(key, []).extend(found)
     return results
 
 
 def _candidate(party: Party) -> _Candidate:
-    normalised = normalise(party.name)
-    return _Candidate(party, normalised, tokens(normalised))
+    return _Candidate(party, normalise(party.name))
+
+
+# Candidates: the names sharing enough character trigrams with a party's name.
+#
+# Why "enough" loses no match. The score is rapidfuzz's `token_sort_ratio` of the two
+# normalised names a and b: their words sorted, then `ratio`, the Indel similarity
+# 200 L / (|a| + |b|) where L is the length of their longest common subsequence; a
+# partial match needs `round(score) >= T`, so at least 200 L / (|a| + |b|) >= T - 1/2:
+#
+#     L >= (2T - 1)(|a| + |b|) / 400.                                            (1)
+#
+# Pad each sorted name with two characters on each side: a has |a| + 2 trigrams. Going
+# from a to b through a longest common subsequence deletes |a| - L characters of a,
+# each inside at most 3 of a's trigrams, then inserts |b| - L characters, each
+# splitting at most 2 of the trigrams left; every other trigram of a is a trigram of b.
+# So a and b share, counting each trigram as often as it occurs, at least
+#
+#     (|a| + 2) - 3 (|a| - L) - 2 (|b| - L)  =  2 - 2 (|a| + |b|) + 5 L           (2)
+#
+# trigrams, with L bounded by (1). Since L <= min(|a|, |b|), (1) also bounds |b|. A name
+# sharing fewer trigrams than (2) with the party's cannot reach the threshold; one that
+# shares at least that many with it shares at least one of any |a| + 3 - min(2) of the
+# party's trigrams (the rarest are looked up), and of those looked up at least (2)
+# less the ones not looked up. `tests/licensing/test_screening_recall.py` checks (2)
+# against rapidfuzz itself.
+
+GRAM = 3
+_PAD = "$" * (GRAM - 1)  # never in a normalised name
+LONGEST = 300  # a stored name's longest normalised form (`ScreeningName.normalised`)
+CHUNK = 100
+"""Distinct party names looked up in one query (re-screening passes thousands)."""
+
+
+# Digits standing for the letters they look like, in a word that has letters too
+# ("zagr0s prec1sion"); a number ("plant 17") stays a number.
+_LOOKALIKES = str.maketrans("0134578", "oieastb")
+_LETTER = re.compile(r"[a-z]")
+SHORTEST_WITHIN = 8
+"""A listed name this long or longer is matched when it appears whole inside a party's
+name ("... Kish Branch"); a shorter one ("noor") says too little on its own."""
+
+
+def folded(normalised: str) -> str:
+    """Digits read as the letters they stand for, in words that mix both."""
+    return " ".join(
+        word.translate(_LOOKALIKES) if _LETTER.search(word) else word for word in normalised.split()
+    )
+
+
+def sorted_words(normalised: str) -> str:
+    """The name as the score compares it: digits folded, its words in order."""
+    return " ".join(sorted(folded(normalised).split()))
+
+
+def within(normalised: str) -> list[str]:
+    """The runs of whole words inside a name (not the name itself) that a listed name
+    can be, to be matched as appearing whole in it."""
+    words = normalised.split()
+    runs = (
+        " ".join(words[start:end])
+        for start in range(len(words))
+        for end in range(start + 1, len(words) + 1)
+        if end - start < len(words)
+    )
+    return sorted({run for run in runs if len(run) >= SHORTEST_WITHIN})
+
+
+def trigrams(normalised: str) -> list[str]:
+    """The padded, word-sorted name's trigrams; a repeated one numbered (`ing`, `ing2`)."""
+    text = f"{_PAD}{sorted_words(normalised)}{_PAD}"
+    seen: dict[str, int] = {}
+    found = []
+    for start in range(len(text) - GRAM + 1):
+        gram = text[start : start + GRAM]
+        seen[gram] = count = seen.get(gram, 0) + 1
+        found.append(gram if count == 1 else f"{gram}{count}")
+    return found
+
+
+def least_in_common(total: int, threshold: int) -> int:
+    """(1): the fewest characters in common (L) for names of `total` characters together."""
+    return max(0, -(-(2 * threshold - 1) * total // 400))
+
+
+def trigrams_needed(length: int, other: int, threshold: int) -> int:
+    """(2): the fewest trigrams shared by names of these lengths reaching the threshold."""
+    return 2 - 2 * (length + other) + 5 * least_in_common(length + other, threshold)
+
+
+def lengths_in_reach(length: int, threshold: int) -> range:
+    """The lengths of the names a name of `length` can reach the threshold with (they
+    form one run: see `test_the_lengths_in_reach_are_one_run`)."""
+    reach = [
+        other
+        for other in range(1, LONGEST + 1)
+        if least_in_common(length + other, threshold) <= min(length, other)
+    ]
+    return range(reach[0], reach[-1] + 1) if reach else range(0)
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What to look up for one party name: `tokens` (None: every name of a length in
+    reach) and how many of them a name of each length must share (`needed`)."""
+
+    length: int
+    lengths: range
+    tokens: list[str] | None
+    unprobed: int
+    """The name's trigrams not looked up: a candidate may share these too."""
+
+    def needed(self, other: int, threshold: int) -> int:
+        return trigrams_needed(self.length, other, threshold) - self.unprobed
+
+
+def probe(normalised: str, threshold: int, frequency: dict[str, int]) -> Probe:
+    """The party name's rarest trigrams (by `frequency`; unknown counts as rare) that
+    every name reaching the threshold shares at least one of."""
+    grams = trigrams(normalised)
+    length = len(normalised)
+    lengths = lengths_in_reach(length, threshold)
+    if not lengths:
+        return Probe(length, lengths, [], 0)
+    fewest = min(trigrams_needed(length, other, threshold) for other in lengths)
+    if fewest < 1:  # a threshold so low that sharing no trigram is no proof: read them all
+        return Probe(length, lengths, None, 0)
+    kept = len(grams) - fewest + 1
+    rarest = sorted(grams, key=lambda gram: (frequency.get(gram, 0), gram))[:kept]
+    return Probe(length, lengths, rarest, len(grams) - kept)
 
 
 _ROW = (
@@ -202,39 +313,83 @@ _ROW = (
 )
 
 
-def _rows(names: set[str], words: set[str], list_ids: Iterable[int] | None) -> list[tuple]:
-    """The names of every entry sharing a whole name or a distinctive token with a party
-    (the columns of `_ROW`).
+def candidates(
+    names: Sequence[str], threshold: int, list_ids: Iterable[int] | None
+) -> dict[str, list[tuple]]:
+    """Each (normalised) party name's candidates: the listed names identical to it or
+    sharing enough trigrams with it (the columns of `_ROW`), in two queries. Every name
+    whose score with it reaches `threshold` is among them, whatever its country.
 
-    The entries are found first (a UNION of two index scans), then their names by the
-    entry index: an OR of the two would read every name. Every submission asks, so the
-    SQL is the ORM's own, compiled once (`_rows_sql`), with a placeholder per value.
+    The trigram rows are counted per name in the index (`screening_trigram_idx`:
+    token, length, name), one GROUP BY per party name, then only the names that pass
+    are joined to their entries. The SQL is the ORM's own SELECT, compiled once
+    (`_rows_sql`), with a placeholder per value.
     """
     lists = None if list_ids is None else list(list_ids)
     if lists == []:
-        return []
-    sql = _rows_sql()
-    params: list = []
-    # Only the models' table and column names are formatted in; values are parameters.
-    near = "SELECT U0.entry_id FROM %s U0 WHERE U0.normalised IN (%s)" % (  # noqa: S608, UP031
-        sql["names"],
-        _marks(names),
-    )
-    params += sorted(names)
-    if words:
-        near = "SELECT U1.entry_id FROM %s U1 WHERE U1.token IN (%s) UNION %s" % (  # noqa: S608, UP031
-            sql["tokens"],
-            _marks(words),
-            near,
+        return {}
+    found: dict[str, list[tuple]] = {}
+    for start in range(0, len(names), CHUNK):
+        found.update(_chunk_rows(list(names[start : start + CHUNK]), threshold, lists))
+    return found
+
+
+def _chunk_rows(names: list[str], threshold: int, lists: list[int] | None) -> dict:
+    every = {gram for name in names for gram in trigrams(name)}
+    frequency = dict(
+        ScreeningTokenFrequency.objects.filter(token__in=sorted(every)).values_list(
+            "token", "names"
         )
-        params = [*sorted(words), *params]
-    where = f"{sql['entry_column']} IN ({near})"
+    )
+    sql = _rows_sql()
+    parts: list[str] = []
+    params: list = []
+    # Only the models' table names and placeholders are formatted in; values are parameters.
+    for number, name in enumerate(names):
+        whole = [name, *within(name)]  # the name itself, or a listed name inside it
+        parts.append(f"SELECT %s AS party, U0.id AS name_id FROM {sql['names']} U0 WHERE U0.normalised IN ({_marks(whole)})")  # noqa: E501, S608 # fmt: skip
+        params += [number, *whole]
+        found = probe(name, threshold, frequency)
+        if not found.lengths:
+            continue
+        if found.tokens is None:
+            parts.append(
+                f"SELECT %s AS party, U0.id AS name_id FROM {sql['names']} U0 "  # noqa: S608
+                "WHERE LENGTH(U0.normalised) BETWEEN %s AND %s"
+            )
+            params += [number, found.lengths[0], found.lengths[-1]]
+            continue
+        # needed(l) = 2 - 2 (length + l) + 5 ceil(c (length + l) / 400) - unprobed, c = 2T - 1
+        c = 2 * threshold - 1
+        parts.append(
+            f"SELECT %s AS party, U1.name_id AS name_id FROM {sql['tokens']} U1 "  # noqa: S608
+            f"WHERE U1.token IN ({_marks(found.tokens)}) AND U1.length BETWEEN %s AND %s "
+            "GROUP BY U1.name_id, U1.length "
+            "HAVING COUNT(*) >= %s - 2 * U1.length + 5 * ((%s * U1.length + %s) / 400)"
+        )
+        params += [
+            number,
+            *found.tokens,
+            found.lengths[0],
+            found.lengths[-1],
+            2 - 2 * found.length - found.unprobed,
+            c,
+            c * found.length + 399,
+        ]
+    where = ""
     if lists is not None:
-        where += f" AND {sql['list_column']} IN ({_marks(lists)})"
+        where = f" WHERE {sql['list_column']} IN ({_marks(lists)})"
         params += lists
+    query = (
+        f"SELECT near.party, {sql['columns']} {sql['from']} INNER JOIN "
+        f"({' UNION '.join(parts)}) near ON near.name_id = {sql['name_column']}{where}"
+    )
+    found_rows: dict[str, list[tuple]] = {}
     with connection.cursor() as cursor:
-        cursor.execute(f"{sql['select']} WHERE {where}", params)
-        return [tuple(row) for row in cursor.fetchall()]
+        cursor.execute(query, params)
+        for party, *row in cursor.fetchall():
+            found_rows.setdefault(names[party], []).append(tuple(row))
+    return found_rows
 
 
 def _marks(values) -> str:
@@ -243,63 +398,48 @@ def _marks(values) -> str:
 
 @functools.cache
 def _rows_sql() -> dict[str, str]:
-    """The SELECT of `_ROW` with its joins, and the names it filters by, from the ORM."""
+    """The SELECT of `_ROW` with its joins, split at FROM, and the tables it reads."""
     quote = connection.ops.quote_name
     query = ScreeningName.objects.order_by().values_list(*_ROW).query
     select, params = query.sql_with_params()
     assert not params
+    assert select.startswith("SELECT ")
+    columns, _, joins = select.removeprefix("SELECT ").partition(" FROM ")
+    names = quote(ScreeningName._meta.db_table)
     return {
-        "select": select,
-        "names": quote(ScreeningName._meta.db_table),
+        "columns": columns,
+        "from": f"FROM {joins}",
+        "names": names,
         "tokens": quote(ScreeningToken._meta.db_table),
-        "entry_column": f"{quote(ScreeningName._meta.db_table)}.{quote('entry_id')}",
+        "name_column": f"{names}.{quote('id')}",
         "list_column": f"{quote(ScreeningEntry._meta.db_table)}.{quote('list_id')}",
     }
 
 
-class _Index:
-    """The candidate rows by entry, and the entries by token and by name: each party is
-    compared only with entries it shares one with (re-screening puts many applications'
-    parties in one query)."""
-
-    def __init__(self, rows: list[tuple]) -> None:
-        self.by_entry: dict[int, list[tuple]] = {}
-        self.by_word: dict[str, set[int]] = {}
-        self.by_name: dict[str, set[int]] = {}
-        for row in rows:
-            self.by_entry.setdefault(row[0], []).append(row)
-            self.by_name.setdefault(row[2], set()).add(row[0])
-            for word in tokens(row[2]):
-                self.by_word.setdefault(word, set()).add(row[0])
-
-    def best(self, candidate: _Candidate, threshold: int) -> list[Found]:
-        """The candidate's best match with each entry near it (exact first, then score)."""
-        near = set(self.by_name.get(candidate.normalised, ()))
-        for word in candidate.words:
-            near |= self.by_word.get(word, set())
-        best: dict[int, Found] = {}
-        for entry_id in near:
-            for row in self.by_entry[entry_id]:
-                _, name, normalised, entry_name, country, list_id, list_name, blocking = row
-                verdict = _compare(candidate, normalised, country, threshold)
-                if verdict is None:
-                    continue
-                kind, score = verdict
-                kept = best.get(entry_id)
-                if kept is not None and (kept.match, -kept.score) <= (kind, -score):
-                    continue  # "exact" < "partial": an exact match, or a better score, stays
-                best[entry_id] = Found(
-                    party=candidate.party,
-                    entry_id=entry_id,
-                    entry_name=entry_name,
-                    list_id=list_id,
-                    list_name=list_name,
-                    blocking=blocking,
-                    matched_name=name,
-                    match=kind,
-                    score=score,
-                )
-        return list(best.values())
+def _best(candidate: _Candidate, rows: Iterable[tuple], threshold: int) -> list[Found]:
+    """The candidate's best match with each entry near it (exact first, then score)."""
+    best: dict[int, Found] = {}
+    for row in rows:
+        entry_id, name, normalised, entry_name, country, list_id, list_name, blocking = row
+        verdict = _compare(candidate, normalised, country, threshold)
+        if verdict is None:
+            continue
+        kind, score = verdict
+        kept = best.get(entry_id)
+        if kept is not None and (kept.match, -kept.score) <= (kind, -score):
+            continue  # "exact" < "partial": an exact match, or a better score, stays
+        best[entry_id] = Found(
+            party=candidate.party,
+            entry_id=entry_id,
+            entry_name=entry_name,
+            list_id=list_id,
+            list_name=list_name,
+            blocking=blocking,
+            matched_name=name,
+            match=kind,
+            score=score,
+        )
+    return list(best.values())
 
 
 def _compare(
@@ -309,26 +449,41 @@ def _compare(
         return MatchKind.EXACT, 100
     if country is not None and country != candidate.party.country_id:
         return None  # a partial match must agree on the entry's country
-    score = round(fuzz.token_sort_ratio(candidate.normalised, normalised))
+    score = score_of(candidate.normalised, normalised)
     return (MatchKind.PARTIAL, score) if score >= threshold else None
+
+
+def score_of(party: str, listed: str) -> int:
+    """How much a party's normalised name resembles a listed one, 0-100: 100 when the
+    listed name appears whole in it (`within`), else their `similarity`."""
+    if len(listed) >= SHORTEST_WITHIN and listed in within(party):
+        return 100
+    return similarity(party, listed)
+
+
+def similarity(normalised: str, other: str) -> int:
+    """rapidfuzz's `token_sort_ratio` of two normalised names, digits folded, rounded:
+    word order aside. The trigram bound ("Candidates") is derived from it."""
+    return round(fuzz.token_sort_ratio(folded(normalised), folded(other)))
 
 
 def index_rows(
     entry_id: int, names: Sequence[str]
-) -> tuple[list[ScreeningName], list[ScreeningToken]]:
-    """The normalised names and distinctive tokens of one entry (the first name its own)."""
+) -> tuple[list[ScreeningName], dict[int, list[str]]]:
+    """The normalised names of one entry (the first its own) and, by position, their
+    trigrams (`ScreeningToken` rows once the names have ids)."""
     name_rows: list[ScreeningName] = []
+    grams: dict[int, list[str]] = {}
     seen: set[str] = set()
-    words: set[str] = set()
     for position, name in enumerate(names):
-        normalised = normalise(name)[:300]
+        normalised = normalise(name)[:LONGEST]
         if not normalised or normalised in seen:
             continue
         seen.add(normalised)
-        words |= tokens(normalised)
+        grams[len(name_rows)] = trigrams(normalised)
         name_rows.append(
             ScreeningName(
                 entry_id=entry_id, name=name[:300], normalised=normalised, alias=position > 0
             )
         )
-    return name_rows, [ScreeningToken(entry_id=entry_id, token=word) for word in sorted(words)]
+    return name_rows, grams

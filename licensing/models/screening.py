@@ -2,7 +2,7 @@
 
 `OtherParty` rows sit beside the application's end user and consignee. A
 `ScreeningList` holds `ScreeningEntry` rows; each entry's names (its own and its
-aliases) are kept normalised in `ScreeningName`, and their distinctive tokens in
+aliases) are kept normalised in `ScreeningName`, and their character trigrams in
 `ScreeningToken`, so screening finds its candidates with an index lookup rather
 than by reading every entry (`licensing.screening`). A `ScreeningMatch` is one
 party resembling one entry: open until a reviewer clears or confirms it.
@@ -118,16 +118,38 @@ class ScreeningName(models.Model):
 
 
 class ScreeningToken(models.Model):
-    """A distinctive token of an entry's names: candidates are entries sharing one with a party."""
+    """A character trigram of one of an entry's names (the token-sorted, normalised name,
+    padded): candidates are the names sharing enough of them with a party's
+    (`licensing.screening`: how many is derived from the score's definition).
 
-    entry = models.ForeignKey(ScreeningEntry, on_delete=models.CASCADE, related_name="tokens")
-    token = models.CharField(max_length=100)
+    A trigram occurring again in the same name is stored with its count (`ing`,
+    `ing2`), so that counting shared rows counts shared trigrams with their
+    multiplicity. `length` is the name's, for the bound and the length filter.
+    """
+
+    name = models.ForeignKey(ScreeningName, on_delete=models.CASCADE, related_name="tokens")
+    token = models.CharField(max_length=8)
+    length = models.PositiveSmallIntegerField()
 
     class Meta:
-        indexes = [models.Index(fields=["token", "entry"], name="screening_token_idx")]
+        indexes = [models.Index(fields=["token", "length", "name"], name="screening_trigram_idx")]
 
     def __str__(self) -> str:
         return self.token
+
+
+class ScreeningTokenFrequency(models.Model):
+    """How many names hold a trigram: screening looks up a party's rarest trigrams first.
+
+    Only a speed hint: a stale or missing count never costs a match (a missing one
+    counts as rare), so it is refreshed after an import and for an edited entry's
+    trigrams, not on every change."""
+
+    token = models.CharField(max_length=8, primary_key=True)
+    names = models.PositiveIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.token}: {self.names}"
 
 
 class MatchKind(models.TextChoices):

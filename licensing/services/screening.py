@@ -15,7 +15,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from accounts.models import User
@@ -37,6 +37,7 @@ from licensing.models import (
     ScreeningName,
     ScreeningToken,
 )
+from licensing.models.screening import ScreeningTokenFrequency
 from licensing.notifications import Message, notify_all
 from licensing.screening import Found, Party, index_rows, parties_of, screen, screen_many
 from licensing.services.common import lock, run_transition
@@ -281,6 +282,7 @@ def screening_list_import(
             _index(entries)
             if progress is not None:
                 progress(len(part))
+        _count_tokens()
         screening_list_changed(screening_list)
     return screening_list
 
@@ -288,29 +290,55 @@ def screening_list_import(
 def _delete_entries(screening_list: ScreeningList) -> None:
     """The old entries and their index; matches keep what they matched, by name."""
     entries = ScreeningEntry.objects.filter(list=screening_list)
-    ScreeningToken.objects.filter(entry__in=entries).delete()
+    ScreeningToken.objects.filter(name__entry__in=entries).delete()
     ScreeningName.objects.filter(entry__in=entries).delete()
     ScreeningMatch.objects.filter(entry__in=entries).update(entry=None)
     entries.delete()
 
 
-def _index(entries: Sequence[ScreeningEntry]) -> None:
+def _index(entries: Sequence[ScreeningEntry]) -> set[str]:
+    """Index the entries' names and trigrams; the trigrams written."""
     names: list[ScreeningName] = []
-    words: list[ScreeningToken] = []
+    grams: list[list[str]] = []
     for entry in entries:
-        entry_names, entry_tokens = index_rows(entry.pk, entry.all_names)
+        entry_names, entry_grams = index_rows(entry.pk, entry.all_names)
         names += entry_names
-        words += entry_tokens
-    ScreeningName.objects.bulk_create(names, batch_size=5000)
-    ScreeningToken.objects.bulk_create(words, batch_size=5000)
+        grams += [entry_grams[position] for position in range(len(entry_names))]
+    names = ScreeningName.objects.bulk_create(names, batch_size=5000)
+    ScreeningToken.objects.bulk_create(
+        (
+            ScreeningToken(name_id=name.pk, token=gram, length=len(name.normalised))
+            for name, name_grams in zip(names, grams, strict=True)
+            for gram in name_grams
+        ),
+        batch_size=5000,
+    )
+    return {gram for name_grams in grams for gram in name_grams}
+
+
+def _count_tokens(tokens: Iterable[str] | None = None) -> None:
+    """Refresh how many names hold each trigram (every one, or these): which of a party's
+    trigrams are rare. A speed hint only (see `ScreeningTokenFrequency`)."""
+    counts = ScreeningToken.objects.order_by().values_list("token").annotate(n=Count("id"))
+    if tokens is not None:
+        counts = counts.filter(token__in=sorted(tokens))
+    ScreeningTokenFrequency.objects.bulk_create(
+        [ScreeningTokenFrequency(token=token, names=n) for token, n in counts],
+        batch_size=5000,
+        update_conflicts=True,
+        unique_fields=["token"],
+        update_fields=["names"],
+    )
 
 
 def screening_entry_indexed(entry: ScreeningEntry) -> None:
-    """After an entry is saved (the admin): its names and tokens again, then re-screening."""
+    """After an entry is saved (the admin): its names and trigrams again, then
+    re-screening."""
     with transaction.atomic():
+        old = set(ScreeningToken.objects.filter(name__entry=entry).values_list("token", flat=True))
+        ScreeningToken.objects.filter(name__entry=entry).delete()
         ScreeningName.objects.filter(entry=entry).delete()
-        ScreeningToken.objects.filter(entry=entry).delete()
-        _index([entry])
+        _count_tokens(old | _index([entry]))
         screening_list_changed(entry.list)
 
 

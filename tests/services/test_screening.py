@@ -17,6 +17,7 @@ from licensing.models import (
     ScreeningName,
     ScreeningToken,
 )
+from licensing.screening import trigrams
 from licensing.services.applications import application_submit, application_update_draft
 from licensing.services.reviews import review_claim, review_recommend
 from licensing.services.screening import (
@@ -314,13 +315,14 @@ class TestImport:
             "alias one",
             "alias two",
         }
-        assert set(ScreeningToken.objects.values_list("token", flat=True)) == {
-            "new",
-            "entry",
-            "alias",
-            "one",
-            "two",
+        # Each name's trigrams, its words sorted and padded: the old entry's are gone.
+        indexed = set(ScreeningToken.objects.values_list("token", flat=True))
+        assert indexed == {
+            gram for name in ("new entry", "alias one", "alias two") for gram in trigrams(name)
         }
+        assert {"$$a", "$$e", "ali", "one", "wo$", "y n"} <= indexed
+        assert not {"old", "$$o", "tra"} & indexed
+        assert set(ScreeningToken.objects.values_list("length", flat=True)) == {9}
 
     def test_a_failure_half_way_leaves_the_list_as_it_was(self, monkeypatch):
         factories.screening_list("Denied", entries=[{"name": "Old Entry Trading"}])

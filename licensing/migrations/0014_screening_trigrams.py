@@ -1,0 +1,72 @@
+"""Screening candidates by character trigrams (`licensing.screening`): the word tokens
+give way to each listed name's trigrams, counted, and every stored name is indexed again."""
+
+import django.db.models.deletion
+from django.db import migrations, models
+
+
+def index_names(apps, schema_editor):
+    """Every listed name's trigrams, and how many names hold each."""
+    from licensing.screening import trigrams
+
+    name_model = apps.get_model("licensing", "ScreeningName")
+    token_model = apps.get_model("licensing", "ScreeningToken")
+    frequency_model = apps.get_model("licensing", "ScreeningTokenFrequency")
+    counts: dict[str, int] = {}
+    rows = []
+    for pk, normalised in name_model.objects.order_by("pk").values_list("pk", "normalised"):
+        for gram in trigrams(normalised):
+            counts[gram] = counts.get(gram, 0) + 1
+            rows.append(token_model(name_id=pk, token=gram, length=len(normalised)))
+        if len(rows) >= 50_000:
+            token_model.objects.bulk_create(rows, batch_size=5000)
+            rows = []
+    token_model.objects.bulk_create(rows, batch_size=5000)
+    frequency_model.objects.bulk_create(
+        [frequency_model(token=token, names=n) for token, n in sorted(counts.items())],
+        batch_size=5000,
+    )
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("licensing", "0013_lean_write_indexes"),
+    ]
+
+    operations = [
+        migrations.DeleteModel(name="ScreeningToken"),
+        migrations.CreateModel(
+            name="ScreeningToken",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("token", models.CharField(max_length=8)),
+                ("length", models.PositiveSmallIntegerField()),
+                (
+                    "name",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="tokens",
+                        to="licensing.screeningname",
+                    ),
+                ),
+            ],
+            options={
+                "indexes": [
+                    models.Index(fields=["token", "length", "name"], name="screening_trigram_idx")
+                ],
+            },
+        ),
+        migrations.CreateModel(
+            name="ScreeningTokenFrequency",
+            fields=[
+                ("token", models.CharField(max_length=8, primary_key=True, serialize=False)),
+                ("names", models.PositiveIntegerField()),
+            ],
+        ),
+        migrations.RunPython(index_names, migrations.RunPython.noop),
+    ]
