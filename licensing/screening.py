@@ -22,6 +22,7 @@ on a list of hundreds of thousands of entries.
 from __future__ import annotations
 
 import functools
+import json
 import math
 import re
 from collections.abc import Iterable, Sequence
@@ -40,7 +41,7 @@ from licensing.models import (
     ScreeningName,
     ScreeningToken,
 )
-from licensing.models.screening import ScreeningTokenFrequency
+from licensing.models.screening import ScreeningTokenFrequency, entry_digest
 
 _PUNCTUATION = re.compile(r"[^\w\s]|_")
 
@@ -122,6 +123,8 @@ class Found:
     matched_name: str
     match: str
     score: int
+    entry_digest: str = ""
+    """The entry's name, aliases and country as found (`entry_digest`)."""
 
     @property
     def blocks(self) -> bool:
@@ -310,6 +313,7 @@ _ROW = (
     "entry__list_id",
     "entry__list__name",
     "entry__list__blocking",
+    "entry__aliases",
 )
 
 
@@ -420,7 +424,7 @@ def _best(candidate: _Candidate, rows: Iterable[tuple], threshold: int) -> list[
     """The candidate's best match with each entry near it (exact first, then score)."""
     best: dict[int, Found] = {}
     for row in rows:
-        entry_id, name, normalised, entry_name, country, list_id, list_name, blocking = row
+        entry_id, name, normalised, entry_name, country, list_id, list_name, blocking, aliases = row
         verdict = _compare(candidate, normalised, country, threshold)
         if verdict is None:
             continue
@@ -438,8 +442,14 @@ def _best(candidate: _Candidate, rows: Iterable[tuple], threshold: int) -> list[
             matched_name=name,
             match=kind,
             score=score,
+            entry_digest=entry_digest(entry_name, _json_list(aliases), country),
         )
     return list(best.values())
+
+
+def _json_list(value) -> list[str]:
+    """A JSON column read by raw SQL: parsed by psycopg, text from SQLite."""
+    return json.loads(value or "[]") if isinstance(value, str) else list(value or ())
 
 
 def _compare(

@@ -11,6 +11,8 @@ party resembling one entry: open until a reviewer clears or confirms it.
 from __future__ import annotations
 
 import builtins
+import hashlib
+import json
 
 from django.conf import settings
 from django.db import models
@@ -100,6 +102,17 @@ class ScreeningEntry(models.Model):
     @property
     def all_names(self) -> builtins.list[str]:
         return [self.name, *(alias for alias in self.aliases if alias)]
+
+    @property
+    def digest(self) -> str:
+        return entry_digest(self.name, self.aliases, self.country_id)
+
+
+def entry_digest(name: str, aliases: builtins.list[str], country_id: str | None) -> str:
+    """What a clearance was given for: the entry's name, aliases (in any order) and
+    country. A re-import of the same entry has the same digest; a changed one does not."""
+    text = json.dumps([name, sorted(a for a in aliases if a), country_id], ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 class ScreeningName(models.Model):
@@ -195,6 +208,12 @@ class ScreeningMatch(ConcurrentTransitionMixin, models.Model):
         max_length=20, choices=MatchStatus.choices, default=MatchStatus.OPEN, protected=True
     )
     reason = models.TextField(blank=True)
+    entry_digest = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="The entry as it was when found or resolved (`entry_digest`): a cleared "
+        "match opens again when re-screening finds the entry changed.",
+    )
     found_at = models.DateTimeField(default=timezone.now)
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -257,6 +276,18 @@ class ScreeningMatch(ConcurrentTransitionMixin, models.Model):
     )
     def confirm(self, *, user, reason: str) -> None:
         self._resolve(user, reason)
+
+    @transition(field=status, source=MatchStatus.CLEARED, target=MatchStatus.OPEN)
+    def reopen(self, *, found_kind: str, score: int, matched_name: str, digest: str) -> None:
+        """The entry cleared against changed (name, aliases or country): decide again."""
+        self.match = found_kind
+        self.score = score
+        self.matched_name = matched_name
+        self.entry_digest = digest
+        self.resolved_by = None
+        self.resolved_at = None
+        self.reason = ""
+        self.found_at = timezone.now()
 
     def _resolve(self, user, reason: str) -> None:
         self.resolved_by = user

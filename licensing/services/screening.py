@@ -73,6 +73,7 @@ def _match(application: Application, found: Found) -> ScreeningMatch:
         matched_name=found.matched_name[:300],
         match=found.match,
         score=found.score,
+        entry_digest=found.entry_digest,
     )
 
 
@@ -168,6 +169,11 @@ def screening_match_resolve(
         if not reason or not reason.strip():
             raise InvalidInput({"reason": ["Give the reason for the disposition."]})
         method = match.clear if disposition == MatchStatus.CLEARED else match.confirm
+        # What is cleared is the entry as it stands now (a list change since the match
+        # was found may have changed it): re-screening reopens the match if it changes.
+        entry = ScreeningEntry.objects.filter(pk=match.entry_id).first() if match.entry_id else None
+        if entry is not None:
+            match.entry_digest = entry.digest
         from_state = run_transition(
             match, "resolve", lambda: method(user=user, reason=reason.strip())
         )
@@ -422,64 +428,117 @@ def _rescreen_batch(ids: list[int], list_id: int) -> int:
         list(
             Application.objects.select_for_update().filter(pk__in=found).order_by("pk").values("pk")
         )
-        known = set(
-            ScreeningMatch.objects.filter(application_id__in=found.keys()).values_list(
-                "application_id", "party_kind", "party_name", "list_name", "entry_name"
+        known = {
+            _key(m): m
+            for m in ScreeningMatch.objects.filter(application_id__in=found.keys()).only(
+                *_KEY_FIELDS, "status", "entry_id", "entry_digest"
             )
-        )
-        fresh = [
-            m
-            for m in _distinct(
-                _match(applications[pk], f) for pk, hits in found.items() for f in hits
-            )
-            if _key(m) not in known
-        ]
-        if not fresh:
+        }
+        matches = _distinct(_match(applications[pk], f) for pk, hits in found.items() for f in hits)
+        fresh = [m for m in matches if _key(m) not in known]
+        created = ScreeningMatch.objects.bulk_create(fresh) if fresh else []
+        reopened = _found_again([(known[_key(m)], m) for m in matches if _key(m) in known])
+        if not created and not reopened:
             return 0
-        created = ScreeningMatch.objects.bulk_create(fresh)
-        _after_rescreen(applications, created)
-    return len(created)
+        _after_rescreen(applications, created, reopened)
+    return len(created) + len(reopened)
 
 
-def _after_rescreen(applications: dict[int, Application], created: list[ScreeningMatch]) -> None:
-    """Count, audit, and tell the supervisors of each live licence's ministries."""
-    by_application: dict[int, list[ScreeningMatch]] = {}
+_KEY_FIELDS = ("application_id", "party_kind", "party_name", "list_name", "entry_name")
+
+
+def _found_again(pairs: list[tuple[ScreeningMatch, ScreeningMatch]]) -> list[ScreeningMatch]:
+    """Matches recorded before and found again: a cleared one whose entry changed since
+    its clearance (name, aliases or country: `entry_digest`) is open again; otherwise
+    it stays as it was, following its entry (re-imported under a new id). The reopened."""
+    reopened = []
+    for kept, now in pairs:
+        if kept.status == MatchStatus.CLEARED and kept.entry_digest not in ("", now.entry_digest):
+            match = lock(ScreeningMatch, kept.pk)  # its application is locked already
+            if match.status != MatchStatus.CLEARED:
+                continue
+            run_transition(
+                match,
+                "reopen",
+                lambda match=match, now=now: match.reopen(
+                    found_kind=now.match,
+                    score=now.score,
+                    matched_name=now.matched_name,
+                    digest=now.entry_digest,
+                ),
+            )
+            if match.entry_id != now.entry_id:
+                ScreeningMatch.objects.filter(pk=match.pk).update(entry_id=now.entry_id)
+            reopened.append(match)
+        else:
+            # It follows its entry (a re-import gives it a new row); an open match takes
+            # the entry as it is now, so that clearing it clears that; a clearance from
+            # before digests were kept takes today's.
+            digest = kept.entry_digest
+            if kept.status == MatchStatus.OPEN or not digest:
+                digest = now.entry_digest
+            if (kept.entry_id, kept.entry_digest) != (now.entry_id, digest):
+                ScreeningMatch.objects.filter(pk=kept.pk).update(
+                    entry_id=now.entry_id, entry_digest=digest
+                )
+    return reopened
+
+
+def _after_rescreen(
+    applications: dict[int, Application],
+    created: list[ScreeningMatch],
+    reopened: list[ScreeningMatch],
+) -> None:
+    """Count, audit, and tell the supervisors of each live licence's ministries (of a new
+    match, or of a cleared one open again because its entry changed)."""
+    by_application: dict[int, tuple[list[ScreeningMatch], list[ScreeningMatch]]] = {}
     for match in created:
-        by_application.setdefault(match.application_id, []).append(match)
+        by_application.setdefault(match.application_id, ([], []))[0].append(match)
+    for match in reopened:
+        by_application.setdefault(match.application_id, ([], []))[1].append(match)
     messages = []
     supervisors = _reviewing_supervisors([pk for pk in by_application if _live(applications[pk])])
-    for pk, matches in by_application.items():
+    for pk, (new, again) in by_application.items():
         application = applications[pk]
         Application.objects.filter(pk=pk).update(
-            screening_match_count=F("screening_match_count") + len(matches),
-            open_screening_match_count=F("open_screening_match_count") + len(matches),
+            screening_match_count=F("screening_match_count") + len(new),
+            open_screening_match_count=F("open_screening_match_count") + len(new) + len(again),
         )
-        audit_record(
-            application=application,
-            actor=None,
-            action="screening_match_found",
-            from_state=application.status,
-            to_state=application.status,
-            reason="A screening list changed.",
-            data={
-                "matches": [
-                    {
-                        "match": m.pk,
-                        "party": m.party_name,
-                        "list": m.list_name,
-                        "entry": m.entry_name,
-                    }
-                    for m in matches
-                ]
-            },
-        )
-        for match in matches if pk in supervisors else ():
+        # One action for both (staff-only, like every screening event: `selectors`).
+        for matches, reason in (
+            (new, "A screening list changed."),
+            (again, "A screening list changed an entry a match was cleared against: open again."),
+        ):
+            if matches:
+                audit_record(
+                    application=application,
+                    actor=None,
+                    action="screening_match_found",
+                    from_state=application.status,
+                    to_state=application.status,
+                    reason=reason,
+                    data={
+                        "matches": [
+                            {
+                                "match": m.pk,
+                                "party": m.party_name,
+                                "list": m.list_name,
+                                "entry": m.entry_name,
+                                **({"reopened": True} if matches is again else {}),
+                            }
+                            for m in matches
+                        ]
+                    },
+                )
+        for match in [*new, *again] if pk in supervisors else ():
             license = application.license
             messages.append(
                 Message(
                     event=NotificationEvent.SCREENING_MATCH,
                     recipients=supervisors[pk],
-                    key=f"screening:{match.pk}",
+                    # Once per match, and once more per version of the entry it opens on.
+                    key=f"screening:{match.pk}"
+                    + (f":{match.entry_digest[:16]}" if match in again else ""),
                     subject=f"License {license.number}: the "
                     f"{match.get_party_kind_display().lower()} resembles an entry of "
                     f"'{match.list_name}'",

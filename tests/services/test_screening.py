@@ -434,6 +434,105 @@ class TestRescreening:
         assert not application.other_parties.exists()
 
 
+class TestAClearanceOutlastsAListChange:
+    """A supervisor's clearance holds for the entry it was given for: importing the list
+    again leaves it cleared, unless the entry's name, aliases or country changed."""
+
+    ROW = "name,aliases,country,remarks\nKestrel Avionics GmbH,{aliases},{country},R-1\n"
+
+    def _import(self, aliases: str = "", country: str = "DE"):
+        rows = screening_rows_read(
+            _csv(self.ROW.format(aliases=aliases, country=country)), {"DE", "FR"}
+        )
+        return screening_list_import(name="Denied", rows=rows)
+
+    def _cleared(self, exporter, reviewers, supervisors):
+        approved = factories.approved(exporter, reviewers, end_user_name="Kestrel Avionics")
+        screening_list = self._import()
+        assert screening_rescreen_list(list_id=screening_list.pk) == 1
+        match = screening_match_resolve(
+            screeningmatch=ScreeningMatch.objects.get(),
+            user=supervisors["economy"],
+            disposition="cleared",
+            reason="Another company of that name, in Munich.",
+        )
+        return approved, match
+
+    def _rescreen_after(self, **changes):
+        screening_list = self._import(**changes)
+        return screening_rescreen_list(list_id=screening_list.pk)
+
+    def test_the_same_entry_imported_again_leaves_the_match_cleared(
+        self, exporter, reviewers, supervisors
+    ):
+        approved, match = self._cleared(exporter, reviewers, supervisors)
+        assert self._rescreen_after() == 0
+        match.refresh_from_db()
+        assert (match.status, match.reason) == (
+            "cleared",
+            "Another company of that name, in Munich.",
+        )
+        approved.refresh_from_db()
+        assert approved.open_screening_match_count == 0
+        # It follows the entry's new row, so that the next change is seen against it.
+        assert match.entry == ScreeningEntry.objects.get()
+
+    @pytest.mark.parametrize(
+        "changes", [{"aliases": "Kestrel Avionik"}, {"country": "FR"}], ids=["aliases", "country"]
+    )
+    def test_a_changed_entry_opens_the_match_again_and_tells_the_supervisors(
+        self, exporter, reviewers, supervisors, changes
+    ):
+        approved, match = self._cleared(exporter, reviewers, supervisors)
+        told = Notification.objects.filter(event="screening_match")
+        before = told.count()
+        # (The party's name is the entry's, suffix aside: an exact match, in any country.)
+        assert self._rescreen_after(**changes) == 1
+        match.refresh_from_db()
+        assert (match.status, match.reason, match.resolved_by) == ("open", "", None)
+        approved.refresh_from_db()
+        assert approved.open_screening_match_count == 1
+        assert told.count() == before + 1  # economy's supervisor, again
+        event = AuditEvent.objects.filter(
+            application=approved, action="screening_match_found"
+        ).latest("id")
+        assert "open again" in event.reason
+        # Found again unchanged: stays open, nobody told twice.
+        assert self._rescreen_after(**changes) == 0
+        assert told.count() == before + 1
+
+    def test_a_renamed_entry_is_a_new_match_and_the_old_clearance_stays(
+        self, exporter, reviewers, supervisors
+    ):
+        self._cleared(exporter, reviewers, supervisors)
+        rows = screening_rows_read(
+            _csv("name,aliases,country,remarks\nKestrel Avionics AG,,DE,R-1\n"), {"DE"}
+        )
+        screening_list = screening_list_import(name="Denied", rows=rows)
+        assert screening_rescreen_list(list_id=screening_list.pk) == 1
+        assert dict(ScreeningMatch.objects.values_list("entry_name", "status")) == {
+            "Kestrel Avionics GmbH": "cleared",
+            "Kestrel Avionics AG": "open",
+        }
+
+    def test_an_entry_edited_in_the_admin_opens_the_match_again(
+        self, exporter, reviewers, supervisors
+    ):
+        from licensing.services.screening import screening_entry_indexed
+
+        _, match = self._cleared(exporter, reviewers, supervisors)
+        entry = ScreeningEntry.objects.get()
+        screening_rescreen_list(list_id=entry.list_id)  # nothing changed yet
+        match.refresh_from_db()
+        assert match.status == "cleared"
+        entry.aliases = ["Kestrel Avionics Munich"]
+        entry.save()
+        screening_entry_indexed(entry)
+        assert screening_rescreen_list(list_id=entry.list_id) == 1
+        match.refresh_from_db()
+        assert match.status == "open"
+
+
 class TestTheHoldElsewhere:
     def test_a_deemed_consent_sends_a_held_case_to_the_committee_which_waits_too(
         self, exporter, reviewers, committee_member

@@ -1,5 +1,7 @@
 """Screening candidates by character trigrams (`licensing.screening`): the word tokens
-give way to each listed name's trigrams, counted, and every stored name is indexed again."""
+give way to each listed name's trigrams, counted, and every stored name is indexed again.
+A match keeps the entry it was found or resolved against (`entry_digest`), so that a
+clearance outlasts a list change unless the entry changed."""
 
 import django.db.models.deletion
 from django.db import migrations, models
@@ -26,6 +28,17 @@ def index_names(apps, schema_editor):
         [frequency_model(token=token, names=n) for token, n in sorted(counts.items())],
         batch_size=5000,
     )
+
+
+def digest_matches(apps, schema_editor):
+    """The matches linked to an entry take its digest; the others get one when found again."""
+    from licensing.models.screening import entry_digest
+
+    match_model = apps.get_model("licensing", "ScreeningMatch")
+    for match in match_model.objects.exclude(entry=None).select_related("entry").iterator():
+        entry = match.entry
+        match.entry_digest = entry_digest(entry.name, entry.aliases, entry.country_id)
+        match.save(update_fields=["entry_digest"])
 
 
 class Migration(migrations.Migration):
@@ -69,4 +82,15 @@ class Migration(migrations.Migration):
             ],
         ),
         migrations.RunPython(index_names, migrations.RunPython.noop),
+        migrations.AddField(
+            model_name="screeningmatch",
+            name="entry_digest",
+            field=models.CharField(
+                blank=True,
+                help_text="The entry as it was when found or resolved (`entry_digest`): a "
+                "cleared match opens again when re-screening finds the entry changed.",
+                max_length=64,
+            ),
+        ),
+        migrations.RunPython(digest_matches, migrations.RunPython.noop),
     ]
