@@ -136,6 +136,10 @@ class _Candidate:
     party: Party
     normalised: str
 
+    @functools.cached_property
+    def runs(self) -> frozenset[str]:
+        return frozenset(within(self.normalised))
+
 
 def screen(
     parties: Sequence[Party], *, list_ids: Iterable[int] | None = None, threshold: int | None = None
@@ -386,7 +390,7 @@ def _chunk_rows(names: list[str], threshold: int, lists: list[int] | None) -> di
         params += lists
     query = (
         f"SELECT near.party, {sql['columns']} {sql['from']} INNER JOIN "
-        f"({' UNION '.join(parts)}) near ON near.name_id = {sql['name_column']}{where}"
+        f"({' UNION ALL '.join(parts)}) near ON near.name_id = {sql['name_column']}{where}"
     )
     found_rows: dict[str, list[tuple]] = {}
     with connection.cursor() as cursor:
@@ -459,7 +463,9 @@ def _compare(
         return MatchKind.EXACT, 100
     if country is not None and country != candidate.party.country_id:
         return None  # a partial match must agree on the entry's country
-    score = score_of(candidate.normalised, normalised)
+    if len(normalised) >= SHORTEST_WITHIN and normalised in candidate.runs:
+        return MatchKind.PARTIAL, 100  # the listed name appears whole in the party's
+    score = similarity(candidate.normalised, normalised)
     return (MatchKind.PARTIAL, score) if score >= threshold else None
 
 

@@ -1138,6 +1138,63 @@ def _entity(rng: random.Random) -> str:
     return " ".join(words)
 
 
+CORPUS = ROOT / "tests" / "data" / "screening_corpus.json"
+
+
+def screening_quality() -> dict:
+    """Recall and false positives on the corpus (tests/data/screening_corpus.json): its
+    listed names imported as a list of their own, each variant and unrelated name screened
+    against that list as a party in the country it comes with."""
+    from django.conf import settings
+
+    from licensing.models import ScreeningEntry
+    from licensing.screening import Party, normalise, score_of, screen_many
+    from licensing.services.screening import EntryRow, screening_list_import
+
+    corpus = json.loads(CORPUS.read_text("utf-8"))
+    threshold = settings.SCREENING_THRESHOLD
+    rows = [
+        EntryRow(line, e["name"], e["aliases"], e["country"], "")
+        for line, e in enumerate(corpus["listed"], start=2)
+    ]
+    listed = screening_list_import(name="Bench corpus list", rows=rows)
+    entries = {e.name: e for e in ScreeningEntry.objects.filter(list=listed)}
+    variants, unrelated = corpus["variants"], corpus["unrelated"]
+    started = time.perf_counter()
+    found = screen_many(
+        {
+            i: [Party("end_user", p["name"], p["country"])]
+            for i, p in enumerate(variants + unrelated)
+        },
+        list_ids=[listed.pk],
+    )
+    seconds = time.perf_counter() - started
+    reaching = matched_reaching = matched = 0
+    for i, variant in enumerate(variants):
+        party = normalise(variant["name"])
+        names = entries[variant["source"]].all_names
+        hit = variant["source"] in {f.entry_name for f in found.get(i, ())}
+        matched += hit
+        if any(score_of(party, normalise(n)) >= threshold for n in names):
+            reaching += 1
+            matched_reaching += hit
+    false_positives = sum(
+        1 for i in range(len(variants), len(variants) + len(unrelated)) if found.get(i)
+    )
+    listed.delete()
+    return {
+        "threshold": threshold,
+        "variants": len(variants),
+        "variants_reaching": reaching,
+        "recall_reaching": matched_reaching / reaching if reaching else None,
+        "recall_all": matched / len(variants),
+        "unrelated": len(unrelated),
+        "false_positives": false_positives,
+        "false_positive_rate": false_positives / len(unrelated),
+        "seconds": seconds,
+    }
+
+
 def phase_screening() -> dict:
     """Screen 10 parties against BENCH_SCREENING_ENTRIES entries (p50, p95, queries); then
     re-screen BENCH_SCREENING_OPEN open applications against the list, in batches."""
@@ -1167,6 +1224,7 @@ def phase_screening() -> dict:
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE licensing_screeningtoken")
             cursor.execute("VACUUM ANALYZE licensing_screeningname")
+            cursor.execute("VACUUM ANALYZE licensing_screeningentry")
         print(f"imported {len(rows)} entries in {time.perf_counter() - started:.1f}s", flush=True)
     # Ten parties: three listed names (one misspelt), seven made up.
     parties = [Party("end_user", names[10], "DE"), Party("consignee", names[20] + " Ltd", "FR")]
@@ -1206,7 +1264,12 @@ def phase_screening() -> dict:
           "matches", flush=True)  # fmt: skip
     loader.undo_sweep()  # the audit events and notifications it wrote
     loader.truncate()
+    quality = screening_quality()
+    print(f"corpus: recall {quality['recall_reaching']:.1%} of {quality['variants_reaching']} "
+          f"variants reaching {quality['threshold']}, {quality['false_positives']} of "
+          f"{quality['unrelated']} unrelated names matched", flush=True)  # fmt: skip
     return {
+        "quality": quality,
         "entries": CONFIG.screening_entries,
         "parties": len(parties),
         "p50_ms": percentile(timings, 50),
@@ -1420,6 +1483,19 @@ def table(results: dict, background: dict, extra: dict) -> str:
             f"change ({screening['rescreen_new_matches']} new matches) | "
             f"{fmt(screening['rescreen_seconds'])} s | | |"
         )
+        q = screening.get("quality")
+        if q:
+            lines.append(
+                f"| screening quality: recall on the corpus variants scoring ≥ {q['threshold']} "
+                f"against their listed name ({q['variants_reaching']} of {q['variants']}; "
+                f"all variants: {q['recall_all']:.1%}) | {q['recall_reaching']:.1%} | 100% | "
+                f"{'PASS' if q['recall_reaching'] == 1 else 'FAIL'} |"
+            )
+            lines.append(
+                f"| screening quality: unrelated names matched (false positives, "
+                f"{q['false_positives']} of {q['unrelated']}) | "
+                f"{q['false_positive_rate']:.1%} | - | - |"
+            )
     elif isinstance(screening, str):
         lines.append(f"| screening | ERROR: {screening} | | FAIL |")
     details = [
@@ -1455,6 +1531,10 @@ def summary(results: dict, background: dict) -> str:
     notes = background.get("notifications")
     if isinstance(notes, dict):
         verdicts.append(("notifications/s", verdict("notifications_per_s", notes["per_second"])))
+    screening = background.get("screening")
+    if isinstance(screening, dict) and screening.get("quality"):
+        recall = screening["quality"]["recall_reaching"]
+        verdicts.append(("screening recall", "PASS" if recall == 1 else "FAIL"))
     errors = [k for k, v in {**results, **background}.items() if isinstance(v, str)]
     errors += [k for k, v in results.items() if isinstance(v, Result) and v.error]
     passed = [n for n, v in verdicts if v == "PASS"]
