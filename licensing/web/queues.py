@@ -21,7 +21,6 @@ from django.db.models.expressions import RawSQL
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
 
 from licensing import policies, rulebook
 from licensing.clock import WorkingCalendar, local_today
@@ -37,7 +36,7 @@ from licensing.selectors import (
     reviews_visible_to,
     under_appeal,
 )
-from licensing.web.actions import buttons
+from licensing.web.actions import buttons, form_endpoint
 from licensing.web.errors import PageError
 from licensing.web.filters import QueueFilter
 
@@ -284,8 +283,13 @@ def _workload(user: Any, colleagues: list, today: date) -> list[dict[str, Any]]:
     return rows
 
 
-@login_required
-@require_POST
+def _queue_page(request: HttpRequest) -> str:
+    """The queue as it was: the bulk form posts with the page's query string."""
+    query = request.GET.urlencode()
+    return reverse("home") + (f"?{query}" if query else "")
+
+
+@form_endpoint(_queue_page)
 def reassign_many(request: HttpRequest) -> HttpResponse:
     """The supervisor's bulk reassign: the ticked reviews to the one person chosen.
 
@@ -321,5 +325,4 @@ def reassign_many(request: HttpRequest) -> HttpResponse:
     for message in refused:
         messages.error(request, message)
     # Back to the same filtered, sorted page: the form posts with the page's query string.
-    query = request.GET.urlencode()
-    return redirect(reverse("home") + (f"?{query}" if query else ""))
+    return redirect(_queue_page(request))
