@@ -139,6 +139,10 @@ class NeedsConfirmation(Exception):
         self.form = form
 
 
+class GoingBack(NeedsConfirmation):
+    """ "No, go back" on the confirmation: the form again, holding what was typed."""
+
+
 def _run(action: rulebook.Action, obj: Any, request: HttpRequest) -> Any:
     """Who and when first, then the form, then (irreversible) the confirmation, then the service;
     a refused input keeps its form. Answers what the service returned."""
@@ -148,6 +152,9 @@ def _run(action: rulebook.Action, obj: Any, request: HttpRequest) -> Any:
         data: dict[str, Any] = {}
         if action.form is not None:
             form = action.form(request.POST, request.FILES or None, target=obj)
+        if action.confirm and request.POST.get("back") == "yes":
+            raise GoingBack(form)
+        if form is not None:
             if not form.is_valid():
                 raise InvalidInput(form.errors)
             data = form.service_data() if hasattr(form, "service_data") else dict(form.cleaned_data)
@@ -175,7 +182,7 @@ def _confirm(request: HttpRequest, action: rulebook.Action, obj: Any, form: Any)
     carried = [
         (key, value)
         for key in request.POST
-        if key not in ("csrfmiddlewaretoken", "confirmed")
+        if key not in ("csrfmiddlewaretoken", "confirmed", "back")
         for value in request.POST.getlist(key)
     ]
     return render(
@@ -188,7 +195,6 @@ def _confirm(request: HttpRequest, action: rulebook.Action, obj: Any, form: Any)
             "summary": summary,
             "carried": carried,
             "url": reverse("act", args=[PATHS[type(obj)], obj.pk, action.name]),
-            "back": _back_url(request, obj),
         },
     )
 
@@ -215,7 +221,14 @@ def _invalid(
         for message in errors:
             if message not in form.errors.get(field or "__all__", []):
                 form.add_error(field, message)
-    # The page the form is on shows it again, its error summary first.
+    return _show_again(request, action, obj, form, status)
+
+
+def _show_again(
+    request: HttpRequest, action: rulebook.Action, obj: Any, form: Any, status: int = 200
+) -> HttpResponse:
+    """The page the form is on, with the form holding what was posted (its error summary
+    first, if it failed)."""
     from licensing.web.applications import render_case
     from licensing.web.drafts import render_check
     from licensing.web.licenses import render_license
@@ -299,6 +312,11 @@ def act(request: HttpRequest, target: str, pk: int, name: str) -> HttpResponse:
             model, pk, request.user, lambda: get_object_or_404(visible_to(request.user), pk=pk)
         ) as obj:
             result = _run(action, obj, request)
+    except GoingBack as back:
+        if back.form is None or request.POST.get("next") == "home":
+            return _back(request, obj)
+        back.form.returned = True  # the page moves the focus to it (forms.js)
+        return _show_again(request, action, obj, back.form)
     except NeedsConfirmation as pending:
         return _confirm(request, action, obj, pending.form)
     except InvalidInput as error:

@@ -226,7 +226,10 @@ def ministry_queue(
     rows = list(page.object_list)
     due_marks(rows)
     reassign = rulebook.get(Review, "reassign")
+    # A bulk reassign that failed shows the rows and the person as they were chosen.
+    ticked = set(request.POST.getlist("reviews")) if reassign_errors else set()
     for review in rows:
+        review.ticked = str(review.pk) in ticked
         review.buttons = buttons(review, user, names=("claim",))
         for button in review.buttons:
             button.id_suffix = f"-{review.pk}"
@@ -245,6 +248,7 @@ def ministry_queue(
         context["colleagues"] = colleagues
         context["workload"] = _workload(user, colleagues, today)
         context["reassign_errors"] = reassign_errors or {}
+        context["chosen_assignee"] = request.POST.get("assignee", "") if reassign_errors else ""
         # The page's error summary (base.html): each error a link to its field.
         context["page_errors"] = [
             PageError(f"#{target}", message)

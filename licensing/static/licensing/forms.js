@@ -1,6 +1,7 @@
 // The forms' behaviour (a file of its own beside site.js; the Content-Security-Policy
 // runs no inline script): a page whose form failed moves the focus to its error
-// summary, so a screen reader reads it first and the keyboard starts there.
+// summary, so a screen reader reads it first and the keyboard starts there; a form
+// shown again by "No, go back" gets the focus itself.
 (function () {
   "use strict";
 
@@ -8,6 +9,14 @@
     var summary = document.getElementById("error-summary");
     if (summary) {
       summary.focus();
+      return;
+    }
+    // "No, go back" on a confirmation: the form again, holding what was typed; start there.
+    var returned = document.querySelector("form[data-returned]");
+    var first = returned && returned.querySelector("select, textarea, input:not([type=hidden])");
+    if (first) {
+      first.scrollIntoView({ block: "center" });
+      first.focus();
     }
   });
 
