@@ -140,7 +140,7 @@ class NeedsConfirmation(Exception):
 
 
 class GoingBack(NeedsConfirmation):
-    """ "No, go back" on the confirmation: the form again, holding what was typed."""
+    """The confirmation's "No, go back": the form again, holding what was typed."""
 
 
 def _run(action: rulebook.Action, obj: Any, request: HttpRequest) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 from django.forms import BaseInlineFormSet, inlineformset_factory
@@ -29,6 +30,88 @@ from licensing.models import (
 from licensing.models.applications import APPLICATION_FIELDS, GOOD_FIELDS, document_size_limit
 from licensing.selectors import ministry_colleagues, refusal_criteria
 
+# The project's error messages, each naming its field (`{name}`), so the error summary and
+# the field say the same words; never Django's defaults ("Ensure this value is ...").
+# `{limit}` is Django's own `%(limit_value)s`, filled in when the error is raised.
+_MESSAGES = {
+    "required": "Enter {name}.",
+    "invalid": "Enter {name} correctly.",
+    "invalid_choice": "Choose {name} from the list.",
+    "invalid_list": "Choose {name} from the list.",
+    "min_value": "{Name} must be {limit} or more.",
+    "max_value": "{Name} must be {limit} or less.",
+    "max_length": "{Name} must be {limit} characters or fewer.",
+    "max_digits": "{Name} must be less than a trillion.",
+    "max_whole_digits": "{Name} must be less than a trillion.",
+    "max_decimal_places": "{Name} has at most 2 decimal places, such as 1500.50.",
+    "missing": "Choose {name}.",
+    "empty": "{Name} is empty: choose another file.",
+    "contradiction": "Choose {name}, or leave it out.",
+}
+_BY_KIND: list[tuple[type[forms.Field], dict[str, str]]] = [
+    (forms.BooleanField, {"required": "Tick {name}."}),
+    (forms.FileField, {"required": "Choose {name}.", "invalid": "Choose {name} to upload."}),
+    (forms.DateField, {"invalid": "Enter {name} as a date, such as 2026-11-03."}),
+    (forms.IntegerField, {"invalid": "Enter {name} as a whole number, such as 12."}),
+    (forms.DecimalField, {"invalid": "Enter {name} as a number, such as 1500.50."}),
+    (forms.ModelChoiceField, {"required": "Choose {name}."}),
+    (forms.ChoiceField, {"required": "Choose {name}."}),
+]
+
+
+def default_name(field: forms.Field, name: str) -> str:
+    """A field's name in a sentence: its label without a parenthesis, lowercase."""
+    label = re.sub(r"\s*\(.*\)\s*$", "", str(field.label or name.replace("_", " ")))
+    label = label.rstrip(":").strip()
+    if len(label) > 1 and label[1].isupper():  # an acronym (US, ISO)
+        return label
+    return label[:1].lower() + label[1:]
+
+
+def say_errors(form: forms.BaseForm, names: dict[str, str] | None = None) -> None:
+    """Give every field of `form` the project's messages, naming the field as
+    `names[field]` (or its label), unless the field has a message of its own."""
+    for name, field in form.fields.items():
+        called = (
+            (names or {}).get(name) or getattr(field, "error_name", "") or default_name(field, name)
+        )
+        chosen = dict(_MESSAGES)
+        for kind, messages in reversed(_BY_KIND):
+            if isinstance(field, kind):
+                chosen.update(messages)
+        own = getattr(field, "own_messages", None)
+        if own is None:  # the messages given where the field was declared, kept
+            own = field.own_messages = {
+                k: v for k, v in field.error_messages.items() if v != _django_default(field, k)
+            }
+        for code, template in chosen.items():
+            if code in own:
+                continue
+            text = template.format(
+                name=called, Name=called[:1].upper() + called[1:], limit="%(limit_value)s"
+            )
+            field.error_messages[code] = text
+
+
+def _django_default(field: forms.Field, code: str) -> Any:
+    """Django's own message for `code` on a field of this kind."""
+    messages: dict = {}
+    for cls in reversed(type(field).__mro__):
+        messages.update(getattr(cls, "default_error_messages", {}))
+    return messages.get(code)
+
+
+class SaysErrors:
+    """A form whose fields say the project's messages (`say_errors`), set just before it
+    validates so fields added in `__init__` have them too; `error_names` names fields whose
+    label reads badly in a sentence."""
+
+    error_names: dict[str, str] = {}
+
+    def full_clean(self) -> None:
+        say_errors(self, self.error_names)
+        super().full_clean()
+
 
 def _say_choose(form: forms.BaseForm, overrides: dict[str, str] | None = None) -> None:
     """A select's empty choice reads "Choose..." (or `overrides[name]`), not dashes."""
@@ -42,7 +125,22 @@ def _say_choose(form: forms.BaseForm, overrides: dict[str, str] | None = None) -
                 field.choices = [("", label), *choices[1:]]
 
 
-class ApplicationForm(forms.ModelForm):
+def _party_names(party: str, noun: str) -> dict[str, str]:
+    return {
+        f"{party}_{part}": f"the {noun}'s {part}" for part in ("name", "address", "country", "type")
+    }
+
+
+class ApplicationForm(SaysErrors, forms.ModelForm):
+    error_names = {
+        "license_type": "the license type",
+        "destination": "the destination",
+        "currency": "the currency",
+        "marketing_license": "the marketing license",
+        "end_use": "the end use",
+        **_party_names("end_user", "end user"),
+        **_party_names("consignee", "consignee"),
+    }
     marketing_license = forms.ModelChoiceField(
         queryset=License.objects.none(),
         required=False,
@@ -100,7 +198,13 @@ class ControlEntryField(forms.ModelChoiceField):
         return f"{entry.code} - {description}"
 
 
-class GoodForm(forms.ModelForm):
+def _row_noun(prefix: str | None, noun: str) -> str:
+    """`good 2` for the formset's form `goods-1`; `the new good` for its empty form."""
+    index = (prefix or "").rsplit("-", 1)[-1]
+    return f"{noun} {int(index) + 1}" if index.isdigit() else f"the new {noun}"
+
+
+class GoodForm(SaysErrors, forms.ModelForm):
     control_list_entry = ControlEntryField(
         queryset=ControlListEntry.objects.all(), label="Control list entry"
     )
@@ -119,6 +223,10 @@ class GoodForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if entry_choices is not None:
             self.fields["control_list_entry"].choices = entry_choices
+        row = _row_noun(self.prefix, "good")
+        self.error_names = {
+            name: f"the {default_name(field, name)} of {row}" for name, field in self.fields.items()
+        }
 
 
 class BaseGoodFormSet(BaseInlineFormSet):
@@ -141,11 +249,18 @@ GoodFormSet = inlineformset_factory(
 )
 
 
-class OtherPartyForm(forms.ModelForm):
+class OtherPartyForm(SaysErrors, forms.ModelForm):
     class Meta:
         model = OtherParty
         fields = ["kind", "name", "address", "country", "type"]
         widgets = {"address": forms.Textarea(attrs={"rows": 1})}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        row = _row_noun(self.prefix, "party")
+        self.error_names = {
+            name: f"the {default_name(field, name)} of {row}" for name, field in self.fields.items()
+        }
 
 
 OtherPartyFormSet = inlineformset_factory(
@@ -153,7 +268,7 @@ OtherPartyFormSet = inlineformset_factory(
 )
 
 
-class ActionForm(forms.Form):
+class ActionForm(SaysErrors, forms.Form):
     """An action's input on a page; `target` is the object acted on, for forms that need it."""
 
     def __init__(self, *args, target=None, **kwargs) -> None:
@@ -178,6 +293,7 @@ class SubmitForm(ActionForm):
 
 
 class DocumentForm(ActionForm):
+    error_names = {"kind": "the kind of document", "file": "a file"}
     kind = forms.ChoiceField(choices=DocumentKind.choices)
     file = forms.FileField()
 
@@ -187,10 +303,12 @@ class DocumentForm(ActionForm):
 
 
 class ReasonForm(ActionForm):
+    error_names = {"reason": "the reason"}
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=5000)
 
 
 class OptionalReasonForm(ActionForm):
+    error_names = {"reason": "the reason"}
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}), max_length=5000, required=False
     )
@@ -203,6 +321,7 @@ class AnswerForm(ActionForm):
 
 
 class QuestionForm(ActionForm):
+    error_names = {"question": "your question"}
     question = forms.CharField(
         label="Ask the exporter (stops every ministry's clock until the answer)",
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -245,18 +364,25 @@ class PerGoodForm(ActionForm):
                 required=False,
                 label=f"Good {name}",
             )
+            self.fields[f"good_{good.pk}"].error_name = f"the decision on good {position}"
             if self.conditional:
                 self.fields[f"good_{good.pk}_conditions"] = forms.CharField(
                     label=f"Good {position}: conditions",
                     max_length=5000,
                     required=False,
                 )
+                self.fields[
+                    f"good_{good.pk}_conditions"
+                ].error_name = f"the conditions of good {position}"
             self.fields[f"good_{good.pk}_criteria"] = forms.MultipleChoiceField(
                 choices=_criteria_choices(),
                 required=False,
                 label=f"Good {position}: refusal criteria (to deny it)",
                 widget=forms.SelectMultiple(attrs={"size": 3}),
             )
+            self.fields[
+                f"good_{good.pk}_criteria"
+            ].error_name = f"the refusal criteria of good {position}"
 
     def _application(self):
         return self.target
@@ -332,6 +458,12 @@ def _offer_only_denial(form: ActionForm, name: str, application) -> None:
 
 
 class RecommendForm(PerGoodForm):
+    error_names = {
+        "recommendation": "a recommendation",
+        "reason": "the reasons",
+        "conditions": "the conditions",
+        "criteria": "the refusal criteria",
+    }
     recommendation = forms.ChoiceField(choices=[("", "Choose..."), *Recommendation.choices])
     reason = forms.CharField(
         label="Reasons (required to deny)",
@@ -377,6 +509,7 @@ class RecommendForm(PerGoodForm):
 
 
 class ResolveForm(ActionForm):
+    error_names = {"disposition": "cleared or confirmed", "reason": "the reasons"}
     disposition = forms.ChoiceField(
         choices=[
             ("", "Choose..."),
@@ -393,6 +526,12 @@ DECISIONS = [(Decision.APPROVE, "Approve"), (Decision.DENY, "Deny")]
 
 
 class DecideForm(PerGoodForm):
+    error_names = {
+        "decision": "a decision",
+        "reason": "the reasons",
+        "conditions": "the conditions",
+        "criteria": "the refusal criteria",
+    }
     decision = forms.ChoiceField(choices=[("", "Choose..."), *DECISIONS])
     reason = forms.CharField(
         label="Reasons", widget=forms.Textarea(attrs={"rows": 2}), max_length=5000
@@ -433,6 +572,7 @@ class DecideForm(PerGoodForm):
 
 
 class AppealForm(ActionForm):
+    error_names = {"grounds": "the grounds of appeal"}
     grounds = forms.CharField(
         label="Grounds of appeal",
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -441,6 +581,7 @@ class AppealForm(ActionForm):
 
 
 class ReassignForm(ActionForm):
+    error_names = {"assignee": "who to assign it to"}
     assignee = forms.ModelChoiceField(queryset=User.objects.none(), label="Assign to")
 
     def __init__(self, *args, **kwargs) -> None:
