@@ -217,6 +217,8 @@ def _invalid(
     service_errors = {} if action.page else error.errors
     for key, errors in service_errors.items():
         field = form.error_field(key) if hasattr(form, "error_field") else key
+        if field is False:
+            continue
         field = field if field in form.fields else None
         for message in errors:
             if message not in form.errors.get(field or "__all__", []):

@@ -275,8 +275,9 @@ class ActionForm(SaysErrors, forms.Form):
         super().__init__(*args, **kwargs)
         self.target = target
 
-    def error_field(self, key: str) -> str | None:
-        """The field that shows a service's error about `key` (None: the form's own errors)."""
+    def error_field(self, key: str) -> str | bool | None:
+        """The field that shows a service's error about `key` (None: the form's own errors;
+        False: none, the error follows from another shown already)."""
         return key if key in self.fields else None
 
 
@@ -593,9 +594,12 @@ class ShipmentForm(ActionForm):
     """A shipment against the licence (`target`): a quantity, and optionally a value, per good.
 
     A good left blank is not shipped; a value left blank is the quantity's share
-    of the good's licensed value.
+    of the good's licensed value. Every problem is found at once: the reference, the
+    date, each quantity and value, and what remains (the service checks that again
+    under the licence's lock).
     """
 
+    error_names = {"reference": "your reference", "shipped_on": "the date shipped"}
     reference = forms.CharField(
         max_length=100,
         label="Your reference",
@@ -610,15 +614,18 @@ class ShipmentForm(ActionForm):
         self.fields["shipped_on"].initial = local_today
         self.goods = list(self.target.goods.all()) if self.target is not None else []
         self.line_goods: list[int] = []
+        self.shared_values: set[int] = set()
         for good in self.goods:
-            name = f"{good.description} ({good.control_list_entry.code})"
+            name = self.good_name(good)
+            # At least 1, as on the draft; blank: this good is not shipped.
             self.fields[f"quantity_{good.pk}"] = forms.IntegerField(
                 label=f"{name}: quantity",
-                min_value=0,
+                min_value=1,
                 max_value=2_147_483_647,
                 required=False,
                 help_text=f"{good.remaining_quantity} of {good.quantity} remaining.",
             )
+            self.fields[f"quantity_{good.pk}"].error_name = f"the quantity of {name}"
             self.fields[f"value_{good.pk}"] = forms.DecimalField(
                 label=f"{name}: value ({good.currency})",
                 min_value=Decimal("0"),
@@ -627,30 +634,47 @@ class ShipmentForm(ActionForm):
                 required=False,
                 help_text=f"{good.remaining_value} remaining; blank: the quantity's share.",
             )
+            self.fields[f"value_{good.pk}"].error_name = f"the value of {name}"
+
+    @staticmethod
+    def good_name(good) -> str:
+        return f"{good.description} ({good.control_list_entry.code})"
 
     def clean(self) -> dict:
+        from licensing.services.shipments import outside_validity, over_remaining, value_tolerance
+
         data = super().clean()
         lines = []
-        self.line_goods = []
+        self.line_goods, self.shared_values = [], set()
+        tolerance = value_tolerance(self.target) if self.goods else Decimal("0")
         for good in self.goods:
             quantity = data.get(f"quantity_{good.pk}")
             if not quantity:
                 continue
-            value = data.get(f"value_{good.pk}")
+            given = data.get(f"value_{good.pk}")
+            # A value left blank follows the quantity: only the quantity can be wrong.
+            for field, problem in over_remaining(good, quantity, given, tolerance).items():
+                self.add_error(f"{field}_{good.pk}", f"{self.good_name(good)}: {problem}")
+            value = given
             if value is None:
                 value = (good.value * quantity / good.quantity).quantize(Decimal("0.01"))
+                self.shared_values.add(len(lines))
             lines.append({"license_good": good.pk, "quantity": quantity, "value": value})
             self.line_goods.append(good.pk)
-        if not lines and not self.errors:
-            raise forms.ValidationError("Enter the quantity shipped of at least one good.")
-        return {
-            "reference": data.get("reference"),
-            "shipped_on": data.get("shipped_on"),
-            "lines": lines,
-        }
+        shipped_on = data.get("shipped_on")
+        if shipped_on is not None and self.target is not None:
+            problem = outside_validity(self.target, shipped_on)
+            if problem:
+                self.add_error("shipped_on", problem)
+        typed = any(self.has_error(f"quantity_{good.pk}") for good in self.goods)
+        if not lines and not typed:
+            self.add_error(None, "Enter the quantity shipped of at least one good.")
+        return {"reference": data.get("reference"), "shipped_on": shipped_on, "lines": lines}
 
-    def error_field(self, key: str) -> str | None:
+    def error_field(self, key: str) -> str | bool | None:
         match = re.fullmatch(r"lines\[(\d+)\]\.(quantity|value)", key)
         if match and int(match[1]) < len(self.line_goods):
+            if match[2] == "value" and int(match[1]) in self.shared_values:
+                return False  # a value left blank follows its quantity: not its own error
             return f"{match[2]}_{self.line_goods[int(match[1])]}"
         return super().error_field(key)
