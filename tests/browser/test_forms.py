@@ -53,3 +53,8 @@ def test_going_back_from_the_confirmation_keeps_the_recommendation(open_as, look
     looks_right(page, "recommend-gone-back")
     review.refresh_from_db()
     assert review.status == "in_progress"
+    drafts = "Object.keys(sessionStorage).filter(k => k.startsWith('draft:'))"
+    assert page.evaluate(drafts) == [f"draft:/reviews/{review.pk}/recommend/"]
+    page.click(".site-nav form button")  # logging out on purpose leaves no draft behind
+    page.wait_for_url("**/accounts/login/**")
+    assert page.evaluate(drafts) == []

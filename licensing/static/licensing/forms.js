@@ -46,6 +46,7 @@
 // by mistake, loses nothing: the form is filled in again from it when the page shows it
 // empty. Sending the form (or confirming it) and then landing on a page that says it was
 // done clears the draft; a form the server shows again holding the input is not touched.
+// Logging out with the header's button clears every draft of the tab.
 (function () {
   "use strict";
 
@@ -158,6 +159,13 @@
     var form = event.target;
     var store = storage();
     if (!store || !(form instanceof HTMLFormElement)) {
+      return;
+    }
+    if (form.matches(".site-nav form")) {
+      // Logging out on purpose: no draft stays behind in this tab for whoever comes next.
+      Object.keys(store)
+        .filter(function (key) { return key.indexOf("draft:") === 0; })
+        .forEach(function (key) { store.removeItem(key); });
       return;
     }
     var confirming = form.id === "confirm-form" && event.submitter && event.submitter.id === "confirm";
