@@ -287,6 +287,19 @@ def _save_draft(request: HttpRequest, application, form, formset, parties) -> Ap
     return None
 
 
+DRAFT_FIELDS_BEFORE_PARTIES = (
+    "license_type",
+    "destination",
+    "currency",
+    "marketing_license",
+    *(
+        f"{party}_{part}"
+        for party in ("end_user", "consignee")
+        for part in ("name", "address", "country", "type")
+    ),
+)
+
+
 @login_required
 def application_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     """A new draft, or an existing one: the application's fields and its goods together."""
@@ -325,14 +338,19 @@ def application_edit(request: HttpRequest, pk: int | None = None) -> HttpRespons
             return redirect("application-detail", pk=saved.pk)
     page_errors = []
     if form.is_bound:
+        # In the page's order (application_form.html): the other parties come between the
+        # consignee and the end use, the goods last.
         page_errors = (
-            form_errors(form, anchor="application-form")
-            + formset_errors(formset, anchor="goods", noun="Good")
+            form_errors(form, anchor="application-form", fields=DRAFT_FIELDS_BEFORE_PARTIES)
             + (
                 formset_errors(parties, anchor="other-parties", noun="Party")
                 if posted_parties
                 else []
             )
+            + form_errors(
+                form, anchor="application-form", fields=("end_use", "military_end_use"), own=False
+            )
+            + formset_errors(formset, anchor="goods", noun="Good")
         )
     return render(
         request,

@@ -21,7 +21,6 @@ from django.db.models.expressions import RawSQL
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
 
 from licensing import policies, rulebook
 from licensing.clock import WorkingCalendar, local_today
@@ -37,7 +36,7 @@ from licensing.selectors import (
     reviews_visible_to,
     under_appeal,
 )
-from licensing.web.actions import buttons
+from licensing.web.actions import buttons, form_endpoint
 from licensing.web.errors import PageError
 from licensing.web.filters import QueueFilter
 
@@ -227,7 +226,10 @@ def ministry_queue(
     rows = list(page.object_list)
     due_marks(rows)
     reassign = rulebook.get(Review, "reassign")
+    # A bulk reassign that failed shows the rows and the person as they were chosen.
+    ticked = set(request.POST.getlist("reviews")) if reassign_errors else set()
     for review in rows:
+        review.ticked = str(review.pk) in ticked
         review.buttons = buttons(review, user, names=("claim",))
         for button in review.buttons:
             button.id_suffix = f"-{review.pk}"
@@ -246,6 +248,7 @@ def ministry_queue(
         context["colleagues"] = colleagues
         context["workload"] = _workload(user, colleagues, today)
         context["reassign_errors"] = reassign_errors or {}
+        context["chosen_assignee"] = request.POST.get("assignee", "") if reassign_errors else ""
         # The page's error summary (base.html): each error a link to its field.
         context["page_errors"] = [
             PageError(f"#{target}", message)
@@ -284,8 +287,13 @@ def _workload(user: Any, colleagues: list, today: date) -> list[dict[str, Any]]:
     return rows
 
 
-@login_required
-@require_POST
+def _queue_page(request: HttpRequest) -> str:
+    """The queue as it was: the bulk form posts with the page's query string."""
+    query = request.GET.urlencode()
+    return reverse("home") + (f"?{query}" if query else "")
+
+
+@form_endpoint(_queue_page)
 def reassign_many(request: HttpRequest) -> HttpResponse:
     """The supervisor's bulk reassign: the ticked reviews to the one person chosen.
 
@@ -321,5 +329,4 @@ def reassign_many(request: HttpRequest) -> HttpResponse:
     for message in refused:
         messages.error(request, message)
     # Back to the same filtered, sorted page: the form posts with the page's query string.
-    query = request.GET.urlencode()
-    return redirect(reverse("home") + (f"?{query}" if query else ""))
+    return redirect(_queue_page(request))
