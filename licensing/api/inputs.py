@@ -296,7 +296,11 @@ class ShipmentInputSerializer(serializers.Serializer):
         "sending the same shipment again records it once.",
     )
     shipped_on = serializers.DateField()
-    lines = ShipmentLineInputSerializer(many=True, allow_empty=False, max_length=200)
+    # A list field rather than `many=True`: its length limits are validators, which the
+    # schema shows (minItems, maxItems) as it enforces them.
+    lines = serializers.ListField(
+        child=ShipmentLineInputSerializer(), allow_empty=False, min_length=1, max_length=200
+    )
 
 
 def line_errors(errors: dict) -> dict[str, list[str]]:
