@@ -47,13 +47,19 @@ def shipment_check(*, license: License, user: User, reference: Any) -> None:
     even once that very shipment has exhausted the licence. The API asks this before it
     reads the body; the service asks it again under the lock."""
     ship = rulebook.get(License, "ship")
-    replay = (
-        isinstance(reference, str)
-        and bool(reference.strip())
-        and Shipment.objects.filter(license=license, reference=reference.strip()).exists()
+    replay = _recordable(reference) and (
+        Shipment.objects.filter(license=license, reference=reference.strip()).exists()
     )
     if not replay or not ship.permits(license, user):
         rulebook.require("ship", license, user)
+
+
+def _recordable(reference: Any) -> bool:
+    """Could a shipment have been recorded under `reference`? Asked of the raw body, before
+    its validation (400) and so before anything else reads it: a reference the input
+    refuses (not text, blank, or holding NUL, which PostgreSQL refuses even in a query)
+    names no recorded shipment, and is never looked up."""
+    return isinstance(reference, str) and bool(reference.strip()) and "\x00" not in reference
 
 
 def shipment_record(

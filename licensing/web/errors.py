@@ -14,7 +14,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django import forms
+from django.core.exceptions import BadRequest
 from django.forms.formsets import BaseFormSet
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.utils.html import escape
+from django.views import defaults
 
 
 @dataclass(frozen=True)
@@ -53,3 +57,22 @@ def formset_errors(formset: BaseFormSet, *, anchor: str, noun: str) -> list[Page
         if form.errors:
             entries += form_errors(form, anchor=anchor, prefix=f"{noun} {position}: ")
     return entries
+
+
+class BadQuery(BadRequest):
+    """A query string no page links to and no person means (`?page=` past any list): a 400
+    whose message says what was wrong (`bad_request`)."""
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """handler400: our own `BadQuery` says what was wrong; any other 400 (a suspicious
+    request) keeps Django's page, which says nothing of it."""
+    if not isinstance(exception, BadQuery):
+        return defaults.bad_request(request, exception)
+    message = escape(str(exception))
+    return HttpResponseBadRequest(
+        f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>Error: bad request</title></head>\n"
+        f"<body><h1>Bad request</h1><p>{message}</p></body></html>\n",
+        content_type="text/html; charset=utf-8",
+    )

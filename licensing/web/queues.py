@@ -37,7 +37,7 @@ from licensing.selectors import (
     under_appeal,
 )
 from licensing.web.actions import buttons, form_endpoint
-from licensing.web.errors import PageError
+from licensing.web.errors import BadQuery, PageError
 from licensing.web.filters import QueueFilter
 
 S = ApplicationStatus
@@ -100,6 +100,7 @@ class _Counted:
 # over a decade's archive, or a big backlog, shows "1,000 or more" instead of
 # scanning every row to say exactly how many.
 COUNT_CAP = 1000
+MAX_ROW = 2**63 - 1  # the largest row offset (a 64-bit integer) a database takes
 
 
 class CountedPage(Page):
@@ -134,6 +135,9 @@ def counted_page(request: HttpRequest, queryset, size: int = PAGE_SIZE) -> Page:
         number = max(1, int(request.GET.get("page", 1)))
     except (TypeError, ValueError):
         number = 1
+    if number * size + 1 > MAX_ROW:
+        # Past any list the database can hold: its row offset is out of the integer range.
+        raise BadQuery(f"There is no page {number}: the list ends long before it.")
     counted = queryset.annotate(listed_total=capped_total(queryset))
     rows = list(counted[(number - 1) * size : number * size + 1])
     if rows:
@@ -293,6 +297,13 @@ def _queue_page(request: HttpRequest) -> str:
     return reverse("home") + (f"?{query}" if query else "")
 
 
+def _review_ids(values: list[str]) -> list[int]:
+    """The ticked rows' ids: whole numbers (ASCII digits only: "²" is a digit to `isdigit`
+    but no number to `int`) in the database's range; anything else names no review."""
+    ids = [int(v) for v in values if v.isascii() and v.isdigit() and len(v) <= len(str(MAX_ROW))]
+    return [pk for pk in ids if 0 < pk <= MAX_ROW][:PAGE_SIZE]
+
+
 @form_endpoint(_queue_page)
 def reassign_many(request: HttpRequest) -> HttpResponse:
     """The supervisor's bulk reassign: the ticked reviews to the one person chosen.
@@ -310,7 +321,7 @@ def reassign_many(request: HttpRequest) -> HttpResponse:
     assignee = colleagues.get(request.POST.get("assignee", ""))
     if assignee is None:
         errors["id_assignee"] = "Choose who to reassign the selected reviews to."
-    ids = [v for v in request.POST.getlist("reviews") if v.isdigit()][:PAGE_SIZE]
+    ids = _review_ids(request.POST.getlist("reviews"))
     if not ids:
         errors["queue"] = "Select at least one review to reassign."
     if errors:
