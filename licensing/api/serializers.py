@@ -452,6 +452,19 @@ class _ApplicationSerializer(ModelSerializer):
         return rulebook.available(application, _caller(self))
 
 
+class ExporterRoutingSerializer(ModelSerializer):
+    """Which ministries review the case: never the rule, its number, version or the
+    explanation (which names country lists), DESIGN §10."""
+
+    ministry = serializers.ChoiceField(
+        choices=Ministry.choices, allow_blank=True, help_text="Blank for a refusing rule."
+    )
+
+    class Meta:
+        model = RoutingDecision
+        fields = ["ministry", "action"]
+
+
 class ExporterApplicationSerializer(_ApplicationSerializer):
     """The organisation's own view. Before the decision it carries no ministry's view
     (`policies.sees_recommendations`): each review's `recommendation` and `deemed` are
@@ -461,6 +474,7 @@ class ExporterApplicationSerializer(_ApplicationSerializer):
     audience = AudienceField("exporter")
     reviews = ExporterReviewSerializer(many=True)
     information_requests = ExporterQuestionSerializer(many=True)
+    routing = ExporterRoutingSerializer(many=True)
 
     def to_representation(self, application: Application) -> dict:
         data = super().to_representation(application)
