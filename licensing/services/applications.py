@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -11,7 +10,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from config.prepared import Prepared, prepare
 from licensing import policies, rulebook
 from licensing.audit import audit_record
 from licensing.clock import WorkingCalendar, local_today
@@ -384,7 +382,7 @@ def application_submit(
     # munitions check and the answer read it, and screening spent that query.
     with locked(Application, application.pk, related=("organisation",)) as application:
         rulebook.require("submit", application, user)
-        goods = _goods_query().all(application.pk, known={"application": application})
+        goods = list(application.goods.select_related("control_list_entry"))
         today = local_today()
         others = list(application.other_parties.all()) if application.other_party_count else []
         parties = parties_of(application, others)
@@ -444,12 +442,6 @@ def application_submit(
         other_parties=others,
         screening_matches=matches,
     )
-
-
-@functools.cache
-def _goods_query() -> Prepared:
-    """An application's goods with their entries: every submission reads them."""
-    return prepare(Good.objects.select_related("control_list_entry").filter(application_id=0), 0)
 
 
 def _original_to_supersede(application: Application) -> Application | None:
