@@ -150,6 +150,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "licensing.web.notifications.unread_count",
+                "licensing.web.session.idle_timeout",
                 "licensing.page_cache.csrf_placeholder",
             ],
         },

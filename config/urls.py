@@ -20,3 +20,5 @@ urlpatterns = [
 
 # The database unreachable is a 503 wherever it is met (licensing/web/unavailable.py).
 handler500 = "licensing.web.unavailable.server_error"
+# A query string no page links to is a 400 that says why (licensing/web/errors.py).
+handler400 = "licensing.web.errors.bad_request"

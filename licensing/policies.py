@@ -79,6 +79,43 @@ def sees_exporter_view(user: Any) -> bool:
     return _authenticated(user) and user.role == Role.EXPORTER
 
 
+# The audit actions an exporter's timeline shows (the case page's and the API's events):
+# their case's steps, questions, decision and licence; never the ministries' internal
+# steps (claimed, reassigned, escalated), a ministry's recommendation (completed,
+# deemed), nor screening (a party resembling a listed one).
+EXPORTER_EVENTS = frozenset(
+    {
+        "application_submitted",
+        "information_requested",
+        "information_provided",
+        "application_approved",
+        "application_denied",
+        "application_disputed",
+        "referred_to_committee",
+        "committee_decided",
+        "application_withdrawn",
+        "license_issued",
+        "license_suspended",
+        "license_reinstated",
+        "license_revoked",
+        "license_expired",
+        "license_exhausted",
+        "license_surrendered",
+        "shipment_recorded",
+        "document_uploaded",
+        "application_partially_approved",
+        "amendment_drafted",
+        "application_superseded",
+        "license_amendment_drafted",
+        "license_superseded",
+        "license_widened",
+        "appeal_lodged",
+        "appeal_upheld",
+        "appeal_dismissed",
+    }
+)
+
+
 def sees_recommendations(application: Any, user: Any) -> bool:
     """Staff see each ministry's recommendation as it is made; the exporter only once the
     application is decided, so a disputed case shows no ministry's view before the

@@ -83,6 +83,9 @@ class Action:
     creates: bool = False
     """The service returns a new application (an amendment draft): the endpoint answers 201
     with it, and the page goes to it."""
+    keep_draft: bool = False
+    """The page keeps what is typed into the form in the browser tab (sessionStorage) until
+    it is sent, so a session that timed out or a page left by mistake loses nothing."""
     page: str = ""
     """The page of its own the form is on (`check`: `/applications/<id>/check/`), which
     the case page links to; empty: the form is on the case page."""
@@ -158,6 +161,7 @@ ACTIONS: tuple[Action, ...] = (
         transitions=("respond",),
         serializer=inputs.AnswerSerializer,
         form=forms.AnswerForm,
+        keep_draft=True,
     ),
     Action(
         name="withdraw",
@@ -194,6 +198,7 @@ ACTIONS: tuple[Action, ...] = (
         serializer=inputs.AppealSerializer,
         form=forms.AppealForm,
         confirm="Appeal the decision on {obj.reference}? An application is appealed once.",
+        keep_draft=True,
     ),
     Action(
         name="decide",
@@ -211,6 +216,7 @@ ACTIONS: tuple[Action, ...] = (
         serializer=inputs.DecideSerializer,
         form=forms.DecideForm,
         confirm="Record the committee's decision on {obj.reference}? It cannot be undone.",
+        keep_draft=True,
     ),
     Action(
         name="upload",
@@ -255,6 +261,7 @@ ACTIONS: tuple[Action, ...] = (
         serializer=inputs.RecommendSerializer,
         form=forms.RecommendForm,
         confirm="Record this recommendation? It cannot be changed afterwards.",
+        keep_draft=True,
     ),
     # A party resembling a sanctions or denial list entry (found at submission or on a
     # list change): the reviewing ministries clear or confirm it. While one is open a
@@ -282,6 +289,7 @@ ACTIONS: tuple[Action, ...] = (
         transitions=("stop_clock",),
         serializer=inputs.QuestionSerializer,
         form=forms.QuestionForm,
+        keep_draft=True,
     ),
     Action(
         name="reassign",

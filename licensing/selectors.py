@@ -135,17 +135,13 @@ def screening_matches_visible_to(user: User) -> QuerySet[ScreeningMatch]:
     return ScreeningMatch.objects.filter(application__in=applications_visible_to(user))
 
 
-# Screening is the staff's: an exporter's timeline never says a party resembled a list entry.
-STAFF_ONLY_EVENTS = ("screening_match_found", "screening_match_resolved")
-
-
 def events_visible_to(user: User, application: Application) -> QuerySet[AuditEvent]:
-    """An application's audit trail as the user may read it."""
-    from licensing import policies
-
+    """An application's audit trail as the user may read it: all of it for staff, the
+    allow-list `policies.EXPORTER_EVENTS` for an exporter (the case page's timeline and the
+    API's events alike)."""
     events = AuditEvent.objects.filter(application=application)
-    if not policies.sees_screening(user):
-        events = events.exclude(action__in=STAFF_ONLY_EVENTS)
+    if policies.sees_exporter_view(user):
+        events = events.filter(action__in=policies.EXPORTER_EVENTS)
     return events
 
 

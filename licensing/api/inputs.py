@@ -61,6 +61,15 @@ class CodeField(serializers.SlugRelatedField):
         return found
 
 
+class MoneyField(serializers.DecimalField):
+    """A sum of money. "-0" passes `min_value=0` (it equals 0) but keeps its sign, and
+    would be stored and shown as -0.00: it is 0."""
+
+    def to_internal_value(self, data) -> Decimal:
+        value = super().to_internal_value(data)
+        return value.copy_abs() if value.is_zero() else value
+
+
 # Applications: input
 
 
@@ -87,7 +96,7 @@ class GoodInputSerializer(serializers.Serializer):
         help_text="The control list code, such as ML10 or 6A003.",
     )
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
-    unit_value = serializers.DecimalField(**MONEY, min_value=Decimal("0"))
+    unit_value = MoneyField(**MONEY, min_value=Decimal("0"))
     currency = serializers.ChoiceField(
         choices=CURRENCIES,
         required=False,
@@ -277,9 +286,7 @@ class ShipmentLineInputSerializer(serializers.Serializer):
         min_value=1, max_value=2**63 - 1, help_text="The id of one of the licence's `goods`."
     )
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
-    value = serializers.DecimalField(
-        **MONEY, min_value=Decimal("0"), help_text="In the licence good's currency."
-    )
+    value = MoneyField(**MONEY, min_value=Decimal("0"), help_text="In the licence good's currency.")
 
 
 class ShipmentInputSerializer(serializers.Serializer):
@@ -289,7 +296,11 @@ class ShipmentInputSerializer(serializers.Serializer):
         "sending the same shipment again records it once.",
     )
     shipped_on = serializers.DateField()
-    lines = ShipmentLineInputSerializer(many=True, allow_empty=False, max_length=200)
+    # A list field rather than `many=True`: its length limits are validators, which the
+    # schema shows (minItems, maxItems) as it enforces them.
+    lines = serializers.ListField(
+        child=ShipmentLineInputSerializer(), allow_empty=False, min_length=1, max_length=200
+    )
 
 
 def line_errors(errors: dict) -> dict[str, list[str]]:

@@ -21,7 +21,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Ministry, User
-from licensing import rulebook
+from licensing import policies, rulebook
 from licensing.api.inputs import MONEY
 from licensing.models import (
     Appeal,
@@ -240,9 +240,23 @@ class UserSummarySerializer(serializers.Serializer):
     username = serializers.CharField()
 
 
+WITHHELD = (
+    "Null until the application is decided (`decided_at` set): an exporter never learns "
+    "a ministry's view before the decision."
+)
+
+
 class ExporterReviewSerializer(ModelSerializer):
     recommendation = serializers.ChoiceField(
-        choices=Recommendation.choices, allow_blank=True, help_text="Blank until completed."
+        choices=Recommendation.choices,
+        allow_blank=True,
+        allow_null=True,
+        help_text=f"Blank until completed. {WITHHELD}",
+    )
+    deemed = serializers.BooleanField(
+        allow_null=True,
+        help_text="The recommendation was deemed (no objection: the deadline passed in "
+        f"silence). {WITHHELD}",
     )
 
     class Meta:
@@ -438,10 +452,40 @@ class _ApplicationSerializer(ModelSerializer):
         return rulebook.available(application, _caller(self))
 
 
+class ExporterRoutingSerializer(ModelSerializer):
+    """Which ministries review the case: never the rule, its number, version or the
+    explanation (which names country lists), DESIGN §10."""
+
+    ministry = serializers.ChoiceField(
+        choices=Ministry.choices, allow_blank=True, help_text="Blank for a refusing rule."
+    )
+
+    class Meta:
+        model = RoutingDecision
+        fields = ["ministry", "action"]
+
+
 class ExporterApplicationSerializer(_ApplicationSerializer):
+    """The organisation's own view. Before the decision it carries no ministry's view
+    (`policies.sees_recommendations`): each review's `recommendation` and `deemed` are
+    null, each good's `outcome` blank and its `refusal_criteria` empty, as the case page
+    shows it."""
+
     audience = AudienceField("exporter")
     reviews = ExporterReviewSerializer(many=True)
     information_requests = ExporterQuestionSerializer(many=True)
+    routing = ExporterRoutingSerializer(many=True)
+
+    def to_representation(self, application: Application) -> dict:
+        data = super().to_representation(application)
+        if not policies.sees_recommendations(application, _caller(self)):
+            for review in data["reviews"]:
+                review["recommendation"] = None
+                review["deemed"] = None
+            for good in data["goods"]:
+                good["outcome"] = ""
+                good["refusal_criteria"] = []
+        return data
 
 
 class StaffApplicationSerializer(_ApplicationSerializer):

@@ -7,16 +7,19 @@ module only turns them into HTML forms and runs the posted one.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.db.models import Model
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from licensing import rulebook
 from licensing.exceptions import InvalidInput, ServiceError, TransitionConflict
@@ -136,6 +139,10 @@ class NeedsConfirmation(Exception):
         self.form = form
 
 
+class GoingBack(NeedsConfirmation):
+    """The confirmation's "No, go back": the form again, holding what was typed."""
+
+
 def _run(action: rulebook.Action, obj: Any, request: HttpRequest) -> Any:
     """Who and when first, then the form, then (irreversible) the confirmation, then the service;
     a refused input keeps its form. Answers what the service returned."""
@@ -145,6 +152,9 @@ def _run(action: rulebook.Action, obj: Any, request: HttpRequest) -> Any:
         data: dict[str, Any] = {}
         if action.form is not None:
             form = action.form(request.POST, request.FILES or None, target=obj)
+        if action.confirm and request.POST.get("back") == "yes":
+            raise GoingBack(form)
+        if form is not None:
             if not form.is_valid():
                 raise InvalidInput(form.errors)
             data = form.service_data() if hasattr(form, "service_data") else dict(form.cleaned_data)
@@ -172,7 +182,7 @@ def _confirm(request: HttpRequest, action: rulebook.Action, obj: Any, form: Any)
     carried = [
         (key, value)
         for key in request.POST
-        if key not in ("csrfmiddlewaretoken", "confirmed")
+        if key not in ("csrfmiddlewaretoken", "confirmed", "back")
         for value in request.POST.getlist(key)
     ]
     return render(
@@ -185,7 +195,6 @@ def _confirm(request: HttpRequest, action: rulebook.Action, obj: Any, form: Any)
             "summary": summary,
             "carried": carried,
             "url": reverse("act", args=[PATHS[type(obj)], obj.pk, action.name]),
-            "back": _back_url(request, obj),
         },
     )
 
@@ -208,11 +217,20 @@ def _invalid(
     service_errors = {} if action.page else error.errors
     for key, errors in service_errors.items():
         field = form.error_field(key) if hasattr(form, "error_field") else key
+        if field is False:
+            continue
         field = field if field in form.fields else None
         for message in errors:
             if message not in form.errors.get(field or "__all__", []):
                 form.add_error(field, message)
-    # The page the form is on shows it again, its error summary first.
+    return _show_again(request, action, obj, form, status)
+
+
+def _show_again(
+    request: HttpRequest, action: rulebook.Action, obj: Any, form: Any, status: int = 200
+) -> HttpResponse:
+    """The page the form is on, with the form holding what was posted (its error summary
+    first, if it failed)."""
     from licensing.web.applications import render_case
     from licensing.web.drafts import render_check
     from licensing.web.licenses import render_license
@@ -225,22 +243,82 @@ def _invalid(
     return render_page(request, _case_of(obj), status=status, bound={action.name: form})
 
 
-@login_required
-@require_POST
-def act(request: HttpRequest, target: str, pk: int, name: str) -> HttpResponse:
-    """Run one rulebook action posted from a page, then go back to the case (or the queue)."""
+def _login_next(request: HttpRequest) -> str:
+    """Where to come back to after logging in: the page the form was posted from (its
+    Referer, on this host only), else this address, whose GET leads to the form's page."""
+    here = request.get_full_path()
+    referer = request.headers.get("referer", "")
+    if request.method != "POST" or not url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return here
+    parts = urlsplit(referer)
+    if not parts.path.startswith("/") or parts.path == request.path:
+        return here
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+View = Callable[..., HttpResponse]
+
+
+def form_endpoint(form_page: Callable[..., str]) -> Callable[[View], View]:
+    """A view that a page's form posts to. Logged out (a session that timed out while the
+    person typed), it sends them to log in and then back to the form's page, not to this
+    address; a GET (that return, a reload of the address a failed form left in the bar)
+    is redirected to the form's page by `form_page(request, *args)`, never a bare 405."""
+
+    def decorator(view: View) -> View:
+        @functools.wraps(view)
+        def endpoint(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return redirect_to_login(_login_next(request))
+            if request.method != "POST":
+                return redirect(form_page(request, *args, **kwargs))
+            return view(request, *args, **kwargs)
+
+        return endpoint
+
+    return decorator
+
+
+def _target(target: str, name: str) -> tuple[Any, Any, rulebook.Action]:
+    """The model, its visibility and the action an address names (404 for none)."""
     if target not in TARGETS:
         raise Http404
     model, visible_to = TARGETS[target]
     action = rulebook.get(model, name)
     if action is None or name == "edit":  # the draft has its own page
         raise Http404
+    return model, visible_to, action
+
+
+def action_page(request: HttpRequest, target: str, pk: int, name: str) -> str:
+    """The page an action's form is on, at its form: the case page, the licence's page or
+    the action's page of its own (submit: check your answers)."""
+    _, visible_to, action = _target(target, name)
+    obj = get_object_or_404(visible_to(request.user), pk=pk)
+    if action.page:
+        page = reverse(f"application-{action.page}", args=[_case_of(obj)])
+    else:
+        page = _back_url(request, obj)
+    return f"{page}#{Button(action, obj).element_id}"
+
+
+@form_endpoint(action_page)
+def act(request: HttpRequest, target: str, pk: int, name: str) -> HttpResponse:
+    """Run one rulebook action posted from a page, then go back to the case (or the queue)."""
+    model, visible_to, action = _target(target, name)
     try:
         # An application read locked, in the transaction its service joins (one read).
         with acting_on(
             model, pk, request.user, lambda: get_object_or_404(visible_to(request.user), pk=pk)
         ) as obj:
             result = _run(action, obj, request)
+    except GoingBack as back:
+        if back.form is None or request.POST.get("next") == "home":
+            return _back(request, obj)
+        back.form.returned = True  # the page moves the focus to it (forms.js)
+        return _show_again(request, action, obj, back.form)
     except NeedsConfirmation as pending:
         return _confirm(request, action, obj, pending.form)
     except InvalidInput as error:

@@ -18,7 +18,6 @@ from licensing.models import (
     AppealOutcome,
     Application,
     ApplicationStatus,
-    AuditEvent,
     Decision,
     Good,
     GoodOutcome,
@@ -32,6 +31,7 @@ from licensing.page_cache import cached_page
 from licensing.selectors import (
     amendment_changes,
     applications_visible_to,
+    events_visible_to,
     license_goods_and_shipments,
     refusal_criteria,
     with_parties_and_matches,
@@ -45,7 +45,7 @@ from licensing.web.diagram import workflow_svg
 from licensing.web.drafts import draft_tasks
 from licensing.web.errors import form_errors, formset_errors
 from licensing.web.queues import due_marks
-from licensing.web.timeline import EXPORTER_EVENTS, describe_event
+from licensing.web.timeline import describe_event
 
 
 def loaded_application(request: HttpRequest, pk: int) -> Application:
@@ -158,10 +158,7 @@ def render_case(
         # The licence's forms (a shipment's lines) read its goods from here, not again.
         license._prefetched_objects_cache = {"goods": license_goods}
     exporter_view = policies.sees_exporter_view(user)
-    events = AuditEvent.objects.filter(application=application).select_related("actor")
-    if exporter_view:
-        events = events.filter(action__in=EXPORTER_EVENTS)
-    events = list(events)
+    events = list(events_visible_to(user, application).select_related("actor"))
     for event in events:
         event.label = describe_event(event, for_exporter=exporter_view)
         event.who = event.actor.get_full_name() or event.actor_name if event.actor else "System"
@@ -287,6 +284,19 @@ def _save_draft(request: HttpRequest, application, form, formset, parties) -> Ap
     return None
 
 
+DRAFT_FIELDS_BEFORE_PARTIES = (
+    "license_type",
+    "destination",
+    "currency",
+    "marketing_license",
+    *(
+        f"{party}_{part}"
+        for party in ("end_user", "consignee")
+        for part in ("name", "address", "country", "type")
+    ),
+)
+
+
 @login_required
 def application_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     """A new draft, or an existing one: the application's fields and its goods together."""
@@ -325,14 +335,19 @@ def application_edit(request: HttpRequest, pk: int | None = None) -> HttpRespons
             return redirect("application-detail", pk=saved.pk)
     page_errors = []
     if form.is_bound:
+        # In the page's order (application_form.html): the other parties come between the
+        # consignee and the end use, the goods last.
         page_errors = (
-            form_errors(form, anchor="application-form")
-            + formset_errors(formset, anchor="goods", noun="Good")
+            form_errors(form, anchor="application-form", fields=DRAFT_FIELDS_BEFORE_PARTIES)
             + (
                 formset_errors(parties, anchor="other-parties", noun="Party")
                 if posted_parties
                 else []
             )
+            + form_errors(
+                form, anchor="application-form", fields=("end_use", "military_end_use"), own=False
+            )
+            + formset_errors(formset, anchor="goods", noun="Good")
         )
     return render(
         request,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 from django.forms import BaseInlineFormSet, inlineformset_factory
@@ -29,6 +30,88 @@ from licensing.models import (
 from licensing.models.applications import APPLICATION_FIELDS, GOOD_FIELDS, document_size_limit
 from licensing.selectors import ministry_colleagues, refusal_criteria
 
+# The project's error messages, each naming its field (`{name}`), so the error summary and
+# the field say the same words; never Django's defaults ("Ensure this value is ...").
+# `{limit}` is Django's own `%(limit_value)s`, filled in when the error is raised.
+_MESSAGES = {
+    "required": "Enter {name}.",
+    "invalid": "Enter {name} correctly.",
+    "invalid_choice": "Choose {name} from the list.",
+    "invalid_list": "Choose {name} from the list.",
+    "min_value": "{Name} must be {limit} or more.",
+    "max_value": "{Name} must be {limit} or less.",
+    "max_length": "{Name} must be {limit} characters or fewer.",
+    "max_digits": "{Name} must be less than a trillion.",
+    "max_whole_digits": "{Name} must be less than a trillion.",
+    "max_decimal_places": "{Name} has at most 2 decimal places, such as 1500.50.",
+    "missing": "Choose {name}.",
+    "empty": "{Name} is empty: choose another file.",
+    "contradiction": "Choose {name}, or leave it out.",
+}
+_BY_KIND: list[tuple[type[forms.Field], dict[str, str]]] = [
+    (forms.BooleanField, {"required": "Tick {name}."}),
+    (forms.FileField, {"required": "Choose {name}.", "invalid": "Choose {name} to upload."}),
+    (forms.DateField, {"invalid": "Enter {name} as a date, such as 2026-11-03."}),
+    (forms.IntegerField, {"invalid": "Enter {name} as a whole number, such as 12."}),
+    (forms.DecimalField, {"invalid": "Enter {name} as a number, such as 1500.50."}),
+    (forms.ModelChoiceField, {"required": "Choose {name}."}),
+    (forms.ChoiceField, {"required": "Choose {name}."}),
+]
+
+
+def default_name(field: forms.Field, name: str) -> str:
+    """A field's name in a sentence: its label without a parenthesis, lowercase."""
+    label = re.sub(r"\s*\(.*\)\s*$", "", str(field.label or name.replace("_", " ")))
+    label = label.rstrip(":").strip()
+    if len(label) > 1 and label[1].isupper():  # an acronym (US, ISO)
+        return label
+    return label[:1].lower() + label[1:]
+
+
+def say_errors(form: forms.BaseForm, names: dict[str, str] | None = None) -> None:
+    """Give every field of `form` the project's messages, naming the field as
+    `names[field]` (or its label), unless the field has a message of its own."""
+    for name, field in form.fields.items():
+        called = (
+            (names or {}).get(name) or getattr(field, "error_name", "") or default_name(field, name)
+        )
+        chosen = dict(_MESSAGES)
+        for kind, messages in reversed(_BY_KIND):
+            if isinstance(field, kind):
+                chosen.update(messages)
+        own = getattr(field, "own_messages", None)
+        if own is None:  # the messages given where the field was declared, kept
+            own = field.own_messages = {
+                k: v for k, v in field.error_messages.items() if v != _django_default(field, k)
+            }
+        for code, template in chosen.items():
+            if code in own:
+                continue
+            text = template.format(
+                name=called, Name=called[:1].upper() + called[1:], limit="%(limit_value)s"
+            )
+            field.error_messages[code] = text
+
+
+def _django_default(field: forms.Field, code: str) -> Any:
+    """Django's own message for `code` on a field of this kind."""
+    messages: dict = {}
+    for cls in reversed(type(field).__mro__):
+        messages.update(getattr(cls, "default_error_messages", {}))
+    return messages.get(code)
+
+
+class SaysErrors:
+    """A form whose fields say the project's messages (`say_errors`), set just before it
+    validates so fields added in `__init__` have them too; `error_names` names fields whose
+    label reads badly in a sentence."""
+
+    error_names: dict[str, str] = {}
+
+    def full_clean(self) -> None:
+        say_errors(self, self.error_names)
+        super().full_clean()
+
 
 def _say_choose(form: forms.BaseForm, overrides: dict[str, str] | None = None) -> None:
     """A select's empty choice reads "Choose..." (or `overrides[name]`), not dashes."""
@@ -42,7 +125,22 @@ def _say_choose(form: forms.BaseForm, overrides: dict[str, str] | None = None) -
                 field.choices = [("", label), *choices[1:]]
 
 
-class ApplicationForm(forms.ModelForm):
+def _party_names(party: str, noun: str) -> dict[str, str]:
+    return {
+        f"{party}_{part}": f"the {noun}'s {part}" for part in ("name", "address", "country", "type")
+    }
+
+
+class ApplicationForm(SaysErrors, forms.ModelForm):
+    error_names = {
+        "license_type": "the license type",
+        "destination": "the destination",
+        "currency": "the currency",
+        "marketing_license": "the marketing license",
+        "end_use": "the end use",
+        **_party_names("end_user", "end user"),
+        **_party_names("consignee", "consignee"),
+    }
     marketing_license = forms.ModelChoiceField(
         queryset=License.objects.none(),
         required=False,
@@ -100,7 +198,13 @@ class ControlEntryField(forms.ModelChoiceField):
         return f"{entry.code} - {description}"
 
 
-class GoodForm(forms.ModelForm):
+def _row_noun(prefix: str | None, noun: str) -> str:
+    """`good 2` for the formset's form `goods-1`; `the new good` for its empty form."""
+    index = (prefix or "").rsplit("-", 1)[-1]
+    return f"{noun} {int(index) + 1}" if index.isdigit() else f"the new {noun}"
+
+
+class GoodForm(SaysErrors, forms.ModelForm):
     control_list_entry = ControlEntryField(
         queryset=ControlListEntry.objects.all(), label="Control list entry"
     )
@@ -119,6 +223,10 @@ class GoodForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if entry_choices is not None:
             self.fields["control_list_entry"].choices = entry_choices
+        row = _row_noun(self.prefix, "good")
+        self.error_names = {
+            name: f"the {default_name(field, name)} of {row}" for name, field in self.fields.items()
+        }
 
 
 class BaseGoodFormSet(BaseInlineFormSet):
@@ -141,11 +249,18 @@ GoodFormSet = inlineformset_factory(
 )
 
 
-class OtherPartyForm(forms.ModelForm):
+class OtherPartyForm(SaysErrors, forms.ModelForm):
     class Meta:
         model = OtherParty
         fields = ["kind", "name", "address", "country", "type"]
         widgets = {"address": forms.Textarea(attrs={"rows": 1})}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        row = _row_noun(self.prefix, "party")
+        self.error_names = {
+            name: f"the {default_name(field, name)} of {row}" for name, field in self.fields.items()
+        }
 
 
 OtherPartyFormSet = inlineformset_factory(
@@ -153,15 +268,16 @@ OtherPartyFormSet = inlineformset_factory(
 )
 
 
-class ActionForm(forms.Form):
+class ActionForm(SaysErrors, forms.Form):
     """An action's input on a page; `target` is the object acted on, for forms that need it."""
 
     def __init__(self, *args, target=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.target = target
 
-    def error_field(self, key: str) -> str | None:
-        """The field that shows a service's error about `key` (None: the form's own errors)."""
+    def error_field(self, key: str) -> str | bool | None:
+        """The field that shows a service's error about `key` (None: the form's own errors;
+        False: none, the error follows from another shown already)."""
         return key if key in self.fields else None
 
 
@@ -178,6 +294,7 @@ class SubmitForm(ActionForm):
 
 
 class DocumentForm(ActionForm):
+    error_names = {"kind": "the kind of document", "file": "a file"}
     kind = forms.ChoiceField(choices=DocumentKind.choices)
     file = forms.FileField()
 
@@ -187,10 +304,12 @@ class DocumentForm(ActionForm):
 
 
 class ReasonForm(ActionForm):
+    error_names = {"reason": "the reason"}
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=5000)
 
 
 class OptionalReasonForm(ActionForm):
+    error_names = {"reason": "the reason"}
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}), max_length=5000, required=False
     )
@@ -203,6 +322,7 @@ class AnswerForm(ActionForm):
 
 
 class QuestionForm(ActionForm):
+    error_names = {"question": "your question"}
     question = forms.CharField(
         label="Ask the exporter (stops every ministry's clock until the answer)",
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -245,18 +365,25 @@ class PerGoodForm(ActionForm):
                 required=False,
                 label=f"Good {name}",
             )
+            self.fields[f"good_{good.pk}"].error_name = f"the decision on good {position}"
             if self.conditional:
                 self.fields[f"good_{good.pk}_conditions"] = forms.CharField(
                     label=f"Good {position}: conditions",
                     max_length=5000,
                     required=False,
                 )
+                self.fields[
+                    f"good_{good.pk}_conditions"
+                ].error_name = f"the conditions of good {position}"
             self.fields[f"good_{good.pk}_criteria"] = forms.MultipleChoiceField(
                 choices=_criteria_choices(),
                 required=False,
                 label=f"Good {position}: refusal criteria (to deny it)",
                 widget=forms.SelectMultiple(attrs={"size": 3}),
             )
+            self.fields[
+                f"good_{good.pk}_criteria"
+            ].error_name = f"the refusal criteria of good {position}"
 
     def _application(self):
         return self.target
@@ -332,6 +459,12 @@ def _offer_only_denial(form: ActionForm, name: str, application) -> None:
 
 
 class RecommendForm(PerGoodForm):
+    error_names = {
+        "recommendation": "a recommendation",
+        "reason": "the reasons",
+        "conditions": "the conditions",
+        "criteria": "the refusal criteria",
+    }
     recommendation = forms.ChoiceField(choices=[("", "Choose..."), *Recommendation.choices])
     reason = forms.CharField(
         label="Reasons (required to deny)",
@@ -377,6 +510,7 @@ class RecommendForm(PerGoodForm):
 
 
 class ResolveForm(ActionForm):
+    error_names = {"disposition": "cleared or confirmed", "reason": "the reasons"}
     disposition = forms.ChoiceField(
         choices=[
             ("", "Choose..."),
@@ -393,6 +527,12 @@ DECISIONS = [(Decision.APPROVE, "Approve"), (Decision.DENY, "Deny")]
 
 
 class DecideForm(PerGoodForm):
+    error_names = {
+        "decision": "a decision",
+        "reason": "the reasons",
+        "conditions": "the conditions",
+        "criteria": "the refusal criteria",
+    }
     decision = forms.ChoiceField(choices=[("", "Choose..."), *DECISIONS])
     reason = forms.CharField(
         label="Reasons", widget=forms.Textarea(attrs={"rows": 2}), max_length=5000
@@ -433,6 +573,7 @@ class DecideForm(PerGoodForm):
 
 
 class AppealForm(ActionForm):
+    error_names = {"grounds": "the grounds of appeal"}
     grounds = forms.CharField(
         label="Grounds of appeal",
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -441,6 +582,7 @@ class AppealForm(ActionForm):
 
 
 class ReassignForm(ActionForm):
+    error_names = {"assignee": "who to assign it to"}
     assignee = forms.ModelChoiceField(queryset=User.objects.none(), label="Assign to")
 
     def __init__(self, *args, **kwargs) -> None:
@@ -452,9 +594,12 @@ class ShipmentForm(ActionForm):
     """A shipment against the licence (`target`): a quantity, and optionally a value, per good.
 
     A good left blank is not shipped; a value left blank is the quantity's share
-    of the good's licensed value.
+    of the good's licensed value. Every problem is found at once: the reference, the
+    date, each quantity and value, and what remains (the service checks that again
+    under the licence's lock).
     """
 
+    error_names = {"reference": "your reference", "shipped_on": "the date shipped"}
     reference = forms.CharField(
         max_length=100,
         label="Your reference",
@@ -469,15 +614,18 @@ class ShipmentForm(ActionForm):
         self.fields["shipped_on"].initial = local_today
         self.goods = list(self.target.goods.all()) if self.target is not None else []
         self.line_goods: list[int] = []
+        self.shared_values: set[int] = set()
         for good in self.goods:
-            name = f"{good.description} ({good.control_list_entry.code})"
+            name = self.good_name(good)
+            # At least 1, as on the draft; blank: this good is not shipped.
             self.fields[f"quantity_{good.pk}"] = forms.IntegerField(
                 label=f"{name}: quantity",
-                min_value=0,
+                min_value=1,
                 max_value=2_147_483_647,
                 required=False,
                 help_text=f"{good.remaining_quantity} of {good.quantity} remaining.",
             )
+            self.fields[f"quantity_{good.pk}"].error_name = f"the quantity of {name}"
             self.fields[f"value_{good.pk}"] = forms.DecimalField(
                 label=f"{name}: value ({good.currency})",
                 min_value=Decimal("0"),
@@ -486,30 +634,47 @@ class ShipmentForm(ActionForm):
                 required=False,
                 help_text=f"{good.remaining_value} remaining; blank: the quantity's share.",
             )
+            self.fields[f"value_{good.pk}"].error_name = f"the value of {name}"
+
+    @staticmethod
+    def good_name(good) -> str:
+        return f"{good.description} ({good.control_list_entry.code})"
 
     def clean(self) -> dict:
+        from licensing.services.shipments import outside_validity, over_remaining, value_tolerance
+
         data = super().clean()
         lines = []
-        self.line_goods = []
+        self.line_goods, self.shared_values = [], set()
+        tolerance = value_tolerance(self.target) if self.goods else Decimal("0")
         for good in self.goods:
             quantity = data.get(f"quantity_{good.pk}")
             if not quantity:
                 continue
-            value = data.get(f"value_{good.pk}")
+            given = data.get(f"value_{good.pk}")
+            # A value left blank follows the quantity: only the quantity can be wrong.
+            for field, problem in over_remaining(good, quantity, given, tolerance).items():
+                self.add_error(f"{field}_{good.pk}", f"{self.good_name(good)}: {problem}")
+            value = given
             if value is None:
                 value = (good.value * quantity / good.quantity).quantize(Decimal("0.01"))
+                self.shared_values.add(len(lines))
             lines.append({"license_good": good.pk, "quantity": quantity, "value": value})
             self.line_goods.append(good.pk)
-        if not lines and not self.errors:
-            raise forms.ValidationError("Enter the quantity shipped of at least one good.")
-        return {
-            "reference": data.get("reference"),
-            "shipped_on": data.get("shipped_on"),
-            "lines": lines,
-        }
+        shipped_on = data.get("shipped_on")
+        if shipped_on is not None and self.target is not None:
+            problem = outside_validity(self.target, shipped_on)
+            if problem:
+                self.add_error("shipped_on", problem)
+        typed = any(self.has_error(f"quantity_{good.pk}") for good in self.goods)
+        if not lines and not typed:
+            self.add_error(None, "Enter the quantity shipped of at least one good.")
+        return {"reference": data.get("reference"), "shipped_on": shipped_on, "lines": lines}
 
-    def error_field(self, key: str) -> str | None:
+    def error_field(self, key: str) -> str | bool | None:
         match = re.fullmatch(r"lines\[(\d+)\]\.(quantity|value)", key)
         if match and int(match[1]) < len(self.line_goods):
+            if match[2] == "value" and int(match[1]) in self.shared_values:
+                return False  # a value left blank follows its quantity: not its own error
             return f"{match[2]}_{self.line_goods[int(match[1])]}"
         return super().error_field(key)

@@ -59,6 +59,8 @@ def _without_nul(query: QueryDict) -> QueryDict:
 LAST_SEEN = "last_seen"
 # The session is written at most this often to record activity (not on every request).
 TOUCH_EVERY_SECONDS = 60
+# Asking how long the session has left (the pages' timeout warning) is not activity.
+SESSION_STATUS_PATH = "/session/"
 
 
 class StaffIdleTimeout:
@@ -87,6 +89,12 @@ class StaffIdleTimeout:
                         f"You were logged out after {settings.SESSION_IDLE_MINUTES} minutes "
                         "without activity.",
                     )
-            elif not isinstance(last_seen, int) or now - last_seen >= TOUCH_EVERY_SECONDS:
+            elif not isinstance(last_seen, int) or (
+                now - last_seen >= TOUCH_EVERY_SECONDS and not _asks_status(request)
+            ):
                 request.session[LAST_SEEN] = now
         return self.get_response(request)
+
+
+def _asks_status(request: HttpRequest) -> bool:
+    return request.method == "GET" and request.path_info == SESSION_STATUS_PATH

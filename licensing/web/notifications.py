@@ -10,13 +10,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
-from django.views.decorators.http import require_POST
 
 from accounts.backends import UNREAD_CAP
 from licensing import policies
 from licensing.models import Notification
+from licensing.web.actions import form_endpoint
 from licensing.web.queues import counted_page
 
 PAGE_SIZE = 25
@@ -74,8 +75,11 @@ def notification_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
-@require_POST
+def _list_page(request: HttpRequest, *args: object) -> str:
+    return reverse("notifications")
+
+
+@form_endpoint(_list_page)
 def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
     """Mark it read (the first reading time is kept) and go to its case, or back to the list."""
     notification = get_object_or_404(Notification, pk=pk, recipient=request.user)
@@ -87,8 +91,7 @@ def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("notifications")
 
 
-@login_required
-@require_POST
+@form_endpoint(_list_page)
 def notification_read_all(request: HttpRequest) -> HttpResponse:
     marked = Notification.objects.filter(recipient=request.user, read_at__isnull=True).update(
         read_at=timezone.now()

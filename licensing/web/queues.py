@@ -21,7 +21,6 @@ from django.db.models.expressions import RawSQL
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
 
 from licensing import policies, rulebook
 from licensing.clock import WorkingCalendar, local_today
@@ -37,8 +36,8 @@ from licensing.selectors import (
     reviews_visible_to,
     under_appeal,
 )
-from licensing.web.actions import buttons
-from licensing.web.errors import PageError
+from licensing.web.actions import buttons, form_endpoint
+from licensing.web.errors import BadQuery, PageError
 from licensing.web.filters import QueueFilter
 
 S = ApplicationStatus
@@ -101,6 +100,7 @@ class _Counted:
 # over a decade's archive, or a big backlog, shows "1,000 or more" instead of
 # scanning every row to say exactly how many.
 COUNT_CAP = 1000
+MAX_ROW = 2**63 - 1  # the largest row offset (a 64-bit integer) a database takes
 
 
 class CountedPage(Page):
@@ -135,6 +135,9 @@ def counted_page(request: HttpRequest, queryset, size: int = PAGE_SIZE) -> Page:
         number = max(1, int(request.GET.get("page", 1)))
     except (TypeError, ValueError):
         number = 1
+    if number * size + 1 > MAX_ROW:
+        # Past any list the database can hold: its row offset is out of the integer range.
+        raise BadQuery(f"There is no page {number}: the list ends long before it.")
     counted = queryset.annotate(listed_total=capped_total(queryset))
     rows = list(counted[(number - 1) * size : number * size + 1])
     if rows:
@@ -227,7 +230,10 @@ def ministry_queue(
     rows = list(page.object_list)
     due_marks(rows)
     reassign = rulebook.get(Review, "reassign")
+    # A bulk reassign that failed shows the rows and the person as they were chosen.
+    ticked = set(request.POST.getlist("reviews")) if reassign_errors else set()
     for review in rows:
+        review.ticked = str(review.pk) in ticked
         review.buttons = buttons(review, user, names=("claim",))
         for button in review.buttons:
             button.id_suffix = f"-{review.pk}"
@@ -246,6 +252,7 @@ def ministry_queue(
         context["colleagues"] = colleagues
         context["workload"] = _workload(user, colleagues, today)
         context["reassign_errors"] = reassign_errors or {}
+        context["chosen_assignee"] = request.POST.get("assignee", "") if reassign_errors else ""
         # The page's error summary (base.html): each error a link to its field.
         context["page_errors"] = [
             PageError(f"#{target}", message)
@@ -284,8 +291,20 @@ def _workload(user: Any, colleagues: list, today: date) -> list[dict[str, Any]]:
     return rows
 
 
-@login_required
-@require_POST
+def _queue_page(request: HttpRequest) -> str:
+    """The queue as it was: the bulk form posts with the page's query string."""
+    query = request.GET.urlencode()
+    return reverse("home") + (f"?{query}" if query else "")
+
+
+def _review_ids(values: list[str]) -> list[int]:
+    """The ticked rows' ids: whole numbers (ASCII digits only: "²" is a digit to `isdigit`
+    but no number to `int`) in the database's range; anything else names no review."""
+    ids = [int(v) for v in values if v.isascii() and v.isdigit() and len(v) <= len(str(MAX_ROW))]
+    return [pk for pk in ids if 0 < pk <= MAX_ROW][:PAGE_SIZE]
+
+
+@form_endpoint(_queue_page)
 def reassign_many(request: HttpRequest) -> HttpResponse:
     """The supervisor's bulk reassign: the ticked reviews to the one person chosen.
 
@@ -302,7 +321,7 @@ def reassign_many(request: HttpRequest) -> HttpResponse:
     assignee = colleagues.get(request.POST.get("assignee", ""))
     if assignee is None:
         errors["id_assignee"] = "Choose who to reassign the selected reviews to."
-    ids = [v for v in request.POST.getlist("reviews") if v.isdigit()][:PAGE_SIZE]
+    ids = _review_ids(request.POST.getlist("reviews"))
     if not ids:
         errors["queue"] = "Select at least one review to reassign."
     if errors:
@@ -321,5 +340,4 @@ def reassign_many(request: HttpRequest) -> HttpResponse:
     for message in refused:
         messages.error(request, message)
     # Back to the same filtered, sorted page: the form posts with the page's query string.
-    query = request.GET.urlencode()
-    return redirect(reverse("home") + (f"?{query}" if query else ""))
+    return redirect(_queue_page(request))

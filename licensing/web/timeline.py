@@ -44,40 +44,6 @@ EVENT_LABELS = {
 }
 
 
-# What an exporter's timeline shows: their case's steps, questions, decision and licence;
-# never the ministries' internal steps (claimed, reassigned, escalated), nor a ministry's
-# recommendation (completed, deemed) before the decision.
-EXPORTER_EVENTS = frozenset(
-    {
-        "application_submitted",
-        "information_requested",
-        "information_provided",
-        "application_approved",
-        "application_denied",
-        "application_disputed",
-        "referred_to_committee",
-        "committee_decided",
-        "application_withdrawn",
-        "license_issued",
-        "license_suspended",
-        "license_reinstated",
-        "license_revoked",
-        "license_expired",
-        "license_exhausted",
-        "license_surrendered",
-        "shipment_recorded",
-        "document_uploaded",
-        "application_partially_approved",
-        "amendment_drafted",
-        "application_superseded",
-        "license_amendment_drafted",
-        "license_superseded",
-        "license_widened",
-        "appeal_lodged",
-        "appeal_upheld",
-        "appeal_dismissed",
-    }
-)
 # ...told without saying which ministry thought what.
 EXPORTER_LABELS = {
     "application_approved": "Approved",

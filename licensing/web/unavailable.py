@@ -35,6 +35,7 @@ PAGE = f"""<!doctype html>
 <body><h1>Service unavailable</h1><p>{DETAIL}</p></body></html>
 """
 DATABASE_ERRORS = (OperationalError, InterfaceError)
+SERVER_ERROR = "A server error occurred; it has been logged."
 
 
 def unavailable(request: HttpRequest) -> HttpResponse:
@@ -64,7 +65,10 @@ class DatabaseUnavailableMiddleware:
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    """handler500: the database's errors outside a view are a 503 too; the rest, a 500."""
+    """handler500: the database's errors outside a view are a 503 too; the rest, a 500,
+    which the API answers in JSON as it answers every other error, never as a page."""
     if isinstance(sys.exc_info()[1], DATABASE_ERRORS):
         return unavailable(request)
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": SERVER_ERROR}, status=500)
     return defaults.server_error(request)

@@ -7,11 +7,14 @@ from licensing.web import (
     licenses,
     notifications,
     queues,
+    session,
     verify,
 )
 
 urlpatterns = [
     path("", queues.home, name="home"),
+    # How long the session has left, and "Stay logged in" (middleware.SESSION_STATUS_PATH).
+    path("session/", session.session_status, name="session"),
     path("reviews/reassign/", queues.reassign_many, name="reassign-many"),
     path("notifications/", notifications.notification_list, name="notifications"),
     path(

@@ -8,7 +8,7 @@ import time_machine
 from licensing.models import Application, AuditEvent, License, Review
 from tests import factories
 from tests.api.conftest import draft_payload
-from tests.factories import draft
+from tests.factories import draft, submitted
 
 pytestmark = pytest.mark.django_db
 
@@ -76,12 +76,20 @@ class TestACompleteCase:
                 "defense": "2026-11-22",
                 "economy": "2026-11-29",
             }
-            assert {(r["rule_id"], r["ministry"]) for r in body["routing"]} == {
+            # The exporter learns which ministries review it, never the rules (DESIGN §10);
+            # staff see each rule and version that applied.
+            assert sorted(body["routing"], key=lambda r: r["ministry"]) == [
+                {"ministry": "defense", "action": "require_review"},
+                {"ministry": "economy", "action": "require_review"},
+                {"ministry": "foreign", "action": "require_review"},
+            ]
+            staff_routing = defense.get(f"/api/v1/applications/{app}/").json()["routing"]
+            assert {(r["rule_id"], r["ministry"]) for r in staff_routing} == {
                 (3, "economy"),
                 (5, "foreign"),
                 (7, "defense"),
             }
-            assert all(r["version"] is not None and r["explanation"] for r in body["routing"])
+            assert all(r["version"] is not None and r["explanation"] for r in staff_routing)
             review_ids = {m: r["id"] for m, r in _reviews(body).items()}
 
             # Tuesday: Economy claims its review and asks a question; every clock stops.
@@ -152,6 +160,20 @@ class TestACompleteCase:
             assert [e["action"] for e in events][-2:] == ["application_approved", "license_issued"]
             subjects = [n["event"] for n in alice.get("/api/v1/notifications/").json()["results"]]
             assert subjects[0] == "application_decided"
+
+    def test_the_exporter_sees_which_ministries_review_but_no_rule_or_list(
+        self, api, exporter, reviewers
+    ):
+        application = submitted(exporter, code="ML10", destination="CN", license_type="marketing")
+        as_exporter = api(exporter).get(f"/api/v1/applications/{application.pk}/").json()
+        as_reviewer = api(reviewers["defense"]).get(f"/api/v1/applications/{application.pk}/")
+        staff_routing = as_reviewer.json()["routing"]
+        assert {r["ministry"] for r in staff_routing} == {"defense", "foreign"}
+        assert all(r["rule_name"] and r["explanation"] for r in staff_routing)
+        # DESIGN §10: never rule numbers or country-list names.
+        assert as_exporter["routing"] == [
+            {"ministry": r["ministry"], "action": r["action"]} for r in staff_routing
+        ]
 
     def test_the_exporter_never_receives_reviewers_internal_fields(self, api, exporter, reviewers):
         application = draft(created_by=exporter, destination="DE", military_end_use=True)

@@ -331,3 +331,22 @@ def test_a_shipment_waits_for_the_licence_lock(exporter, reviewers):
     results = _run_in_threads(first, second)
     assert isinstance(results[0], Shipment), results
     assert isinstance(results[1], TransitionConflict), results
+
+
+def test_every_problem_of_a_shipment_is_answered_at_once(license, exporter):
+    first, second = _goods(license)
+    lines = [
+        {"license_good": first.pk, "quantity": 0, "value": Decimal(0)},
+        {"license_good": second.pk, "quantity": 11, "value": Decimal(100)},
+    ]
+    with pytest.raises(InvalidInput) as refused:
+        shipment_record(
+            license=license, user=exporter, reference=" ", shipped_on=date(2026, 11, 2), lines=lines
+        )
+    # Not the reference first, then the quantity: every one, the overdraw with them.
+    assert list(refused.value.errors) == ["reference", "lines[0].quantity", "lines[1].quantity"]
+    with pytest.raises(TransitionConflict) as late:
+        _ship(license, exporter, first=11, day=date(2028, 1, 3))
+    assert late.value.code == "exceeds_remaining"
+    assert list(late.value.errors) == ["shipped_on", "lines[0].quantity", "lines[0].value"]
+    assert not Shipment.objects.exists()

@@ -41,6 +41,21 @@ def summary_links(html: str) -> list[str]:
     return re.findall(r'<a href="([^"]+)">', summary[0])
 
 
+def summary_messages(html: str) -> list[str]:
+    summary = re.search(r'<div class="error-summary".*?</div>', html, re.S)
+    return re.findall(r'<a href="[^"]+">([^<]+)</a>', summary[0]) if summary else []
+
+
+def field_messages(html: str) -> list[str]:
+    """What each field says beside it, in the page's order."""
+    return re.findall(
+        r'<ul class="errorlist" id="[^"]+_error">.*?<span class="visually-hidden">Error:</span> '
+        r"([^<]+)</li>",
+        html,
+        re.S,
+    )
+
+
 def _form_data(**overrides) -> dict:
     entry = ControlListEntry.objects.get(code="6A003")
     data = {
@@ -92,7 +107,12 @@ def test_a_failed_draft_shows_every_error_in_a_summary_linked_to_its_field(clien
     assert links == ["#id_currency", "#id_goods-0-quantity"]
     ids = {attrs.get("id") for tag in ("input", "select") for attrs in elements(html, tag)}
     assert {"id_currency", "id_goods-0-quantity"} <= ids  # each link lands on its field
-    assert "Good 1: Quantity: Ensure this value is greater than or equal to 1." in html
+    assert summary_messages(html) == [
+        "Use an ISO 4217 currency code, such as USD or ILS.",
+        "The quantity of good 1 must be 1 or more.",
+    ]
+    assert field_messages(html) == summary_messages(html)  # the same words by the field
+    assert "Ensure this value" not in html  # no Django default
     assert 'value="Kept Ltd"' in html and 'value="ZZZ"' in html
     assert not Application.objects.exists()
 
@@ -178,6 +198,20 @@ def test_a_refused_submission_shows_every_problem_and_the_declaration_kept(clien
     assert "checked" in declaration
 
 
+def test_check_your_answers_says_each_problem_once_and_the_declaration_briefly(client, exporter):
+    application = draft(created_by=exporter, end_use="", destination="SY")
+    client.force_login(exporter)
+    response = client.post(f"/applications/{application.pk}/submit/", {})
+    assert response.status_code == 400
+    html = response.content.decode()
+    messages = summary_messages(html)
+    assert len(messages) == 3
+    assert messages[-1] == "Tick the declaration to submit the application."
+    for message in messages:
+        assert html.count(message) == (2 if message == messages[-1] else 1), message
+    assert field_messages(html) == [messages[-1]]  # beside the declaration, the same words
+
+
 def test_an_exporter_sees_no_recommendation_while_disputed(client, exporter, reviewers):
     application = disputed(exporter, reviewers)
     client.force_login(exporter)
@@ -254,3 +288,17 @@ def test_submitting_on_the_page_reads_the_application_once_under_the_services_lo
     assert len(reads) == 1, reads
     if connection.features.has_select_for_update:
         assert "FOR UPDATE" in reads[0]
+
+
+def test_forms_leave_checking_to_the_error_summary_not_the_browsers_tooltip(client, exporter):
+    application = draft(created_by=exporter)
+    client.force_login(exporter)
+    edit = client.get(f"/applications/{application.pk}/edit/").content.decode()
+    check = client.get(f"/applications/{application.pk}/check/").content.decode()
+    case = client.get(f"/applications/{application.pk}/").content.decode()
+    forms = [
+        next(a for a in elements(edit, "form") if a.get("id") == "application-form"),
+        next(a for a in elements(check, "form") if a.get("id") == "submit"),
+        next(a for a in elements(case, "form") if a.get("id") == "upload"),
+    ]
+    assert all("novalidate" in form for form in forms)

@@ -80,3 +80,43 @@ def test_who_is_logged_out_when_idle_is_a_policy():
     assert policies.logged_out_when_idle(user(Role.EXPORTER, is_superuser=True))
     for role in (Role.REVIEWER, Role.SUPERVISOR, Role.COMMITTEE, Role.ADMINISTRATOR):
         assert policies.logged_out_when_idle(user(role))
+
+
+# The warning before the timeout (licensing/web/session.py, site.js)
+
+
+def _body(html: str) -> str:
+    import re
+
+    return re.search(r"<body[^>]*>", html)[0]
+
+
+def test_staff_pages_carry_the_idle_timeout_for_the_warning_and_exporters_do_not(
+    client, reviewers, exporter
+):
+    log_in(client, reviewers["economy"])
+    body = _body(client.get("/").content.decode())
+    assert 'data-idle-timeout="1800"' in body
+    assert 'data-idle-touch="60"' in body
+    assert 'data-session-url="/session/"' in body
+    assert 'data-login-url="/accounts/login/"' in body
+    log_in(client, exporter)
+    assert "data-idle-timeout" not in _body(client.get("/").content.decode())
+
+
+def test_asking_how_long_is_left_is_not_activity_and_staying_is(client, reviewers):
+    with time_machine.travel(START, tick=False):
+        log_in(client, reviewers["economy"])
+        assert client.get("/").status_code == 200
+    with time_machine.travel("2026-11-01 10:28 +02:00", tick=False):
+        assert client.get("/session/").json() == {"remaining": 120}
+    with time_machine.travel("2026-11-01 10:29 +02:00", tick=False):
+        assert client.get("/session/").json() == {"remaining": 60}  # the asking did not count
+        assert client.post("/session/").json() == {"remaining": 1800}  # "Stay logged in"
+    with time_machine.travel("2026-11-01 10:58 +02:00", tick=False):
+        assert client.get("/").status_code == 200  # still in: the stay counted
+    with time_machine.travel("2026-11-01 11:29 +02:00", tick=False):
+        answer = client.get("/session/")
+    assert answer.status_code == 401
+    assert answer.json() == {"remaining": 0}
+    assert "_auth_user_id" not in client.session

@@ -90,7 +90,7 @@ def test_a_shipment_over_what_remains_keeps_the_input_and_names_the_line(client,
                 f"value_{second.pk}": "100",
             },
         )
-    assert response.status_code == 409
+    assert response.status_code == 400  # the form finds it, as the service would (409)
     page = response.content.decode()
     assert "quantity 12 exceeds the remaining 10" in page
     assert 'value="INV-2"' in page
@@ -112,9 +112,42 @@ def test_a_shipment_without_goods_or_outside_the_validity_keeps_the_form(client,
         )
     assert empty.status_code == 400
     assert "Enter the quantity shipped of at least one good." in empty.content.decode()
-    assert late.status_code == 409
+    assert late.status_code == 400
     assert "is outside it" in late.content.decode()
     assert 'value="2028-01-01"' in late.content.decode()
+    assert not Shipment.objects.exists()
+
+
+def _summary(html: str) -> list[str]:
+    summary = re.search(r'<div class="error-summary".*?</div>', html, re.S)
+    return re.findall(r'<a href="[^"]+">([^<]+)</a>', summary[0]) if summary else []
+
+
+def test_a_shipment_says_every_problem_at_once_each_naming_its_good_once(client, exporter, license):
+    first, second = license.goods.order_by("id")
+    first.description = "Thermal imager"
+    first.save(update_fields=["description"])
+    client.force_login(exporter)
+    with time_machine.travel("2026-11-03 10:00 +02:00", tick=False):
+        response = client.post(
+            f"/licenses/{license.pk}/ship/",
+            {
+                "reference": "",
+                "shipped_on": "2026-11-03",
+                f"quantity_{first.pk}": "12",  # over what remains, its value left blank
+                f"quantity_{second.pk}": "0",  # at least 1, as on the draft
+            },
+        )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert _summary(html) == [
+        "Enter your reference.",
+        "Thermal imager (6A003): quantity 12 exceeds the remaining 10.",
+        "The quantity of Miniature cryogenic cooler (6A003) must be 1 or more.",
+    ]
+    for message in _summary(html):  # the field says the same words
+        assert f'<span class="visually-hidden">Error:</span> {message}</li>' in html
+    assert "Thermal imager" not in _summary(html)[1].split(":", 1)[1]  # named once
     assert not Shipment.objects.exists()
 
 

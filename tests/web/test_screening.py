@@ -102,7 +102,7 @@ def test_a_party_without_a_country_is_an_error_on_the_draft_page(client, exporte
     html = response.content.decode()
     # The error summary links to the party's country; what was typed stays.
     assert 'href="#id_parties-0-country"' in html
-    assert "Party 1: Enter country." in html
+    assert "Choose the country of party 1." in html
     assert 'value="Broker"' in html
     assert not Application.objects.exists()
 
@@ -191,3 +191,20 @@ def test_the_queue_marks_cases_with_open_matches(client, exporter, reviewers, he
     marked = {ref for ref, row in rows if "badge-screening" in row}
     assert marked == {application.reference}
     assert "1 screening match<" in queue
+
+
+def test_the_draft_forms_error_summary_follows_the_page(client, exporter):
+    client.force_login(exporter)
+    row = {"kind": "third_party", "name": "Broker", "address": "x", "type": "commercial"}
+    data = _draft_post(**_form("parties", rows=[row]))
+    data.update({"currency": "ZZZ", "end_use": "x" * 5001, "goods-0-quantity": "0"})
+    response = client.post("/applications/new/", data)
+    assert response.status_code == 400
+    summary = re.search(r'<div class="error-summary".*?</div>', response.content.decode(), re.S)
+    # Licence details, then the other parties, then the end use, then the goods.
+    assert re.findall(r'<a href="#([^"]+)">', summary[0]) == [
+        "id_currency",
+        "id_parties-0-country",
+        "id_end_use",
+        "id_goods-0-quantity",
+    ]

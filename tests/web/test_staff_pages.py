@@ -370,7 +370,7 @@ def test_a_defense_supervisor_lists_and_suspends_a_licence_defense_did_not_revie
     # A missing reason is shown on the licence page, with the form.
     missing = client.post(f"/licenses/{license.pk}/suspend/", {"reason": "", "next": "license"})
     assert missing.status_code == 400
-    assert "This field is required." in missing.content.decode()
+    assert "Enter the reason." in missing.content.decode()
     asked = _html(
         client.post(f"/licenses/{license.pk}/suspend/", {"reason": "Inquiry", "next": "license"})
     )
@@ -487,8 +487,8 @@ def test_a_recommendation_is_recorded_only_once_confirmed(client, queue, reviewe
     summary = re.search(r'<dl class="summary-list" id="confirm-summary">(.*?)</dl>', asked, re.S)[1]
     assert "Deny" in summary and "Diversion risk." in summary
     assert "7. Existence of a risk" in summary  # the refusal criterion cited
-    assert '<input type="hidden" name="confirmed" value="yes">' in asked
-    assert f'href="/applications/{queue[0].pk}/" id="cancel"' in asked
+    assert 'name="confirmed" value="yes" id="confirm"' in asked
+    assert 'name="back" value="yes" id="cancel"' in asked  # back to the form, kept
     review.refresh_from_db()
     assert review.status == "in_progress"
     # Denying without reasons (or criteria) is refused on the case page, before any

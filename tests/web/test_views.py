@@ -95,7 +95,7 @@ def test_bad_form_input_is_shown_on_the_page_not_a_server_error(client, exporter
     client.post(f"/reviews/{review.pk}/claim/")
     response = client.post(f"/reviews/{review.pk}/recommend/", {"recommendation": "perhaps"})
     assert response.status_code == 400
-    assert "Select a valid choice" in response.content.decode()
+    assert "Choose a recommendation from the list." in response.content.decode()
     review.refresh_from_db()
     assert review.status == "in_progress"
 
