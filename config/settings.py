@@ -114,9 +114,15 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-if not DEBUG:
-    # Static files from the app server itself when no nginx is in front (Kubernetes).
-    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+# Static files from the app server itself: in production when no nginx is in front
+# (Kubernetes), from STATIC_ROOT after collectstatic; under `make run`'s gunicorn with
+# DEBUG on, from the apps' own static/ folders, found afresh on each request (no
+# collectstatic, and an edited file is served at once), as runserver would.
+MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+# Fixed here rather than left to whitenoise's defaults, which read DEBUG when the
+# middleware is built: pytest-django turns DEBUG off by then, with no STATIC_ROOT.
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- Request hygiene, Content-Security-Policy, staff idle timeout -------------
 # (security findings 5 and 7; the settings they read are further down, under
