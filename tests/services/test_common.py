@@ -51,24 +51,6 @@ def test_an_object_not_read_under_a_lock_is_written_whole():
     assert '"end_user_address"' in update
 
 
-def test_no_save_signal_receiver_listens_for_a_model_with_transitions():
-    """Transitions of locked rows are written without `save()` (`_write_changes`), so a
-    receiver of its signals would be skipped: there must be none."""
-    from django.apps import apps
-    from django.db.models.signals import post_save, pre_save
-    from django_fsm import FSMField
-
-    with_transitions = [
-        model
-        for model in apps.get_app_config("licensing").get_models()
-        if any(isinstance(f, FSMField) for f in model._meta.concrete_fields)
-    ]
-    assert Application in with_transitions and Review in with_transitions
-    for model in with_transitions:
-        assert not pre_save.has_listeners(model), model
-        assert not post_save.has_listeners(model), model
-
-
 def test_a_transition_on_a_row_changed_meanwhile_is_a_conflict():
     from licensing.exceptions import TransitionConflict
 
