@@ -13,8 +13,6 @@ tell which view it received.
 
 from __future__ import annotations
 
-import copy
-
 from django.conf import settings
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
@@ -52,41 +50,6 @@ from licensing.models.applications import APPEALABLE_STATES, total_value
 from licensing.selectors import refusal_criteria
 
 
-class ModelSerializer(serializers.ModelSerializer):
-    """DRF's ModelSerializer, building its fields from the model once per class.
-
-    DRF works a ModelSerializer's fields out of the model's meta on every instance
-    (for a nested list, on every use): about a third of the CPU of rendering an
-    application. The fields are built the first time and copied after, as DRF copies
-    declared fields (`_fresh`); the copies are bound to each instance as usual. None of
-    these serializers' fields depend on the request (what a caller sees is chosen by
-    the serializer class, and by `to_representation`).
-    """
-
-    _built_fields: dict = {}
-
-    def get_fields(self):
-        built = self._built_fields.get(type(self))
-        if built is None:
-            built = self._built_fields.setdefault(type(self), super().get_fields())
-        return {name: _fresh(field) for name, field in built.items()}
-
-
-def _fresh(field: serializers.Field) -> serializers.Field:
-    """A copy of an unbound field for one serializer instance. A field that holds others
-    (a nested serializer, a list of them, a many-relation) is deep-copied, as DRF does:
-    binding it binds what it holds. A plain field is copied shallowly: binding sets only
-    its own attributes (name, parent, source), and nothing changes what it shares with
-    the other copies (its choices, messages) after construction. DRF's deep copy builds
-    each field again from its arguments: half the cost of rendering an application."""
-    holds_others = (
-        isinstance(field, serializers.BaseSerializer)
-        or hasattr(field, "child")
-        or hasattr(field, "child_relation")
-    )
-    return copy.deepcopy(field) if holds_others else copy.copy(field)
-
-
 class AudienceField(serializers.ChoiceField):
     """A constant naming the audience a representation was shaped for."""
 
@@ -102,13 +65,13 @@ def _caller(serializer: serializers.Serializer) -> User:
     return serializer.context["request"].user
 
 
-class CountrySerializer(ModelSerializer):
+class CountrySerializer(serializers.ModelSerializer):
     class Meta:
         model = Country
         fields = ["code", "name"]
 
 
-class ControlListEntrySerializer(ModelSerializer):
+class ControlListEntrySerializer(serializers.ModelSerializer):
     class Meta:
         model = ControlListEntry
         fields = ["code", "regime", "description"]
@@ -138,7 +101,7 @@ class CriterionSerializer(serializers.Serializer):
     title = serializers.CharField()
 
 
-class OtherPartySerializer(ModelSerializer):
+class OtherPartySerializer(serializers.ModelSerializer):
     kind = serializers.ChoiceField(choices=PartyKind.choices)
     country = serializers.CharField(source="country_id", help_text="ISO 3166-1 alpha-2.")
     type = serializers.ChoiceField(choices=EndUserType.choices)
@@ -148,7 +111,7 @@ class OtherPartySerializer(ModelSerializer):
         fields = ["kind", "name", "address", "country", "type"]
 
 
-class ScreeningMatchSummarySerializer(ModelSerializer):
+class ScreeningMatchSummarySerializer(serializers.ModelSerializer):
     """A match as the staff's application shows it."""
 
     party_kind = serializers.ChoiceField(choices=ScreenedPartyKind.choices)
@@ -200,7 +163,7 @@ class GoodSerializer(serializers.Serializer):
         ]
 
 
-class RoutingSerializer(ModelSerializer):
+class RoutingSerializer(serializers.ModelSerializer):
     ministry = serializers.ChoiceField(
         choices=Ministry.choices, allow_blank=True, help_text="Blank for a refusing rule."
     )
@@ -229,7 +192,7 @@ class RoutingSerializer(ModelSerializer):
         ]
 
 
-class LicenseSummarySerializer(ModelSerializer):
+class LicenseSummarySerializer(serializers.ModelSerializer):
     class Meta:
         model = License
         fields = ["id", "number", "status", "valid_from", "valid_until", "conditions"]
@@ -246,7 +209,7 @@ WITHHELD = (
 )
 
 
-class ExporterReviewSerializer(ModelSerializer):
+class ExporterReviewSerializer(serializers.ModelSerializer):
     recommendation = serializers.ChoiceField(
         choices=Recommendation.choices,
         allow_blank=True,
@@ -279,7 +242,7 @@ class GoodRecommendationOutSerializer(serializers.Serializer):
     criteria = serializers.ListField(child=serializers.CharField())
 
 
-class StaffReviewSerializer(ModelSerializer):
+class StaffReviewSerializer(serializers.ModelSerializer):
     assigned_to = UserSummarySerializer(allow_null=True)
     criteria = serializers.ListField(
         child=serializers.CharField(), help_text="Refusal criteria an overall deny cites."
@@ -304,7 +267,7 @@ class StaffReviewSerializer(ModelSerializer):
         ]
 
 
-class ExporterQuestionSerializer(ModelSerializer):
+class ExporterQuestionSerializer(serializers.ModelSerializer):
     ministry = serializers.ChoiceField(source="review.ministry", choices=Ministry.choices)
 
     class Meta:
@@ -320,13 +283,13 @@ class StaffQuestionSerializer(ExporterQuestionSerializer):
         fields = [*ExporterQuestionSerializer.Meta.fields, "asked_by", "answered_by"]
 
 
-class AppealSerializer(ModelSerializer):
+class AppealSerializer(serializers.ModelSerializer):
     class Meta:
         model = Appeal
         fields = ["grounds", "lodged_at", "due_date", "outcome", "decided_at", "reason"]
 
 
-class _ApplicationSerializer(ModelSerializer):
+class _ApplicationSerializer(serializers.ModelSerializer):
     """What every audience sees; subclasses add the reviews in their own shape."""
 
     organisation = serializers.CharField(source="organisation.name")
@@ -452,7 +415,7 @@ class _ApplicationSerializer(ModelSerializer):
         return rulebook.available(application, _caller(self))
 
 
-class ExporterRoutingSerializer(ModelSerializer):
+class ExporterRoutingSerializer(serializers.ModelSerializer):
     """Which ministries review the case: never the rule, its number, version or the
     explanation (which names country lists), DESIGN §10."""
 
@@ -505,7 +468,7 @@ class StaffApplicationSerializer(_ApplicationSerializer):
 # Reviews (ministry staff and administrators only)
 
 
-class ApplicationSummarySerializer(ModelSerializer):
+class ApplicationSummarySerializer(serializers.ModelSerializer):
     destination = serializers.CharField(source="destination_id")
 
     class Meta:
@@ -567,7 +530,7 @@ class ScreeningMatchSerializer(ScreeningMatchSummarySerializer):
 TOTAL = {"max_digits": 30, "decimal_places": 2}
 
 
-class LicenseGoodSerializer(ModelSerializer):
+class LicenseGoodSerializer(serializers.ModelSerializer):
     good = serializers.IntegerField(source="good_id", help_text="The application good's id.")
     control_list_entry = serializers.CharField(source="control_list_entry.code")
     value = serializers.DecimalField(**TOTAL, help_text="Licensed: quantity times unit value.")
@@ -598,7 +561,7 @@ def verification_url(license: License) -> str:
     return settings.SITE_URL.rstrip("/") + path
 
 
-class LicenseSerializer(ModelSerializer):
+class LicenseSerializer(serializers.ModelSerializer):
     application = ApplicationSummarySerializer()
     replaces = serializers.CharField(
         source="replaces.number",
@@ -651,7 +614,7 @@ class LicenseSerializer(ModelSerializer):
         return rulebook.available(license, _caller(self))
 
 
-class ShipmentLineSerializer(ModelSerializer):
+class ShipmentLineSerializer(serializers.ModelSerializer):
     license_good = serializers.IntegerField(source="license_good_id")
     value = serializers.DecimalField(**MONEY)
 
@@ -660,7 +623,7 @@ class ShipmentLineSerializer(ModelSerializer):
         fields = ["license_good", "quantity", "value"]
 
 
-class ShipmentSerializer(ModelSerializer):
+class ShipmentSerializer(serializers.ModelSerializer):
     lines = ShipmentLineSerializer(many=True)
 
     class Meta:
@@ -680,7 +643,7 @@ class RecordedShipmentSerializer(ShipmentSerializer):
 # Documents, events, notifications
 
 
-class DocumentSerializer(ModelSerializer):
+class DocumentSerializer(serializers.ModelSerializer):
     filename = serializers.CharField(
         source="display_name",
         help_text="The uploaded name, with the extension of the type found in its content.",
@@ -709,7 +672,7 @@ class DocumentSerializer(ModelSerializer):
         )
 
 
-class ExporterEventSerializer(ModelSerializer):
+class ExporterEventSerializer(serializers.ModelSerializer):
     """The timeline without reviewers' reasons, data or names."""
 
     audience = AudienceField("exporter")
@@ -719,7 +682,7 @@ class ExporterEventSerializer(ModelSerializer):
         fields = ["audience", "id", "action", "from_state", "to_state", "created_at"]
 
 
-class StaffEventSerializer(ModelSerializer):
+class StaffEventSerializer(serializers.ModelSerializer):
     audience = AudienceField("staff")
     actor = serializers.CharField(source="actor_name")
     data = serializers.JSONField()
@@ -729,7 +692,7 @@ class StaffEventSerializer(ModelSerializer):
         fields = [*ExporterEventSerializer.Meta.fields, "actor", "reason", "data", "hash"]
 
 
-class NotificationSerializer(ModelSerializer):
+class NotificationSerializer(serializers.ModelSerializer):
     application = serializers.IntegerField(source="application_id", allow_null=True)
 
     class Meta:
