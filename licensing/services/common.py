@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
 from typing import TypeVar
 
 from django.db import connection, models, transaction
@@ -61,15 +60,17 @@ def _changed_fields(obj: models.Model) -> list[str] | None:
     return changed
 
 
-# The row a caller read locked for the services it runs next (`holding`), in this thread.
-_held: ContextVar[models.Model | None] = ContextVar("held", default=None)
+# Set on an application while the action that read it locked runs (`holding`): the
+# services it is passed to use it as read, in the transaction already open (`locked`).
+HELD = "held_for_action"
 
 
 @contextmanager
 def holding(find: Callable[[], M | None]) -> Iterator[M]:
     """In a new transaction: the row `find` reads with `SELECT ... FOR UPDATE` (404 if it
-    finds none); the services run in the block find it held (`locked`) and join this
-    transaction, with no savepoint and no second read.
+    finds none), marked as held for the block. A service passed that instance
+    (`locked(application)`) joins this transaction and uses it, with no savepoint and no
+    second read.
 
     For an endpoint that checks who may act and the input before the service acts: one
     read of the row, under the lock the service takes anyway. Only for the application
@@ -81,21 +82,21 @@ def holding(find: Callable[[], M | None]) -> Iterator[M]:
         if found is None:
             raise Http404
         obj = _remember(found)
-        token = _held.set(obj)
+        setattr(obj, HELD, True)
         try:
             yield obj
         finally:
-            _held.reset(token)
+            delattr(obj, HELD)
 
 
 @contextmanager
 def acting_on(model: type[M], pk: int, user, find: Callable[[], M]) -> Iterator[M]:
     """The object a person's action (an API endpoint, a page's button) acts on, as they
-    may see it (404 otherwise).
+    may see it (404 otherwise); the caller passes it to the action's service.
 
-    An application is read locked, in the transaction its service then joins
-    (`holding`): one read, not one here and another under the service's lock. Any other
-    target is read by `find`: its service locks its application first, then it.
+    An application is read locked, in a transaction its service joins when given this
+    instance (`holding`): one read, not one here and another under the service's lock.
+    Any other target is read by `find`: its service locks its application first, then it.
     """
     from licensing.models import Application
     from licensing.selectors import application_locked_for
@@ -108,16 +109,16 @@ def acting_on(model: type[M], pk: int, user, find: Callable[[], M]) -> Iterator[
 
 
 @contextmanager
-def locked(model: type[M], pk: int, *, related: tuple[str, ...] = ()) -> Iterator[M]:
-    """The row `pk`, locked until the transaction ends, inside a transaction: the caller's
-    if it holds the row already (`holding`), a new one otherwise. `related`: the rows
-    read with it (not locked)."""
-    held = _held.get()
-    if type(held) is model and held.pk == pk and transaction.get_connection().in_atomic_block:
-        yield held
+def locked(obj: M, *, related: tuple[str, ...] = ()) -> Iterator[M]:
+    """`obj`'s row, locked until the transaction ends, inside a transaction: `obj` itself
+    in the caller's transaction if the caller read it locked for this action (`holding`),
+    else read again under a lock in a new one. `related`: the rows read with it (not
+    locked; `holding`'s reader reads them too)."""
+    if getattr(obj, HELD, False) and transaction.get_connection().in_atomic_block:
+        yield obj
         return
     with transaction.atomic():
-        yield lock(model, pk, related=related)
+        yield lock(type(obj), obj.pk, related=related)
 
 
 def run_transition(obj: M, action: str, method: Callable[[], object]) -> str:
