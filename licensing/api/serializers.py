@@ -300,7 +300,7 @@ class _ApplicationSerializer(serializers.ModelSerializer):
         source="marketing_license.number", allow_null=True, default=None
     )
     goods = GoodSerializer(many=True)
-    other_parties = OtherPartySerializer(many=True)
+    other_parties = OtherPartySerializer(many=True, source="other_parties_list")
     total_value = serializers.SerializerMethodField()
     routing = RoutingSerializer(many=True)
     license = serializers.SerializerMethodField()
@@ -457,6 +457,7 @@ class StaffApplicationSerializer(_ApplicationSerializer):
     information_requests = StaffQuestionSerializer(many=True)
     screening_matches = ScreeningMatchSummarySerializer(
         many=True,
+        source="screening_matches_list",
         help_text="Parties resembling entries of the screening lists; open ones hold approval.",
     )
 

@@ -266,6 +266,8 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         if written is not None and written.keys() >= RENDERED_RELATIONS:
             # The instance is the view's alone from here: prime its caches with the rows.
             application._prefetched_objects_cache = dict(written)
+            application.other_parties_list = written["other_parties"]
+            application.screening_matches_list = written["screening_matches"]
             application._state.fields_cache["license"] = None
             application._state.fields_cache["appeal"] = None
         else:

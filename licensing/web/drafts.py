@@ -120,7 +120,7 @@ def render_check(
     goods = list(application.goods.all())
     with_parties_and_matches([application], matches=False)
     problems, _ = submission_problems(
-        application, goods, parties=parties_of(application, application.other_parties.all())
+        application, goods, parties=parties_of(application, application.other_parties_list)
     )
     submit = buttons(application, user, names=("submit",), bound=bound)
     page_errors = []
