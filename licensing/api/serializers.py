@@ -50,6 +50,18 @@ from licensing.models.applications import APPEALABLE_STATES, total_value
 from licensing.selectors import refusal_criteria
 
 
+def _one_to_one(application: Application, name: str, missing: type[Exception]):
+    """The application's licence or appeal, or None: from the relation (`select_related`
+    read it with the row), except for a case a service has just written, which has
+    neither (`written`, `licensing.services.applications`)."""
+    if getattr(application, "written", None) is not None:
+        return None
+    try:
+        return getattr(application, name)
+    except missing:
+        return None
+
+
 class AudienceField(serializers.ChoiceField):
     """A constant naming the audience a representation was shaped for."""
 
@@ -299,10 +311,10 @@ class _ApplicationSerializer(serializers.ModelSerializer):
     marketing_license = serializers.CharField(
         source="marketing_license.number", allow_null=True, default=None
     )
-    goods = GoodSerializer(many=True)
+    goods = GoodSerializer(many=True, source="goods_list")
     other_parties = OtherPartySerializer(many=True, source="other_parties_list")
     total_value = serializers.SerializerMethodField()
-    routing = RoutingSerializer(many=True)
+    routing = RoutingSerializer(many=True, source="routing_list")
     license = serializers.SerializerMethodField()
     decision = serializers.ChoiceField(
         choices=Decision.choices,
@@ -383,22 +395,16 @@ class _ApplicationSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.DecimalField(max_digits=30, decimal_places=2))
     def get_total_value(self, application: Application) -> str:
-        return f"{total_value(application.goods.all()):.2f}"
+        return f"{total_value(application.goods_list):.2f}"
 
     @extend_schema_field(LicenseSummarySerializer(allow_null=True))
     def get_license(self, application: Application) -> dict | None:
-        try:
-            license = application.license
-        except License.DoesNotExist:
-            return None
-        return LicenseSummarySerializer(license).data
+        license = _one_to_one(application, "license", License.DoesNotExist)
+        return LicenseSummarySerializer(license).data if license is not None else None
 
     @extend_schema_field(AppealSerializer(allow_null=True))
     def get_appeal(self, application: Application) -> dict | None:
-        try:
-            appeal = application.appeal
-        except Appeal.DoesNotExist:
-            return None
+        appeal = _one_to_one(application, "appeal", Appeal.DoesNotExist)
         return AppealSerializer(appeal).data if appeal is not None else None
 
     @extend_schema_field(serializers.DateField(allow_null=True))
@@ -435,9 +441,9 @@ class ExporterApplicationSerializer(_ApplicationSerializer):
     shows it."""
 
     audience = AudienceField("exporter")
-    reviews = ExporterReviewSerializer(many=True)
-    information_requests = ExporterQuestionSerializer(many=True)
-    routing = ExporterRoutingSerializer(many=True)
+    reviews = ExporterReviewSerializer(many=True, source="reviews_list")
+    information_requests = ExporterQuestionSerializer(many=True, source="information_requests_list")
+    routing = ExporterRoutingSerializer(many=True, source="routing_list")
 
     def to_representation(self, application: Application) -> dict:
         data = super().to_representation(application)
@@ -453,8 +459,8 @@ class ExporterApplicationSerializer(_ApplicationSerializer):
 
 class StaffApplicationSerializer(_ApplicationSerializer):
     audience = AudienceField("staff")
-    reviews = StaffReviewSerializer(many=True)
-    information_requests = StaffQuestionSerializer(many=True)
+    reviews = StaffReviewSerializer(many=True, source="reviews_list")
+    information_requests = StaffQuestionSerializer(many=True, source="information_requests_list")
     screening_matches = ScreeningMatchSummarySerializer(
         many=True,
         source="screening_matches_list",
