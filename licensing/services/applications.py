@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from config.prepared import Prepared, prepare
-from licensing import policies, rulebook
+from licensing import page_cache, policies, rulebook
 from licensing.audit import audit_record
 from licensing.clock import WorkingCalendar, local_today
 from licensing.exceptions import (
@@ -150,6 +150,7 @@ def application_create_draft(
         )
         created = _replace_goods(application, goods, new=True)
         parties = _replace_other_parties(application, other_parties, new=True)
+        page_cache.application_changed(application.pk, application.organisation_id)
     return _known(
         application,
         goods=created,
@@ -184,6 +185,8 @@ def application_update_draft(
         if other_parties is not None:
             _replace_other_parties(application, other_parties)
         application.save()
+        # A draft records no audit event (its trail starts at submission).
+        page_cache.application_changed(application.pk, application.organisation_id)
     return application
 
 
@@ -195,6 +198,7 @@ def application_delete_draft(*, application: Application, user: User) -> None:
         reference = application.reference
         for document in application.documents.all():
             transaction.on_commit(lambda f=document.file: f.delete(save=False))
+        page_cache.application_changed(application.pk, application.organisation_id)
         application.delete()
         audit_record(
             application=None,
