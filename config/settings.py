@@ -303,9 +303,6 @@ SITE_URL = os.environ.get("SITE_URL") or f"http://127.0.0.1:{envint('PORT', '800
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    if REDIS_URL.startswith("redis://"):
-        # kombu's own, sharing one client per channel (config/broker.py).
-        CELERY_BROKER_TRANSPORT = "config.broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS: dict = {
         # A message a dead worker had taken comes back after this long; the
         # outbox relay usually gets there first.

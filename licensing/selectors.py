@@ -74,8 +74,9 @@ COMMITTEE_STATES = [S.DISPUTED, S.UNDER_APPEAL, *DECIDED_STATES]
 
 def with_parties_and_matches(applications: Iterable[Application], *, matches: bool) -> None:
     """Load the other parties (and, for staff, the screening matches) of applications
-    already read, in one query per relation, and none at all for those whose counters
-    say they have no rows: most cases have neither."""
+    already read into `other_parties_list` (and `screening_matches_list`), in one query
+    per relation, and none at all for those whose counters say they have no rows: most
+    cases have neither. Rows that have the list already are left as they are."""
     relations = [
         ("other_parties", "other_party_count", OtherParty.objects.select_related("country"))
     ]
@@ -89,14 +90,14 @@ def with_parties_and_matches(applications: Iterable[Application], *, matches: bo
         )
     rows = list(applications)
     for relation, counter, queryset in relations:
-        pending = [a for a in rows if relation not in getattr(a, "_prefetched_objects_cache", {})]
+        to_attr = f"{relation}_list"
+        pending = [a for a in rows if not hasattr(a, to_attr)]
         for application in pending:
             if not getattr(application, counter):
-                if not hasattr(application, "_prefetched_objects_cache"):
-                    application._prefetched_objects_cache = {}
-                application._prefetched_objects_cache[relation] = queryset.none()
+                setattr(application, to_attr, [])
         prefetch_related_objects(
-            [a for a in pending if getattr(a, counter)], Prefetch(relation, queryset=queryset)
+            [a for a in pending if getattr(a, counter)],
+            Prefetch(relation, queryset=queryset, to_attr=to_attr),
         )
 
 
@@ -365,18 +366,18 @@ def _comparable_good(good) -> dict[str, object]:
     }
 
 
-def amendment_changes(application: Application) -> list[dict[str, object]]:
+def amendment_changes(
+    application: Application, *, goods: Iterable | None = None
+) -> list[dict[str, object]]:
     """What an amendment changed from what it amends: the application it copied, or the
     licence (its application's parties, its goods as licensed). Goods are compared by
-    position (1 for the first). Empty for an application that amends nothing."""
+    position (1 for the first). Empty for an application that amends nothing. `goods`:
+    the amendment's goods (with their control list entries) if the caller read them."""
     from licensing.models import Good
 
     def goods_of(app: Application) -> list[dict[str, object]]:
-        # The page has the amendment's goods prefetched already: no second read.
-        goods = getattr(app, "_prefetched_objects_cache", {}).get("goods")
-        if goods is None:
-            goods = Good.objects.filter(application=app).select_related("control_list_entry")
-        return [_comparable_good(good) for good in goods]
+        rows = Good.objects.filter(application=app).select_related("control_list_entry")
+        return [_comparable_good(good) for good in rows]
 
     if application.amendment_of_id:
         base = Application.objects.select_related("marketing_license").get(
@@ -401,7 +402,7 @@ def amendment_changes(application: Application) -> list[dict[str, object]]:
     for name, value in after.items():
         if before[name] != value:
             changes.append({"field": name, "from": before[name], "to": value})
-    now = goods_of(application)
+    now = goods_of(application) if goods is None else [_comparable_good(g) for g in goods]
     for position in range(1, max(len(base_goods), len(now)) + 1):
         if position > len(base_goods):
             changes.append({"good": position, "change": "added"})

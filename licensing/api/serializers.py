@@ -13,8 +13,6 @@ tell which view it received.
 
 from __future__ import annotations
 
-import copy
-
 from django.conf import settings
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
@@ -52,39 +50,16 @@ from licensing.models.applications import APPEALABLE_STATES, total_value
 from licensing.selectors import refusal_criteria
 
 
-class ModelSerializer(serializers.ModelSerializer):
-    """DRF's ModelSerializer, building its fields from the model once per class.
-
-    DRF works a ModelSerializer's fields out of the model's meta on every instance
-    (for a nested list, on every use): about a third of the CPU of rendering an
-    application. The fields are built the first time and copied after, as DRF copies
-    declared fields (`_fresh`); the copies are bound to each instance as usual. None of
-    these serializers' fields depend on the request (what a caller sees is chosen by
-    the serializer class, and by `to_representation`).
-    """
-
-    _built_fields: dict = {}
-
-    def get_fields(self):
-        built = self._built_fields.get(type(self))
-        if built is None:
-            built = self._built_fields.setdefault(type(self), super().get_fields())
-        return {name: _fresh(field) for name, field in built.items()}
-
-
-def _fresh(field: serializers.Field) -> serializers.Field:
-    """A copy of an unbound field for one serializer instance. A field that holds others
-    (a nested serializer, a list of them, a many-relation) is deep-copied, as DRF does:
-    binding it binds what it holds. A plain field is copied shallowly: binding sets only
-    its own attributes (name, parent, source), and nothing changes what it shares with
-    the other copies (its choices, messages) after construction. DRF's deep copy builds
-    each field again from its arguments: half the cost of rendering an application."""
-    holds_others = (
-        isinstance(field, serializers.BaseSerializer)
-        or hasattr(field, "child")
-        or hasattr(field, "child_relation")
-    )
-    return copy.deepcopy(field) if holds_others else copy.copy(field)
+def _one_to_one(application: Application, name: str, missing: type[Exception]):
+    """The application's licence or appeal, or None: from the relation (`select_related`
+    read it with the row), except for a case a service has just written, which has
+    neither (`written`, `licensing.services.applications`)."""
+    if getattr(application, "written", None) is not None:
+        return None
+    try:
+        return getattr(application, name)
+    except missing:
+        return None
 
 
 class AudienceField(serializers.ChoiceField):
@@ -102,13 +77,13 @@ def _caller(serializer: serializers.Serializer) -> User:
     return serializer.context["request"].user
 
 
-class CountrySerializer(ModelSerializer):
+class CountrySerializer(serializers.ModelSerializer):
     class Meta:
         model = Country
         fields = ["code", "name"]
 
 
-class ControlListEntrySerializer(ModelSerializer):
+class ControlListEntrySerializer(serializers.ModelSerializer):
     class Meta:
         model = ControlListEntry
         fields = ["code", "regime", "description"]
@@ -138,7 +113,7 @@ class CriterionSerializer(serializers.Serializer):
     title = serializers.CharField()
 
 
-class OtherPartySerializer(ModelSerializer):
+class OtherPartySerializer(serializers.ModelSerializer):
     kind = serializers.ChoiceField(choices=PartyKind.choices)
     country = serializers.CharField(source="country_id", help_text="ISO 3166-1 alpha-2.")
     type = serializers.ChoiceField(choices=EndUserType.choices)
@@ -148,7 +123,7 @@ class OtherPartySerializer(ModelSerializer):
         fields = ["kind", "name", "address", "country", "type"]
 
 
-class ScreeningMatchSummarySerializer(ModelSerializer):
+class ScreeningMatchSummarySerializer(serializers.ModelSerializer):
     """A match as the staff's application shows it."""
 
     party_kind = serializers.ChoiceField(choices=ScreenedPartyKind.choices)
@@ -200,7 +175,7 @@ class GoodSerializer(serializers.Serializer):
         ]
 
 
-class RoutingSerializer(ModelSerializer):
+class RoutingSerializer(serializers.ModelSerializer):
     ministry = serializers.ChoiceField(
         choices=Ministry.choices, allow_blank=True, help_text="Blank for a refusing rule."
     )
@@ -229,7 +204,7 @@ class RoutingSerializer(ModelSerializer):
         ]
 
 
-class LicenseSummarySerializer(ModelSerializer):
+class LicenseSummarySerializer(serializers.ModelSerializer):
     class Meta:
         model = License
         fields = ["id", "number", "status", "valid_from", "valid_until", "conditions"]
@@ -246,7 +221,7 @@ WITHHELD = (
 )
 
 
-class ExporterReviewSerializer(ModelSerializer):
+class ExporterReviewSerializer(serializers.ModelSerializer):
     recommendation = serializers.ChoiceField(
         choices=Recommendation.choices,
         allow_blank=True,
@@ -279,7 +254,7 @@ class GoodRecommendationOutSerializer(serializers.Serializer):
     criteria = serializers.ListField(child=serializers.CharField())
 
 
-class StaffReviewSerializer(ModelSerializer):
+class StaffReviewSerializer(serializers.ModelSerializer):
     assigned_to = UserSummarySerializer(allow_null=True)
     criteria = serializers.ListField(
         child=serializers.CharField(), help_text="Refusal criteria an overall deny cites."
@@ -304,7 +279,7 @@ class StaffReviewSerializer(ModelSerializer):
         ]
 
 
-class ExporterQuestionSerializer(ModelSerializer):
+class ExporterQuestionSerializer(serializers.ModelSerializer):
     ministry = serializers.ChoiceField(source="review.ministry", choices=Ministry.choices)
 
     class Meta:
@@ -320,13 +295,13 @@ class StaffQuestionSerializer(ExporterQuestionSerializer):
         fields = [*ExporterQuestionSerializer.Meta.fields, "asked_by", "answered_by"]
 
 
-class AppealSerializer(ModelSerializer):
+class AppealSerializer(serializers.ModelSerializer):
     class Meta:
         model = Appeal
         fields = ["grounds", "lodged_at", "due_date", "outcome", "decided_at", "reason"]
 
 
-class _ApplicationSerializer(ModelSerializer):
+class _ApplicationSerializer(serializers.ModelSerializer):
     """What every audience sees; subclasses add the reviews in their own shape."""
 
     organisation = serializers.CharField(source="organisation.name")
@@ -336,10 +311,10 @@ class _ApplicationSerializer(ModelSerializer):
     marketing_license = serializers.CharField(
         source="marketing_license.number", allow_null=True, default=None
     )
-    goods = GoodSerializer(many=True)
-    other_parties = OtherPartySerializer(many=True)
+    goods = GoodSerializer(many=True, source="goods_list")
+    other_parties = OtherPartySerializer(many=True, source="other_parties_list")
     total_value = serializers.SerializerMethodField()
-    routing = RoutingSerializer(many=True)
+    routing = RoutingSerializer(many=True, source="routing_list")
     license = serializers.SerializerMethodField()
     decision = serializers.ChoiceField(
         choices=Decision.choices,
@@ -420,22 +395,16 @@ class _ApplicationSerializer(ModelSerializer):
 
     @extend_schema_field(serializers.DecimalField(max_digits=30, decimal_places=2))
     def get_total_value(self, application: Application) -> str:
-        return f"{total_value(application.goods.all()):.2f}"
+        return f"{total_value(application.goods_list):.2f}"
 
     @extend_schema_field(LicenseSummarySerializer(allow_null=True))
     def get_license(self, application: Application) -> dict | None:
-        try:
-            license = application.license
-        except License.DoesNotExist:
-            return None
-        return LicenseSummarySerializer(license).data
+        license = _one_to_one(application, "license", License.DoesNotExist)
+        return LicenseSummarySerializer(license).data if license is not None else None
 
     @extend_schema_field(AppealSerializer(allow_null=True))
     def get_appeal(self, application: Application) -> dict | None:
-        try:
-            appeal = application.appeal
-        except Appeal.DoesNotExist:
-            return None
+        appeal = _one_to_one(application, "appeal", Appeal.DoesNotExist)
         return AppealSerializer(appeal).data if appeal is not None else None
 
     @extend_schema_field(serializers.DateField(allow_null=True))
@@ -452,7 +421,7 @@ class _ApplicationSerializer(ModelSerializer):
         return rulebook.available(application, _caller(self))
 
 
-class ExporterRoutingSerializer(ModelSerializer):
+class ExporterRoutingSerializer(serializers.ModelSerializer):
     """Which ministries review the case: never the rule, its number, version or the
     explanation (which names country lists), DESIGN §10."""
 
@@ -472,9 +441,9 @@ class ExporterApplicationSerializer(_ApplicationSerializer):
     shows it."""
 
     audience = AudienceField("exporter")
-    reviews = ExporterReviewSerializer(many=True)
-    information_requests = ExporterQuestionSerializer(many=True)
-    routing = ExporterRoutingSerializer(many=True)
+    reviews = ExporterReviewSerializer(many=True, source="reviews_list")
+    information_requests = ExporterQuestionSerializer(many=True, source="information_requests_list")
+    routing = ExporterRoutingSerializer(many=True, source="routing_list")
 
     def to_representation(self, application: Application) -> dict:
         data = super().to_representation(application)
@@ -490,10 +459,11 @@ class ExporterApplicationSerializer(_ApplicationSerializer):
 
 class StaffApplicationSerializer(_ApplicationSerializer):
     audience = AudienceField("staff")
-    reviews = StaffReviewSerializer(many=True)
-    information_requests = StaffQuestionSerializer(many=True)
+    reviews = StaffReviewSerializer(many=True, source="reviews_list")
+    information_requests = StaffQuestionSerializer(many=True, source="information_requests_list")
     screening_matches = ScreeningMatchSummarySerializer(
         many=True,
+        source="screening_matches_list",
         help_text="Parties resembling entries of the screening lists; open ones hold approval.",
     )
 
@@ -505,7 +475,7 @@ class StaffApplicationSerializer(_ApplicationSerializer):
 # Reviews (ministry staff and administrators only)
 
 
-class ApplicationSummarySerializer(ModelSerializer):
+class ApplicationSummarySerializer(serializers.ModelSerializer):
     destination = serializers.CharField(source="destination_id")
 
     class Meta:
@@ -567,7 +537,7 @@ class ScreeningMatchSerializer(ScreeningMatchSummarySerializer):
 TOTAL = {"max_digits": 30, "decimal_places": 2}
 
 
-class LicenseGoodSerializer(ModelSerializer):
+class LicenseGoodSerializer(serializers.ModelSerializer):
     good = serializers.IntegerField(source="good_id", help_text="The application good's id.")
     control_list_entry = serializers.CharField(source="control_list_entry.code")
     value = serializers.DecimalField(**TOTAL, help_text="Licensed: quantity times unit value.")
@@ -598,7 +568,7 @@ def verification_url(license: License) -> str:
     return settings.SITE_URL.rstrip("/") + path
 
 
-class LicenseSerializer(ModelSerializer):
+class LicenseSerializer(serializers.ModelSerializer):
     application = ApplicationSummarySerializer()
     replaces = serializers.CharField(
         source="replaces.number",
@@ -651,7 +621,7 @@ class LicenseSerializer(ModelSerializer):
         return rulebook.available(license, _caller(self))
 
 
-class ShipmentLineSerializer(ModelSerializer):
+class ShipmentLineSerializer(serializers.ModelSerializer):
     license_good = serializers.IntegerField(source="license_good_id")
     value = serializers.DecimalField(**MONEY)
 
@@ -660,7 +630,7 @@ class ShipmentLineSerializer(ModelSerializer):
         fields = ["license_good", "quantity", "value"]
 
 
-class ShipmentSerializer(ModelSerializer):
+class ShipmentSerializer(serializers.ModelSerializer):
     lines = ShipmentLineSerializer(many=True)
 
     class Meta:
@@ -680,7 +650,7 @@ class RecordedShipmentSerializer(ShipmentSerializer):
 # Documents, events, notifications
 
 
-class DocumentSerializer(ModelSerializer):
+class DocumentSerializer(serializers.ModelSerializer):
     filename = serializers.CharField(
         source="display_name",
         help_text="The uploaded name, with the extension of the type found in its content.",
@@ -709,7 +679,7 @@ class DocumentSerializer(ModelSerializer):
         )
 
 
-class ExporterEventSerializer(ModelSerializer):
+class ExporterEventSerializer(serializers.ModelSerializer):
     """The timeline without reviewers' reasons, data or names."""
 
     audience = AudienceField("exporter")
@@ -719,7 +689,7 @@ class ExporterEventSerializer(ModelSerializer):
         fields = ["audience", "id", "action", "from_state", "to_state", "created_at"]
 
 
-class StaffEventSerializer(ModelSerializer):
+class StaffEventSerializer(serializers.ModelSerializer):
     audience = AudienceField("staff")
     actor = serializers.CharField(source="actor_name")
     data = serializers.JSONField()
@@ -729,7 +699,7 @@ class StaffEventSerializer(ModelSerializer):
         fields = [*ExporterEventSerializer.Meta.fields, "actor", "reason", "data", "hash"]
 
 
-class NotificationSerializer(ModelSerializer):
+class NotificationSerializer(serializers.ModelSerializer):
     application = serializers.IntegerField(source="application_id", allow_null=True)
 
     class Meta:

@@ -139,7 +139,9 @@ def _action_endpoint(action: rulebook.Action, response: object):
 
 
 def rendered_applications(visible: QuerySet[Application]) -> QuerySet[Application]:
-    """What an application's representation reads, in one query per relation."""
+    """What an application's representation reads, in one query per relation: its
+    relations as lists (`<relation>_list`, what the serializers read), its licence and
+    appeal with the row."""
     return visible.select_related(
         "organisation",
         "marketing_license",
@@ -147,13 +149,22 @@ def rendered_applications(visible: QuerySet[Application]) -> QuerySet[Applicatio
         "amends_license",
         "appeal",
     ).prefetch_related(
-        Prefetch("goods", queryset=Good.objects.select_related("control_list_entry")),
-        Prefetch("reviews", queryset=Review.objects.select_related("assigned_to")),
+        Prefetch(
+            "goods",
+            queryset=Good.objects.select_related("control_list_entry"),
+            to_attr="goods_list",
+        ),
+        Prefetch(
+            "reviews",
+            queryset=Review.objects.select_related("assigned_to"),
+            to_attr="reviews_list",
+        ),
         Prefetch(
             "information_requests",
             queryset=InformationRequest.objects.select_related("review", "asked_by", "answered_by"),
+            to_attr="information_requests_list",
         ),
-        "routing",
+        Prefetch("routing", to_attr="routing_list"),
     )
 
 
@@ -265,10 +276,10 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         it read and wrote (creation, submission) spares reading it all again."""
         written = getattr(application, "written", None)
         if written is not None and written.keys() >= RENDERED_RELATIONS:
-            # The instance is the view's alone from here: prime its caches with the rows.
-            application._prefetched_objects_cache = dict(written)
-            application._state.fields_cache["license"] = None
-            application._state.fields_cache["appeal"] = None
+            # The lists the serializers read, as `rendered_applications` leaves them; its
+            # licence and appeal, none (`written` says so).
+            for relation in RENDERED_RELATIONS:
+                setattr(application, f"{relation}_list", written[relation])
         else:
             visible = applications_visible_to(self.request.user)
             application = self._rendered(visible).get(pk=application.pk)

@@ -92,7 +92,7 @@ def _goods_of(application: Application) -> list[dict[str, Any]]:
 
 def application_amend(*, application: Application, user: User) -> Application:
     """A new draft copying `application` (under review or waiting for the exporter)."""
-    with locked(Application, application.pk) as application:
+    with locked(application) as application:
         rulebook.require("amend", application, user)
         amendment = _draft(application, user, _goods_of(application), amendment_of=application)
         application.pending_amendment = amendment

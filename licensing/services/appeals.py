@@ -20,7 +20,7 @@ from licensing.services.common import locked, run_transition
 
 def application_appeal(*, application: Application, user: User, grounds: str) -> Application:
     """Lodge the appeal: the application goes to the committee's queue, due in its working days."""
-    with locked(Application, application.pk) as application:
+    with locked(application) as application:
         rulebook.require("appeal", application, user)
         if not grounds or not grounds.strip():
             raise InvalidInput({"grounds": ["State the grounds of the appeal."]})

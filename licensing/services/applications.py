@@ -169,7 +169,7 @@ def application_update_draft(
     other_parties: Sequence[dict[str, Any]] | None = None,
 ) -> Application:
     """Edit a draft; `goods` and `other_parties`, when given, replace theirs wholesale."""
-    with locked(Application, application.pk) as application:
+    with locked(application) as application:
         rulebook.require("edit", application, user)
         for name, value in _model_fields(fields, APPLICATION_FIELDS).items():
             setattr(application, name, value)
@@ -189,7 +189,7 @@ def application_update_draft(
 
 
 def application_delete_draft(*, application: Application, user: User) -> None:
-    with locked(Application, application.pk) as application:
+    with locked(application) as application:
         rulebook.require("delete", application, user)
         # A draft has no audit events of its own (the trail starts at submission),
         # so it can go; the deletion itself is recorded, without the row.
@@ -384,7 +384,7 @@ def application_submit(
     """
     # The organisation comes with the row (only the application's is locked): the
     # munitions check and the answer read it, and screening spent that query.
-    with locked(Application, application.pk, related=("organisation",)) as application:
+    with locked(application, related=("organisation",)) as application:
         rulebook.require("submit", application, user)
         goods = list(application.goods.select_related("control_list_entry"))
         today = local_today()
@@ -572,7 +572,7 @@ def _notify_submitted(
 
 
 def application_withdraw(*, application: Application, user: User, reason: str = "") -> Application:
-    with locked(Application, application.pk) as application:
+    with locked(application) as application:
         rulebook.require("withdraw", application, user)
         from_state = run_transition(application, "withdraw", application.withdraw)
         open_reviews = list(
@@ -598,7 +598,7 @@ def application_withdraw(*, application: Application, user: User, reason: str = 
 
 def application_respond(*, application: Application, user: User, answer: str) -> Application:
     """Answer the open question; every stopped review clock restarts, its due date moved later."""
-    with locked(Application, application.pk) as application:
+    with locked(application) as application:
         rulebook.require("respond", application, user)
         if not answer or not answer.strip():
             raise InvalidInput({"answer": ["Write an answer."]})
@@ -674,7 +674,7 @@ def application_decide(
     `appeal_dismissed` recorded).
     """
     conditions = (conditions or "").strip()
-    with locked(Application, application.pk) as application:
+    with locked(application) as application:
         rulebook.require("decide", application, user)
         if decision not in (Decision.APPROVE, Decision.DENY):
             raise InvalidInput({"decision": ["Decide 'approve' or 'deny'."]})

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
 from typing import TypeVar
 
 from django.db import connection, models, transaction
@@ -26,12 +24,13 @@ def lock(model: type[M], pk: int, *, related: tuple[str, ...] = ()) -> M:
 
 
 def _remember(obj: M) -> M:
-    """Keep what the row held when read under its lock: a transition then writes only the
-    columns that changed since (`run_transition`)."""
+    """Keep what the row held when read under its lock: a transition then saves only the
+    fields that changed since (`run_transition`)."""
+    deferred = obj.get_deferred_fields()
     obj._as_locked = {
-        f.attname: obj.__dict__[f.attname]
+        f.attname: f.value_from_object(obj)
         for f in obj._meta.concrete_fields
-        if f.attname in obj.__dict__
+        if f.attname not in deferred
     }
     return obj
 
@@ -44,30 +43,34 @@ def _changed_fields(obj: models.Model) -> list[str] | None:
     loaded = getattr(obj, "_as_locked", None)
     if loaded is None:
         return None
-    return [
-        f.name
-        for f in obj._meta.concrete_fields
-        if not f.primary_key
-        and f.attname in obj.__dict__
-        and (
+    deferred = obj.get_deferred_fields()
+    changed = []
+    for f in obj._meta.concrete_fields:
+        if f.primary_key or f.attname in deferred:
+            continue
+        value = f.value_from_object(obj)
+        if (
             isinstance(f, FSMField)
             or getattr(f, "auto_now", False)
             or f.attname not in loaded
-            or isinstance(obj.__dict__[f.attname], dict | list)
-            or obj.__dict__[f.attname] != loaded[f.attname]
-        )
-    ]
+            or isinstance(value, dict | list)
+            or value != loaded[f.attname]
+        ):
+            changed.append(f.name)
+    return changed
 
 
-# The row a caller read locked for the services it runs next (`holding`), in this thread.
-_held: ContextVar[models.Model | None] = ContextVar("held", default=None)
+# Set on an application while the action that read it locked runs (`holding`): the
+# services it is passed to use it as read, in the transaction already open (`locked`).
+HELD = "held_for_action"
 
 
 @contextmanager
 def holding(find: Callable[[], M | None]) -> Iterator[M]:
     """In a new transaction: the row `find` reads with `SELECT ... FOR UPDATE` (404 if it
-    finds none); the services run in the block find it held (`locked`) and join this
-    transaction, with no savepoint and no second read.
+    finds none), marked as held for the block. A service passed that instance
+    (`locked(application)`) joins this transaction and uses it, with no savepoint and no
+    second read.
 
     For an endpoint that checks who may act and the input before the service acts: one
     read of the row, under the lock the service takes anyway. Only for the application
@@ -79,21 +82,21 @@ def holding(find: Callable[[], M | None]) -> Iterator[M]:
         if found is None:
             raise Http404
         obj = _remember(found)
-        token = _held.set(obj)
+        setattr(obj, HELD, True)
         try:
             yield obj
         finally:
-            _held.reset(token)
+            delattr(obj, HELD)
 
 
 @contextmanager
 def acting_on(model: type[M], pk: int, user, find: Callable[[], M]) -> Iterator[M]:
     """The object a person's action (an API endpoint, a page's button) acts on, as they
-    may see it (404 otherwise).
+    may see it (404 otherwise); the caller passes it to the action's service.
 
-    An application is read locked, in the transaction its service then joins
-    (`holding`): one read, not one here and another under the service's lock. Any other
-    target is read by `find`: its service locks its application first, then it.
+    An application is read locked, in a transaction its service joins when given this
+    instance (`holding`): one read, not one here and another under the service's lock.
+    Any other target is read by `find`: its service locks its application first, then it.
     """
     from licensing.models import Application
     from licensing.selectors import application_locked_for
@@ -106,83 +109,47 @@ def acting_on(model: type[M], pk: int, user, find: Callable[[], M]) -> Iterator[
 
 
 @contextmanager
-def locked(model: type[M], pk: int, *, related: tuple[str, ...] = ()) -> Iterator[M]:
-    """The row `pk`, locked until the transaction ends, inside a transaction: the caller's
-    if it holds the row already (`holding`), a new one otherwise. `related`: the rows
-    read with it (not locked)."""
-    held = _held.get()
-    if type(held) is model and held.pk == pk and transaction.get_connection().in_atomic_block:
-        yield held
+def locked(obj: M, *, related: tuple[str, ...] = ()) -> Iterator[M]:
+    """`obj`'s row, locked until the transaction ends, inside a transaction: `obj` itself
+    in the caller's transaction if the caller read it locked for this action (`holding`),
+    else read again under a lock in a new one. `related`: the rows read with it (not
+    locked; `holding`'s reader reads them too)."""
+    if getattr(obj, HELD, False) and transaction.get_connection().in_atomic_block:
+        yield obj
         return
     with transaction.atomic():
-        yield lock(model, pk, related=related)
+        yield lock(type(obj), obj.pk, related=related)
 
 
-@contextmanager
-def transition_guard(obj: models.Model, action: str):
-    """Turn django-fsm's refusals into a conflict that names the current state."""
+def run_transition(obj: M, action: str, method: Callable[[], object]) -> str:
+    """Apply a transition and save; return the state it came from.
+
+    The save is django-fsm's concurrent one (`ConcurrentTransitionMixin`: its `UPDATE`
+    also requires the state the object was read in). A row read under its lock saves
+    only the fields changed since (`save(update_fields=...)`); any other object is saved
+    whole.
+    """
+    from_state = obj.status
     try:
-        yield
+        method()
     except TransitionNotAllowed:
         raise TransitionConflict(
             f"Cannot {action.replace('_', ' ')} while the {obj._meta.verbose_name} is "
             f"{obj.get_status_display().lower()}.",
             current_state=obj.status,
         ) from None
+    try:
+        obj.save(update_fields=_changed_fields(obj))
     except ConcurrentTransition:
-        obj.refresh_from_db(fields=["status"])
+        # Django has marked the transaction for rollback (a save failed in it), so the
+        # state the row holds now cannot be read here: the caller reloads.
         raise TransitionConflict(
             f"The {obj._meta.verbose_name} changed while you were acting; reload and try again.",
-            current_state=obj.status,
+            current_state=from_state,
         ) from None
-
-
-def run_transition(obj: M, action: str, method: Callable[[], object]) -> str:
-    """Apply a transition and save; return the state it came from.
-
-    A row read under its lock is written with one `UPDATE` of the columns changed since
-    (`_write_changes`); any other object is saved whole by django-fsm's concurrent save.
-    """
-    from_state = obj.status
-    with transition_guard(obj, action):
-        method()
-        changed = _changed_fields(obj)
-        if changed is None:
-            obj.save()
-        else:
-            _write_changes(obj, changed, from_state)
-            _remember(obj)
+    if hasattr(obj, "_as_locked"):
+        _remember(obj)
     return from_state
-
-
-def _write_changes(obj: models.Model, names: list[str], from_state: str) -> None:
-    """`UPDATE ... SET <changed> WHERE id = %s AND status = <from_state>`, its SQL written
-    once per model and set of columns: the row is locked, so this is what
-    `save(update_fields=...)` would send, without building the query each time (that
-    cost more than PostgreSQL's work). The state condition is django-fsm's concurrent
-    check, kept; `auto_now` stamps are set as `save()` sets them. Model save signals are
-    not sent: no receiver listens for the models with transitions (`test_common`)."""
-    fields = [obj._meta.get_field(name) for name in names]
-    sql = _update_sql(type(obj), tuple(names), connection.vendor)
-    values = [f.get_db_prep_save(f.pre_save(obj, False), connection) for f in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*values, obj.pk, from_state])
-        updated = cursor.rowcount
-    if updated != 1:
-        raise ConcurrentTransition("the state changed since the row was read")
-    obj._update_initial_state()  # django-fsm's record of the state as saved
-
-
-@functools.cache
-def _update_sql(model: type[models.Model], names: tuple[str, ...], vendor: str) -> str:
-    quote = connection.ops.quote_name
-    meta = model._meta
-    assignments = ", ".join(f"{quote(meta.get_field(name).column)} = %s" for name in names)
-    state = quote(meta.get_field("status").column)
-    return (
-        f"UPDATE {quote(meta.db_table)} SET {assignments} "  # noqa: S608 - names only
-        f"WHERE {quote(meta.pk.column)} = %s AND {state} = %s"
-    )
 
 
 def next_number(prefix: str, year: int) -> str:

@@ -80,7 +80,7 @@ def document_upload(
     *, application: Application, user: User, file: UploadedFile, kind: str
 ) -> Document:
     """Attach a document while the application is open; record its size, sha256 and type."""
-    with locked(Application, application.pk) as application:
+    with locked(application) as application:
         rulebook.require("upload", application, user)
         if kind not in DocumentKind.values:
             raise InvalidInput({"kind": [f"Choose one of {', '.join(DocumentKind.values)}."]})

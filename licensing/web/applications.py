@@ -108,7 +108,9 @@ def _changing_course(application: Application, reviews: list[Review]) -> dict:
         if can_proceed(application.lodge_appeal, check_conditions=False)
         and not_appealed_yet(application)
         else None,
-        "changes": changes_shown(amendment_changes(application)) if is_amendment else None,
+        "changes": (
+            changes_shown(amendment_changes(application, goods=goods)) if is_amendment else None
+        ),
     }
 
 
@@ -156,7 +158,7 @@ def render_case(
     license_goods, shipments = license_goods_and_shipments(license) if license else ([], [])
     if license is not None:
         # The licence's forms (a shipment's lines) read its goods from here, not again.
-        license._prefetched_objects_cache = {"goods": license_goods}
+        license.goods_list = license_goods
     exporter_view = policies.sees_exporter_view(user)
     events = list(events_visible_to(user, application).select_related("actor"))
     for event in events:
@@ -206,7 +208,7 @@ def render_case(
         "reviews": reviews,
         "show_internal": show_internal,
         "show_recommendations": policies.sees_recommendations(application, user),
-        "other_parties": list(application.other_parties.all()),
+        "other_parties": application.other_parties_list,
         "screening_matches": matches,
         "events": events,
         # Built from our own constants, with every label escaped.
@@ -235,7 +237,7 @@ def _screening_matches(application: Application, user, bound: dict | None) -> li
     """The staff's matches, each with the resolve form the user may use on it now."""
     if not policies.sees_screening(user):
         return []
-    matches = list(application.screening_matches.all())
+    matches = list(application.screening_matches_list)
     for match in matches:
         match.application = application  # its policy reads the reviews, already loaded
         # A form that failed is shown again for the match it was posted for only.

@@ -120,7 +120,7 @@ def render_check(
     goods = list(application.goods.all())
     with_parties_and_matches([application], matches=False)
     problems, _ = submission_problems(
-        application, goods, parties=parties_of(application, application.other_parties.all())
+        application, goods, parties=parties_of(application, application.other_parties_list)
     )
     submit = buttons(application, user, names=("submit",), bound=bound)
     page_errors = []
@@ -133,7 +133,7 @@ def render_check(
         "application": application,
         "goods": goods,
         "documents": list(application.documents.all()),
-        "other_parties": list(application.other_parties.all()),
+        "other_parties": application.other_parties_list,
         "problems": problem_errors(application, problems),
         "submit": submit[0] if submit else None,
         "page_errors": page_errors,

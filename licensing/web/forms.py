@@ -609,10 +609,17 @@ class ShipmentForm(ActionForm):
         label="Shipped on", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
 
+    @staticmethod
+    def _goods_of(license) -> list:
+        """The licence's goods: those its page read already (`goods_list`, as a
+        `Prefetch(to_attr=)` would leave them), else read here."""
+        goods = getattr(license, "goods_list", None)
+        return list(license.goods.all()) if goods is None else list(goods)
+
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["shipped_on"].initial = local_today
-        self.goods = list(self.target.goods.all()) if self.target is not None else []
+        self.goods = self._goods_of(self.target) if self.target is not None else []
         self.line_goods: list[int] = []
         self.shared_values: set[int] = set()
         for good in self.goods:

@@ -56,7 +56,7 @@ def render_license(
         pk=pk,
     )
     goods, shipments = license_goods_and_shipments(license)
-    license._prefetched_objects_cache = {"goods": goods}
+    license.goods_list = goods  # the shipment form's lines (`ShipmentForm`): read once
     actions = buttons(license, user, bound=bound, exclude=("ship",))
     return render(
         request,

@@ -17,7 +17,7 @@ def _updates(captured) -> list[str]:
 
 def test_a_transition_writes_the_columns_it_and_the_service_changed_and_no_others():
     application = ApplicationFactory()
-    with transaction.atomic(), locked(Application, application.pk) as locked_row:
+    with transaction.atomic(), locked(application) as locked_row:
         locked_row.end_user_name = "Changed before the transition"
         with CaptureQueriesContext(connection) as captured:
             run_transition(locked_row, "submit", locked_row.submit)
@@ -51,30 +51,26 @@ def test_an_object_not_read_under_a_lock_is_written_whole():
     assert '"end_user_address"' in update
 
 
-def test_no_save_signal_receiver_listens_for_a_model_with_transitions():
-    """Transitions of locked rows are written without `save()` (`_write_changes`), so a
-    receiver of its signals would be skipped: there must be none."""
-    from django.apps import apps
-    from django.db.models.signals import post_save, pre_save
-    from django_fsm import FSMField
-
-    with_transitions = [
-        model
-        for model in apps.get_app_config("licensing").get_models()
-        if any(isinstance(f, FSMField) for f in model._meta.concrete_fields)
-    ]
-    assert Application in with_transitions and Review in with_transitions
-    for model in with_transitions:
-        assert not pre_save.has_listeners(model), model
-        assert not post_save.has_listeners(model), model
-
-
 def test_a_transition_on_a_row_changed_meanwhile_is_a_conflict():
     from licensing.exceptions import TransitionConflict
 
     application = ApplicationFactory()
-    with transaction.atomic(), locked(Application, application.pk) as row:
+    with transaction.atomic(), locked(application) as row:
         # Only a write around the lock can do this (the lock stops any other writer).
         Application.objects.filter(pk=row.pk).update(status="withdrawn")
         with pytest.raises(TransitionConflict, match="changed while you were acting"):
             run_transition(row, "submit", row.submit)
+
+
+def test_a_service_given_the_row_its_caller_holds_reads_it_no_more_and_any_other_again():
+    from licensing.services.common import holding
+
+    application = ApplicationFactory()
+    with holding(lambda: lock(Application, application.pk)) as held:
+        with CaptureQueriesContext(connection) as captured, locked(held) as row:
+            assert row is held
+        assert not captured.captured_queries
+    with transaction.atomic():
+        with CaptureQueriesContext(connection) as captured, locked(held) as row:
+            assert row is not held and row.pk == held.pk
+        assert any(q["sql"].startswith("SELECT") for q in captured.captured_queries)
