@@ -4,8 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
+# honcho gives each process of the Procfile its own PORT (web $PORT, worker +100, beat
+# +200); links in the worker's emails must name the port web serves on.
+SITE_URL ?= http://127.0.0.1:$(PORT)
+export SITE_URL
 
-.PHONY: run test install lint format migrate seed check clean bench
+.PHONY: run dev test install lint format migrate seed check clean bench
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
@@ -24,9 +28,14 @@ migrate: install
 seed: migrate
 	$(BIN)/python manage.py seed_demo
 
-## Serve on http://127.0.0.1:$(PORT) with a Celery worker and beat (Procfile).
+## Serve on http://127.0.0.1:$(PORT) with gunicorn (deploy/gunicorn.conf.py, as in
+## production), a Celery worker and beat (Procfile).
 run: seed
 	$(BIN)/honcho start -f Procfile
+
+## The same, with Django's runserver reloading on each code change (Procfile.dev).
+dev: seed
+	$(BIN)/honcho start -f Procfile.dev
 
 ## The whole suite; uses DATABASE_URL and REDIS_URL when set.
 test: install

@@ -39,7 +39,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import security
-from licensing import policies
+from licensing import cache_versions, policies
 
 logger = logging.getLogger(__name__)
 
@@ -67,10 +67,11 @@ def device_of(user) -> TOTPDevice | None:
 def is_on(user) -> bool:
     """Whether two-factor login is on for the person (cached; see the module docstring)."""
     key = _cache_key(user.pk)
-    value = cache.get(key)
+    # Read from the database when the cache is unreachable (licensing.cache_versions).
+    value = cache_versions.read(key)
     if value is None:
         value = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
-        cache.set(key, value, CACHE_SECONDS)
+        cache_versions.write(key, value, CACHE_SECONDS)
     return value
 
 

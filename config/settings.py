@@ -114,9 +114,15 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-if not DEBUG:
-    # Static files from the app server itself when no nginx is in front (Kubernetes).
-    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+# Static files from the app server itself: in production when no nginx is in front
+# (Kubernetes), from STATIC_ROOT after collectstatic; under `make run`'s gunicorn with
+# DEBUG on, from the apps' own static/ folders, found afresh on each request (no
+# collectstatic, and an edited file is served at once), as runserver would.
+MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+# Fixed here rather than left to whitenoise's defaults, which read DEBUG when the
+# middleware is built: pytest-django turns DEBUG off by then, with no STATIC_ROOT.
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- Request hygiene, Content-Security-Policy, staff idle timeout -------------
 # (security findings 5 and 7; the settings they read are further down, under
@@ -331,9 +337,12 @@ CACHE_URL = os.environ.get("CACHE_URL", REDIS_URL)
 if CACHE_URL:
     CACHES = {
         "default": {
-            "BACKEND": "config.cache.SharedClientRedisCache",
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": CACHE_URL,
             "KEY_PREFIX": "licensing",
+            # An unreachable Redis answers within a second; the pages then read the
+            # database (licensing/cache_versions.py).
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
 else:
@@ -344,16 +353,17 @@ else:
         }
     }
 REFERENCE_CACHE_SECONDS = envint("REFERENCE_CACHE_SECONDS", "300")
-# Queue and case pages and API detail answers kept per person until the data changes
-# (licensing/page_cache.py); 0 turns that off.
+# Queue and case pages and API detail answers kept per person until what they show
+# changes (licensing/page_cache.py); 0 turns that off.
 PAGE_CACHE_SECONDS = envint("PAGE_CACHE_SECONDS", "300")
 # The deployed build (a git commit, an image tag): part of every kept page's key, so a
-# new release never serves pages the previous code rendered. Migrations start a new
-# generation too.
+# new release never serves pages the previous code rendered. Migrations renew the
+# reference data's stamp, which every kept page's key holds.
 RELEASE = os.environ.get("RELEASE", "")
 # Sessions read from the cache (written through to the database, which stays the
-# record): a page's session costs no query while the cache holds it.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# record): a page's session costs no query while the cache holds it, and reads the
+# database when the cache cannot be reached (accounts/sessions.py).
+SESSION_ENGINE = "accounts.sessions"
 
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", "false")
 CELERY_TASK_SERIALIZER = "json"

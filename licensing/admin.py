@@ -56,7 +56,10 @@ from licensing.services.deadlines import (
     closure_day_warnings,
     weekday_date,
 )
-from licensing.services.screening import screening_entry_indexed
+from licensing.services.screening import (
+    screening_entry_indexed,
+    screening_lists_touched,
+)
 from licensing.web.timeline import ACTION_NAMES, action_label, describe_event
 
 admin.site.site_header = "Export licensing administration"
@@ -604,6 +607,15 @@ class ScreeningEntryAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change) -> None:
         super().save_model(request, obj, form, change)
         screening_entry_indexed(obj)
+
+    def delete_model(self, request, obj) -> None:
+        super().delete_model(request, obj)
+        screening_lists_touched([obj.list_id])
+
+    def delete_queryset(self, request, queryset) -> None:
+        list_ids = set(queryset.values_list("list_id", flat=True))
+        super().delete_queryset(request, queryset)
+        screening_lists_touched(list_ids)
 
 
 @admin.register(ScreeningMatch)

@@ -6,20 +6,26 @@ class LicensingConfig(AppConfig):
     verbose_name = "Export licensing"
 
     def ready(self) -> None:
-        from django.db import connections
-        from django.db.backends.signals import connection_created
-        from django.db.models.signals import post_migrate
+        from django.contrib.auth import get_user_model
+        from django.db.models.signals import post_delete, post_migrate, post_save
 
+        from accounts.models import Organisation
         from licensing import page_cache, reference_cache
 
         reference_cache.connect()
-        # Every committed write starts a new generation of cached pages and answers.
-        connection_created.connect(page_cache.install, dispatch_uid="page-cache-generation")
+        # Kept pages name people and organisations (licensing.page_cache).
+        for model in (get_user_model(), Organisation):
+            name = model.__name__
+            post_save.connect(
+                page_cache.people_changed, sender=model, dispatch_uid=f"page-people-{name}"
+            )
+            post_delete.connect(
+                page_cache.people_changed, sender=model, dispatch_uid=f"page-people-del-{name}"
+            )
+        # A migration may change anything: every page holds the reference data's stamp.
         post_migrate.connect(
-            lambda **kwargs: page_cache.new_generation(),
+            lambda **kwargs: reference_cache.invalidate(),
             sender=self,
             weak=False,
             dispatch_uid="page-cache-migrated",
         )
-        for connection in connections.all(initialized_only=True):
-            page_cache.install(None, connection)

@@ -24,6 +24,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
+from licensing import page_cache
 from licensing.models import SYSTEM, Application, AuditChainHead, AuditEvent
 
 # The continuous anchor: one line per event once its change commits, on a logger of its
@@ -125,6 +126,10 @@ def audit_record(
     )
     event.hash = hash_of(event)
     _append(connection, event)
+    if application is not None:
+        # Every change to a case records an event in its transaction: the one place
+        # its kept pages learn of it (their versions are renewed once it commits).
+        page_cache.application_changed(application.pk, application.organisation_id)
     if anchor_log.isEnabledFor(logging.INFO):
         # After the commit (never for a change rolled back): no query, one log call.
         transaction.on_commit(

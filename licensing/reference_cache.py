@@ -10,7 +10,9 @@ once the change commits, so no process re-caches what a rolled-back or
 not-yet-committed edit left behind. `REFERENCE_CACHE_SECONDS` bounds how long
 an entry lives in any case. Each process keeps what it decoded, and reuses it
 while the shared stamp (replaced by every invalidation) is unchanged: a read
-costs one small cache lookup, not unpickling the rows again.
+costs one small cache lookup, not unpickling the rows again. Kept pages hold the
+stamp in their keys (`licensing.page_cache`), so a change here renders them
+afresh. When the cache cannot be reached, each read computes from the database.
 """
 
 from __future__ import annotations
@@ -20,10 +22,9 @@ from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 
-from config.cache import renew_shared_token, shared_token
+from licensing import cache_versions
 
 T = TypeVar("T")
 NAMES = (
@@ -52,12 +53,16 @@ _decoded: dict[str, tuple[str, Any]] = {}
 _request_stamp: ContextVar[list[str] | None] = ContextVar("reference_stamp", default=None)
 
 
-def _stamp() -> str:
+def _stamp() -> str | None:
+    """The shared stamp (None when the cache cannot be reached)."""
     memo = _request_stamp.get()
     if memo is None:
-        return shared_token(STAMP)
+        return cache_versions.version(STAMP)
     if not memo:
-        memo.append(shared_token(STAMP))
+        stamp = cache_versions.version(STAMP)
+        if stamp is None:
+            return None
+        memo.append(stamp)
     return memo[0]
 
 
@@ -77,29 +82,26 @@ def cached(name: str, compute: Callable[[], T]) -> T:
     """The reference data `name`: decoded in this process, read from the shared cache,
     or computed, whichever is the first still current (one small read when decoded)."""
     stamp = _stamp()
+    if stamp is None:  # no cache: nothing says what is current but the database
+        return compute()
     decoded = _decoded.get(name)
     if decoded is not None and decoded[0] == stamp:
         return decoded[1]
-    value = cache.get(_key(name))
+    value = cache_versions.read(_key(name))
     if value is None:
         value = compute()
-        cache.set(_key(name), value, settings.REFERENCE_CACHE_SECONDS)
+        cache_versions.write(_key(name), value, settings.REFERENCE_CACHE_SECONDS)
     _decoded[name] = (stamp, value)
     return value
 
 
 def _drop(keys: list[str]) -> None:
-    from licensing import page_cache
-
     _decoded.clear()
-    cache.delete_many(keys)
-    renew_shared_token(STAMP)
+    cache_versions.delete_many(keys)
+    cache_versions.renew([STAMP])  # kept pages hold it in their keys
     memo = _request_stamp.get()
     if memo:
         memo.clear()  # this request reads the new stamp
-    # Pages rendered meanwhile from the old reference data are not kept under the
-    # generation the change started (whose own callback may have run first).
-    page_cache.new_generation()
 
 
 def invalidate(*args: Any, **kwargs: Any) -> None:

@@ -1,4 +1,4 @@
-"""Matching parties against screening lists: names normalised, candidates from an index.
+"""Matching parties against screening lists: names normalised, every listed name scored.
 
 A name is compared after transliteration to ASCII (anyascii), case folding,
 removing company suffixes (cleanco: Ltd, Co., GmbH, LLC, Corporation, ...) and
@@ -10,38 +10,30 @@ name appearing whole in the party's ("Kavir Dynamics Trading Kish Branch",
 score 100); a partial match needs the party's country to agree with the
 entry's, when the entry has one.
 
-Candidates never come from reading every entry: a listed name is scored only
-when it normalises to a party's, or shares with it at least as many character
-trigrams (`ScreeningToken`, indexed) as any name reaching the threshold must;
-that number follows from the score's definition (see "Candidates" below), so
-no name that would reach the threshold is left out, and the party's rarest
-trigrams are looked up (`ScreeningTokenFrequency`), so the candidates stay few
-on a list of hundreds of thousands of entries.
+No listed name is left out before scoring: each party's name is scored against
+every listed name of a length in reach by rapidfuzz's C batch API, over the
+lists' names kept in memory, normalised and word-sorted, until a list changes
+(see "Candidates" below). So every name reaching the threshold is found.
 """
 
 from __future__ import annotations
 
 import functools
-import json
 import math
 import re
+import threading
+import uuid
+from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from anyascii import anyascii
 from cleanco import basename
 from django.conf import settings
-from django.db import connection
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
-from licensing.models import (
-    MatchKind,
-    ScreenedPartyKind,
-    ScreeningEntry,
-    ScreeningName,
-    ScreeningToken,
-)
-from licensing.models.screening import ScreeningTokenFrequency, entry_digest
+from licensing.models import MatchKind, ScreenedPartyKind, ScreeningList, ScreeningName
+from licensing.models.screening import entry_digest
 
 _PUNCTUATION = re.compile(r"[^\w\s]|_")
 
@@ -154,8 +146,9 @@ def screen(
 def screen_many(
     parties_by_key: dict, *, list_ids: Iterable[int] | None = None, threshold: float | None = None
 ) -> dict:
-    """`screen` for many applications' parties at once (keyed as given): two queries for
-    up to `CHUNK` distinct names, whatever the number of parties."""
+    """`screen` for many applications' parties at once (keyed as given): one query for the
+    lists' revisions, and one per `CHUNK` listed names found, whatever the number of
+    parties (and, the first time after a list changed, the reading of its names)."""
     threshold = settings.SCREENING_THRESHOLD if threshold is None else threshold
     threshold = math.ceil(threshold)  # the score is compared rounded: 89.5 is 90
     by_key = {
@@ -179,35 +172,33 @@ def _candidate(party: Party) -> _Candidate:
     return _Candidate(party, normalise(party.name))
 
 
-# Candidates: the names sharing enough character trigrams with a party's name.
+# Candidates: every listed name is scored, in C.
 #
-# Why "enough" loses no match. The score is rapidfuzz's `token_sort_ratio` of the two
-# normalised names a and b: their words sorted, then `ratio`, the Indel similarity
-# 200 L / (|a| + |b|) where L is the length of their longest common subsequence; a
-# partial match needs `round(score) >= T`, so at least 200 L / (|a| + |b|) >= T - 1/2:
+# Nothing is filtered out before scoring, so no name reaching the threshold can be missed;
+# what keeps it fast is rapidfuzz's batch API scoring a party's name against a list's names
+# in one call (`process.extract`, `score_cutoff`), over names normalised, digits folded and
+# words sorted once, when the list is loaded (`sorted_words`): rapidfuzz's `ratio` of two
+# word-sorted names is the `token_sort_ratio` of the names (`similarity`), which
+# `tests/licensing/test_screening_recall.py` checks on the corpus.
 #
-#     L >= (2T - 1)(|a| + |b|) / 400.                                            (1)
+# The only names skipped are those of a length that cannot reach the threshold: the score
+# is the Indel similarity 200 L / (|a| + |b|), L the length of the names' longest common
+# subsequence, so L <= min(|a|, |b|) and a rounded score of at least T needs
 #
-# Pad each sorted name with two characters on each side: a has |a| + 2 trigrams. Going
-# from a to b through a longest common subsequence deletes |a| - L characters of a,
-# each inside at most 3 of a's trigrams, then inserts |b| - L characters, each
-# splitting at most 2 of the trigrams left; every other trigram of a is a trigram of b.
-# So a and b share, counting each trigram as often as it occurs, at least
+#     min(|a|, |b|) >= L >= (2T - 1)(|a| + |b|) / 400                             (1)
 #
-#     (|a| + 2) - 3 (|a| - L) - 2 (|b| - L)  =  2 - 2 (|a| + |b|) + 5 L           (2)
+# (`lengths_in_reach`; folding digits and sorting words keep a name's length). The exact
+# and "appears whole" rules are dictionary lookups of the party's name and its runs of
+# words. Each hit is then judged by `_compare` as before (the score recomputed by
+# `similarity`, the country rule), on its entry as read from the database.
 #
-# trigrams, with L bounded by (1). Since L <= min(|a|, |b|), (1) also bounds |b|. A name
-# sharing fewer trigrams than (2) with the party's cannot reach the threshold; one that
-# shares at least that many with it shares at least one of any |a| + 3 - min(2) of the
-# party's trigrams (the rarest are looked up), and of those looked up at least (2)
-# less the ones not looked up. `tests/licensing/test_screening_recall.py` checks (2)
-# against rapidfuzz itself.
+# A list's names are read once per process and kept until the list changes: every change
+# (an import, an entry saved or deleted in the admin) gives the list a new `revision`, read
+# with one query per screening call.
 
-GRAM = 3
-_PAD = "$" * (GRAM - 1)  # never in a normalised name
 LONGEST = 300  # a stored name's longest normalised form (`ScreeningName.normalised`)
-CHUNK = 100
-"""Distinct party names looked up in one query (re-screening passes thousands)."""
+CHUNK = 500
+"""Listed names read per query when the hits are read."""
 
 
 # Digits standing for the letters they look like, in a word that has letters too
@@ -227,7 +218,8 @@ def folded(normalised: str) -> str:
 
 
 def sorted_words(normalised: str) -> str:
-    """The name as the score compares it: digits folded, its words in order."""
+    """The name as the score compares it: digits folded, its words in order (as long as
+    the normalised name)."""
     return " ".join(sorted(folded(normalised).split()))
 
 
@@ -244,28 +236,12 @@ def within(normalised: str) -> list[str]:
     return sorted({run for run in runs if len(run) >= SHORTEST_WITHIN})
 
 
-def trigrams(normalised: str) -> list[str]:
-    """The padded, word-sorted name's trigrams; a repeated one numbered (`ing`, `ing2`)."""
-    text = f"{_PAD}{sorted_words(normalised)}{_PAD}"
-    seen: dict[str, int] = {}
-    found = []
-    for start in range(len(text) - GRAM + 1):
-        gram = text[start : start + GRAM]
-        seen[gram] = count = seen.get(gram, 0) + 1
-        found.append(gram if count == 1 else f"{gram}{count}")
-    return found
-
-
 def least_in_common(total: int, threshold: int) -> int:
     """(1): the fewest characters in common (L) for names of `total` characters together."""
     return max(0, -(-(2 * threshold - 1) * total // 400))
 
 
-def trigrams_needed(length: int, other: int, threshold: int) -> int:
-    """(2): the fewest trigrams shared by names of these lengths reaching the threshold."""
-    return 2 - 2 * (length + other) + 5 * least_in_common(length + other, threshold)
-
-
+@functools.cache
 def lengths_in_reach(length: int, threshold: int) -> range:
     """The lengths of the names a name of `length` can reach the threshold with (they
     form one run: see `test_the_lengths_in_reach_are_one_run`)."""
@@ -278,34 +254,94 @@ def lengths_in_reach(length: int, threshold: int) -> range:
 
 
 @dataclass(frozen=True)
-class Probe:
-    """What to look up for one party name: `tokens` (None: every name of a length in
-    reach) and how many of them a name of each length must share (`needed`)."""
+class ListedNames:
+    """One list's names as screening scores them, read from `ScreeningName`."""
 
-    length: int
-    lengths: range
-    tokens: list[str] | None
-    unprobed: int
-    """The name's trigrams not looked up: a candidate may share these too."""
+    revision: uuid.UUID
+    words: list[str]
+    """Every name's `sorted_words`, shortest first."""
+    ids: array
+    """The `ScreeningName` id of each of `words`."""
+    starts: list[int]
+    """`starts[n]`: the position in `words` of the first name of length n or more."""
+    by_name: dict[str, list[int]]
+    """The ids of each normalised name: exact matches and names appearing whole."""
 
-    def needed(self, other: int, threshold: int) -> int:
-        return trigrams_needed(self.length, other, threshold) - self.unprobed
+    @classmethod
+    def read(cls, list_id: int, revision: uuid.UUID) -> ListedNames:
+        by_length: list[list[tuple[str, int]]] = [[] for _ in range(LONGEST + 2)]
+        by_name: dict[str, list[int]] = {}
+        rows = (
+            ScreeningName.objects.filter(entry__list_id=list_id)
+            .order_by()
+            .values_list("pk", "normalised")
+            .iterator(chunk_size=10_000)
+        )
+        for pk, normalised in rows:
+            by_name.setdefault(normalised, []).append(pk)
+            by_length[min(len(normalised), LONGEST + 1)].append((sorted_words(normalised), pk))
+        words: list[str] = []
+        ids = array("q")
+        starts = []
+        for names in by_length:
+            starts.append(len(words))
+            words += (words_ for words_, _ in names)
+            ids.extend(pk for _, pk in names)
+        starts.append(len(words))
+        return cls(revision, words, ids, starts, by_name)
+
+    def near(self, normalised: str, threshold: int) -> set[int]:
+        """The ids of the names identical to `normalised`, appearing whole in it, or
+        scoring (`ratio` of the sorted words, rounded) at least `threshold` with it."""
+        found = set(self.by_name.get(normalised, ()))
+        for run in within(normalised):
+            found.update(self.by_name.get(run, ()))
+        reach = lengths_in_reach(len(normalised), threshold)
+        if not reach:
+            return found
+        first = self.starts[min(reach.start, LONGEST + 1)]
+        last = self.starts[min(reach.stop, LONGEST + 1)]
+        # A rounded score of T is a score of T - 1/2 or more; the margin covers the
+        # floating point, `_compare` judges each hit with the exact score.
+        hits = process.extract(
+            sorted_words(normalised),
+            self.words[first:last],
+            scorer=fuzz.ratio,
+            processor=None,
+            score_cutoff=max(0.0, threshold - 0.51),
+            limit=None,
+        )
+        found.update(self.ids[first + position] for _, _, position in hits)
+        return found
 
 
-def probe(normalised: str, threshold: int, frequency: dict[str, int]) -> Probe:
-    """The party name's rarest trigrams (by `frequency`; unknown counts as rare) that
-    every name reaching the threshold shares at least one of."""
-    grams = trigrams(normalised)
-    length = len(normalised)
-    lengths = lengths_in_reach(length, threshold)
-    if not lengths:
-        return Probe(length, lengths, [], 0)
-    fewest = min(trigrams_needed(length, other, threshold) for other in lengths)
-    if fewest < 1:  # a threshold so low that sharing no trigram is no proof: read them all
-        return Probe(length, lengths, None, 0)
-    kept = len(grams) - fewest + 1
-    rarest = sorted(grams, key=lambda gram: (frequency.get(gram, 0), gram))[:kept]
-    return Probe(length, lengths, rarest, len(grams) - kept)
+_LOADED: dict[int, ListedNames] = {}
+_LOADING = threading.Lock()
+
+
+def listed_names(list_ids: Iterable[int] | None = None) -> list[ListedNames]:
+    """The lists' names (every list's, or these lists'), read again for a list whose
+    `revision` changed since this process read them. One query when none did."""
+    wanted = None if list_ids is None else set(list_ids)
+    revisions = dict(ScreeningList.objects.order_by().values_list("pk", "revision"))
+    with _LOADING:
+        for gone in _LOADED.keys() - revisions.keys():
+            del _LOADED[gone]
+        found = []
+        for list_id, revision in sorted(revisions.items()):
+            if wanted is not None and list_id not in wanted:
+                continue
+            kept = _LOADED.get(list_id)
+            if kept is None or kept.revision != revision:
+                kept = _LOADED[list_id] = ListedNames.read(list_id, revision)
+            found.append(kept)
+        return found
+
+
+def forget_listed_names() -> None:
+    """Drop the names read (the next screening reads them again): for measurements."""
+    with _LOADING:
+        _LOADED.clear()
 
 
 _ROW = (
@@ -324,103 +360,26 @@ _ROW = (
 def candidates(
     names: Sequence[str], threshold: int, list_ids: Iterable[int] | None
 ) -> dict[str, list[tuple]]:
-    """Each (normalised) party name's candidates: the listed names identical to it or
-    sharing enough trigrams with it (the columns of `_ROW`), in two queries. Every name
-    whose score with it reaches `threshold` is among them, whatever its country.
-
-    The trigram rows are counted per name in the index (`screening_trigram_idx`:
-    token, length, name), one GROUP BY per party name, then only the names that pass
-    are joined to their entries. The SQL is the ORM's own SELECT, compiled once
-    (`_rows_sql`), with a placeholder per value.
-    """
+    """Each (normalised) party name's candidates: the listed names identical to it,
+    appearing whole in it, or scoring at least `threshold` with it, whatever their
+    country (the columns of `_ROW`). Every listed name is scored (`ListedNames.near`);
+    the hits are then read from the database, a query per `CHUNK` of them."""
     lists = None if list_ids is None else list(list_ids)
     if lists == []:
         return {}
-    found: dict[str, list[tuple]] = {}
-    for start in range(0, len(names), CHUNK):
-        found.update(_chunk_rows(list(names[start : start + CHUNK]), threshold, lists))
-    return found
-
-
-def _chunk_rows(names: list[str], threshold: int, lists: list[int] | None) -> dict:
-    every = {gram for name in names for gram in trigrams(name)}
-    frequency = dict(
-        ScreeningTokenFrequency.objects.filter(token__in=sorted(every)).values_list(
-            "token", "names"
-        )
-    )
-    sql = _rows_sql()
-    parts: list[str] = []
-    params: list = []
-    # Only the models' table names and placeholders are formatted in; values are parameters.
-    for number, name in enumerate(names):
-        whole = [name, *within(name)]  # the name itself, or a listed name inside it
-        parts.append(f"SELECT %s AS party, U0.id AS name_id FROM {sql['names']} U0 WHERE U0.normalised IN ({_marks(whole)})")  # noqa: E501, S608 # fmt: skip
-        params += [number, *whole]
-        found = probe(name, threshold, frequency)
-        if not found.lengths:
-            continue
-        if found.tokens is None:
-            parts.append(
-                f"SELECT %s AS party, U0.id AS name_id FROM {sql['names']} U0 "  # noqa: S608
-                "WHERE LENGTH(U0.normalised) BETWEEN %s AND %s"
-            )
-            params += [number, found.lengths[0], found.lengths[-1]]
-            continue
-        # needed(l) = 2 - 2 (length + l) + 5 ceil(c (length + l) / 400) - unprobed, c = 2T - 1
-        c = 2 * threshold - 1
-        parts.append(
-            f"SELECT %s AS party, U1.name_id AS name_id FROM {sql['tokens']} U1 "  # noqa: S608
-            f"WHERE U1.token IN ({_marks(found.tokens)}) AND U1.length BETWEEN %s AND %s "
-            "GROUP BY U1.name_id, U1.length "
-            "HAVING COUNT(*) >= %s - 2 * U1.length + 5 * ((%s * U1.length + %s) / 400)"
-        )
-        params += [
-            number,
-            *found.tokens,
-            found.lengths[0],
-            found.lengths[-1],
-            2 - 2 * found.length - found.unprobed,
-            c,
-            c * found.length + 399,
-        ]
-    where = ""
-    if lists is not None:
-        where = f" WHERE {sql['list_column']} IN ({_marks(lists)})"
-        params += lists
-    query = (
-        f"SELECT near.party, {sql['columns']} {sql['from']} INNER JOIN "
-        f"({' UNION ALL '.join(parts)}) near ON near.name_id = {sql['name_column']}{where}"
-    )
-    found_rows: dict[str, list[tuple]] = {}
-    with connection.cursor() as cursor:
-        cursor.execute(query, params)
-        for party, *row in cursor.fetchall():
-            found_rows.setdefault(names[party], []).append(tuple(row))
-    return found_rows
-
-
-def _marks(values) -> str:
-    return ", ".join(["%s"] * len(values))
-
-
-@functools.cache
-def _rows_sql() -> dict[str, str]:
-    """The SELECT of `_ROW` with its joins, split at FROM, and the tables it reads."""
-    quote = connection.ops.quote_name
-    query = ScreeningName.objects.order_by().values_list(*_ROW).query
-    select, params = query.sql_with_params()
-    assert not params
-    assert select.startswith("SELECT ")
-    columns, _, joins = select.removeprefix("SELECT ").partition(" FROM ")
-    names = quote(ScreeningName._meta.db_table)
+    near: dict[str, set[int]] = {name: set() for name in names}
+    for listed in listed_names(lists):
+        for name in names:
+            near[name] |= listed.near(name, threshold)
+    wanted = sorted(set().union(*near.values()))
+    rows: dict[int, tuple] = {}
+    for start in range(0, len(wanted), CHUNK):
+        chunk = wanted[start : start + CHUNK]
+        for pk, *row in ScreeningName.objects.filter(pk__in=chunk).values_list("pk", *_ROW):
+            rows[pk] = tuple(row)
+    # A name deleted since its list was read is no longer there: not a candidate.
     return {
-        "columns": columns,
-        "from": f"FROM {joins}",
-        "names": names,
-        "tokens": quote(ScreeningToken._meta.db_table),
-        "name_column": f"{names}.{quote('id')}",
-        "list_column": f"{quote(ScreeningEntry._meta.db_table)}.{quote('list_id')}",
+        name: [rows[pk] for pk in sorted(ids) if pk in rows] for name, ids in near.items() if ids
     }
 
 
@@ -446,14 +405,9 @@ def _best(candidate: _Candidate, rows: Iterable[tuple], threshold: int) -> list[
             matched_name=name,
             match=kind,
             score=score,
-            entry_digest=entry_digest(entry_name, _json_list(aliases), country),
+            entry_digest=entry_digest(entry_name, aliases, country),
         )
     return list(best.values())
-
-
-def _json_list(value) -> list[str]:
-    """A JSON column read by raw SQL: parsed by psycopg, text from SQLite."""
-    return json.loads(value or "[]") if isinstance(value, str) else list(value or ())
 
 
 def _compare(
@@ -479,27 +433,22 @@ def score_of(party: str, listed: str) -> int:
 
 def similarity(normalised: str, other: str) -> int:
     """rapidfuzz's `token_sort_ratio` of two normalised names, digits folded, rounded:
-    word order aside. The trigram bound ("Candidates") is derived from it."""
+    word order aside. `ListedNames.near` computes it as `ratio` of the `sorted_words`."""
     return round(fuzz.token_sort_ratio(folded(normalised), folded(other)))
 
 
-def index_rows(
-    entry_id: int, names: Sequence[str]
-) -> tuple[list[ScreeningName], dict[int, list[str]]]:
-    """The normalised names of one entry (the first its own) and, by position, their
-    trigrams (`ScreeningToken` rows once the names have ids)."""
+def index_rows(entry_id: int, names: Sequence[str]) -> list[ScreeningName]:
+    """The normalised names of one entry (the first its own), each once."""
     name_rows: list[ScreeningName] = []
-    grams: dict[int, list[str]] = {}
     seen: set[str] = set()
     for position, name in enumerate(names):
         normalised = normalise(name)[:LONGEST]
         if not normalised or normalised in seen:
             continue
         seen.add(normalised)
-        grams[len(name_rows)] = trigrams(normalised)
         name_rows.append(
             ScreeningName(
                 entry_id=entry_id, name=name[:300], normalised=normalised, alias=position > 0
             )
         )
-    return name_rows, grams
+    return name_rows

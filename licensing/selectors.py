@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable
 
-from django.core.exceptions import EmptyResultSet
 from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 
 from accounts.models import Role, User
-from config.prepared import Prepared, prepare
 from licensing import policies
 from licensing.models import (
     AppealPolicy,
@@ -52,45 +49,22 @@ def applications_visible_to(user: User) -> QuerySet[Application]:
     return qs.none()
 
 
-def application_locked_for(user: User, pk: int) -> Application | None:
-    """The application `pk` if `user` may see it (None otherwise), with its organisation,
-    read with `SELECT ... FOR UPDATE` of its own row: what an action on it starts with
-    (`licensing.services.common.holding`). Every action asks, so the query is compiled
-    once for each kind of person (`_locked_query`)."""
-    if not _BIGINT_MIN <= pk <= _BIGINT_MAX:
-        return None  # no such row (and SQLite refuses the number)
-    found = _locked_query(user.role, user.is_administrator)
-    if found is None:
-        return None
-    prepared, attributes = found
-    return prepared.first(*(getattr(user, name) for name in attributes), pk)
-
-
-# Stand-ins for what `applications_visible_to` takes from the person, and for the key.
-_STAND_INS = {"organisation_id": -7, "ministry": "~ministry~"}
-_PK_STAND_IN = -8
 _BIGINT_MIN, _BIGINT_MAX = -(2**63), 2**63 - 1
 
 
-@functools.cache
-def _locked_query(role: str, administrator: bool) -> tuple[Prepared, tuple[str, ...]] | None:
-    """`application_locked_for`'s query for people of `role`, and the attributes of the
-    person it takes, in order: `applications_visible_to` of a stand-in person. None for
-    a person who sees no application."""
-    stand_in = User(role=role, is_superuser=administrator, **_STAND_INS)
+def application_locked_for(user: User, pk: int) -> Application | None:
+    """The application `pk` if `user` may see it (None otherwise), with its organisation,
+    read with `SELECT ... FOR UPDATE` of its own row: what an action on it starts with
+    (`licensing.services.common.holding`)."""
+    if not _BIGINT_MIN <= pk <= _BIGINT_MAX:
+        return None  # no such row (and SQLite refuses the number)
     rows = (
-        applications_visible_to(stand_in)
-        .select_related("organisation")
-        .select_for_update(of=("self",))
-        .filter(pk=_PK_STAND_IN)
+        applications_visible_to(user).select_related("organisation").select_for_update(of=("self",))
     )
     try:
-        params = rows.query.sql_with_params()[1]
-    except EmptyResultSet:  # `.none()`
+        return rows.get(pk=pk)
+    except Application.DoesNotExist:
         return None
-    attributes = tuple(name for name, value in _STAND_INS.items() if value in params)
-    values = [_STAND_INS[name] for name in attributes]
-    return prepare(rows, *values, _PK_STAND_IN), attributes
 
 
 # What the committee sees: its work (disputes, appeals) and every decided case.
@@ -266,7 +240,10 @@ def submission_recipients(
     organisation_id: int, ministries: list[str]
 ) -> tuple[list[User], dict[str, list[User]]]:
     """In one query: the organisation's exporters, and each ministry's staff by ministry."""
-    people = _recipients_query(len(ministries)).all(organisation_id, *ministries)
+    people = User.objects.filter(is_active=True).filter(
+        Q(role=Role.EXPORTER, organisation_id=organisation_id)
+        | Q(role__in=(Role.REVIEWER, Role.SUPERVISOR), ministry__in=ministries)
+    )
     exporters: list[User] = []
     staff: dict[str, list[User]] = {}
     for person in people:
@@ -275,17 +252,6 @@ def submission_recipients(
         else:
             staff.setdefault(person.ministry, []).append(person)
     return exporters, staff
-
-
-@functools.cache
-def _recipients_query(ministries: int) -> Prepared:
-    """`submission_recipients`' query for so many ministries: every submission asks it."""
-    stand_ins = [f"ministry-{n}" for n in range(ministries)]
-    people = User.objects.filter(is_active=True).filter(
-        Q(role=Role.EXPORTER, organisation_id=-1)
-        | Q(role__in=(Role.REVIEWER, Role.SUPERVISOR), ministry__in=stand_ins)
-    )
-    return prepare(people, -1, *stand_ins)
 
 
 def ministry_colleagues(review: Review | None) -> QuerySet[User]:

@@ -155,7 +155,7 @@ def _fresh_cache(settings):
 
 @pytest.fixture(autouse=True)
 def _page_cache_where_writes_commit(request, settings):
-    """Cached pages learn of a write when it commits (licensing/page_cache.py). A test
+    """Kept pages learn of a write when it commits (licensing/page_cache.py). A test
     inside one transaction that never commits would be shown its own earlier pages, so
     the cache is on only where writes commit: transactional tests and the browser's
     journeys, which exercise it; tests/web/test_page_cache.py pins its behaviour."""

@@ -238,13 +238,14 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
         """The application as the caller sees it, read again only once the data changed
-        (`licensing.page_cache`); a 404 is never kept."""
+        (`licensing.page_cache`: kept under its version); a 404 is never kept."""
 
         def read() -> dict:
             return super(ApplicationViewSet, self).retrieve(request, *args, **kwargs).data
 
         path = request.get_full_path()
-        return Response(page_cache.cached_data(request, ("application", path), read))
+        pk = int(kwargs["pk"])  # the version's key names the row, whatever the digits
+        return Response(page_cache.cached_data(request, pk, ("application", path), read))
 
     def get_serializer_class(self):
         if getattr(self, "swagger_fake_view", False):

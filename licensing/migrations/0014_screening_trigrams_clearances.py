@@ -8,26 +8,9 @@ from django.db import migrations, models
 
 
 def index_names(apps, schema_editor):
-    """Every listed name's trigrams, and how many names hold each."""
-    from licensing.screening import trigrams
-
-    name_model = apps.get_model("licensing", "ScreeningName")
-    token_model = apps.get_model("licensing", "ScreeningToken")
-    frequency_model = apps.get_model("licensing", "ScreeningTokenFrequency")
-    counts: dict[str, int] = {}
-    rows = []
-    for pk, normalised in name_model.objects.order_by("pk").values_list("pk", "normalised"):
-        for gram in trigrams(normalised):
-            counts[gram] = counts.get(gram, 0) + 1
-            rows.append(token_model(name_id=pk, token=gram, length=len(normalised)))
-        if len(rows) >= 50_000:
-            token_model.objects.bulk_create(rows, batch_size=5000)
-            rows = []
-    token_model.objects.bulk_create(rows, batch_size=5000)
-    frequency_model.objects.bulk_create(
-        [frequency_model(token=token, names=n) for token, n in sorted(counts.items())],
-        batch_size=5000,
-    )
+    """Every listed name's trigrams were written here; 0015 drops the trigram tables (every
+    listed name is scored since), so they are no longer written: the tables stay empty
+    until 0015 removes them."""
 
 
 def digest_matches(apps, schema_editor):

@@ -50,7 +50,6 @@ from licensing.models.screening import (
     ScreeningList,
     ScreeningMatch,
     ScreeningName,
-    ScreeningToken,
 )
 
 __all__ = [
@@ -103,7 +102,6 @@ __all__ = [
     "ScreeningList",
     "ScreeningMatch",
     "ScreeningName",
-    "ScreeningToken",
     "Shipment",
     "ShipmentLine",
     "TechnologyGeneration",

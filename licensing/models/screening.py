@@ -2,9 +2,9 @@
 
 `OtherParty` rows sit beside the application's end user and consignee. A
 `ScreeningList` holds `ScreeningEntry` rows; each entry's names (its own and its
-aliases) are kept normalised in `ScreeningName`, and their character trigrams in
-`ScreeningToken`, so screening finds its candidates with an index lookup rather
-than by reading every entry (`licensing.screening`). A `ScreeningMatch` is one
+aliases) are kept normalised in `ScreeningName`, which screening reads into memory
+once per process and list, until the list's `revision` changes
+(`licensing.screening`). A `ScreeningMatch` is one
 party resembling one entry: open until a reviewer clears or confirms it.
 """
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 import builtins
 import hashlib
 import json
+import uuid
 
 from django.conf import settings
 from django.db import models
@@ -70,6 +71,11 @@ class ScreeningList(models.Model):
         help_text="An exact match with an entry of this list refuses submission outright.",
     )
     updated_at = models.DateTimeField(auto_now=True)
+    revision = models.UUIDField(
+        default=uuid.uuid4,
+        editable=False,
+        help_text="New on every change of the list's entries: screening reads the names again.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -116,7 +122,7 @@ def entry_digest(name: str, aliases: builtins.list[str], country_id: str | None)
 
 
 class ScreeningName(models.Model):
-    """One of an entry's names (its own or an alias), normalised: exact matches look it up."""
+    """One of an entry's names (its own or an alias), normalised: what screening scores."""
 
     entry = models.ForeignKey(ScreeningEntry, on_delete=models.CASCADE, related_name="names")
     name = models.CharField(max_length=300)
@@ -128,41 +134,6 @@ class ScreeningName(models.Model):
 
     def __str__(self) -> str:
         return self.normalised
-
-
-class ScreeningToken(models.Model):
-    """A character trigram of one of an entry's names (the token-sorted, normalised name,
-    padded): candidates are the names sharing enough of them with a party's
-    (`licensing.screening`: how many is derived from the score's definition).
-
-    A trigram occurring again in the same name is stored with its count (`ing`,
-    `ing2`), so that counting shared rows counts shared trigrams with their
-    multiplicity. `length` is the name's, for the bound and the length filter.
-    """
-
-    name = models.ForeignKey(ScreeningName, on_delete=models.CASCADE, related_name="tokens")
-    token = models.CharField(max_length=8)
-    length = models.PositiveSmallIntegerField()
-
-    class Meta:
-        indexes = [models.Index(fields=["token", "length", "name"], name="screening_trigram_idx")]
-
-    def __str__(self) -> str:
-        return self.token
-
-
-class ScreeningTokenFrequency(models.Model):
-    """How many names hold a trigram: screening looks up a party's rarest trigrams first.
-
-    Only a speed hint: a stale or missing count never costs a match (a missing one
-    counts as rare), so it is refreshed after an import and for an edited entry's
-    trigrams, not on every change."""
-
-    token = models.CharField(max_length=8, primary_key=True)
-    names = models.PositiveIntegerField()
-
-    def __str__(self) -> str:
-        return f"{self.token}: {self.names}"
 
 
 class MatchKind(models.TextChoices):

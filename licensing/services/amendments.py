@@ -19,7 +19,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 
 from accounts.models import User
-from licensing import rulebook
+from licensing import page_cache, rulebook
 from licensing.audit import audit_record
 from licensing.clock import local_today
 from licensing.models import Application, Document, Good, License, OtherParty
@@ -146,6 +146,7 @@ def amendment_released(application: Application) -> None:
     """The amendment draft is gone (withdrawn) or submitted: the original may be amended again.
     Call with `application` locked."""
     if application.amendment_of_id:
+        page_cache.application_changed(application.amendment_of_id, application.organisation_id)
         Application.objects.filter(
             pk=application.amendment_of_id, pending_amendment=application
         ).update(pending_amendment=None)
@@ -153,3 +154,8 @@ def amendment_released(application: Application) -> None:
         License.objects.filter(
             pk=application.amends_license_id, pending_amendment=application
         ).update(pending_amendment=None)
+        if page_cache.enabled():  # the licence is shown on its own application's page
+            licensed = License.objects.values_list("application_id", flat=True)
+            page_cache.application_changed(
+                licensed.get(pk=application.amends_license_id), application.organisation_id
+            )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -11,8 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from config.prepared import Prepared, prepare
-from licensing import policies, rulebook
+from licensing import page_cache, policies, rulebook
 from licensing.audit import audit_record
 from licensing.clock import WorkingCalendar, local_today
 from licensing.exceptions import (
@@ -150,6 +148,7 @@ def application_create_draft(
         )
         created = _replace_goods(application, goods, new=True)
         parties = _replace_other_parties(application, other_parties, new=True)
+        page_cache.application_changed(application.pk, application.organisation_id)
     return _known(
         application,
         goods=created,
@@ -184,6 +183,8 @@ def application_update_draft(
         if other_parties is not None:
             _replace_other_parties(application, other_parties)
         application.save()
+        # A draft records no audit event (its trail starts at submission).
+        page_cache.application_changed(application.pk, application.organisation_id)
     return application
 
 
@@ -195,6 +196,7 @@ def application_delete_draft(*, application: Application, user: User) -> None:
         reference = application.reference
         for document in application.documents.all():
             transaction.on_commit(lambda f=document.file: f.delete(save=False))
+        page_cache.application_changed(application.pk, application.organisation_id)
         application.delete()
         audit_record(
             application=None,
@@ -384,7 +386,7 @@ def application_submit(
     # munitions check and the answer read it, and screening spent that query.
     with locked(Application, application.pk, related=("organisation",)) as application:
         rulebook.require("submit", application, user)
-        goods = _goods_query().all(application.pk, known={"application": application})
+        goods = list(application.goods.select_related("control_list_entry"))
         today = local_today()
         others = list(application.other_parties.all()) if application.other_party_count else []
         parties = parties_of(application, others)
@@ -444,12 +446,6 @@ def application_submit(
         other_parties=others,
         screening_matches=matches,
     )
-
-
-@functools.cache
-def _goods_query() -> Prepared:
-    """An application's goods with their entries: every submission reads them."""
-    return prepare(Good.objects.select_related("control_list_entry").filter(application_id=0), 0)
 
 
 def _original_to_supersede(application: Application) -> Application | None:

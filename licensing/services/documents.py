@@ -20,7 +20,7 @@ from django.db.models import Count, Sum
 from django.utils.text import get_valid_filename
 
 from accounts.models import User
-from licensing import rulebook
+from licensing import page_cache, rulebook
 from licensing.audit import audit_record
 from licensing.exceptions import InvalidInput, LimitReached, TooLarge
 from licensing.models import Application, ApplicationStatus, Document, DocumentKind
@@ -130,6 +130,8 @@ def _store(
     document.file.save(f"{sha256[:32]}{extension}", ContentFile(content), save=False)
     try:
         document.save()
+        if application.status == S.DRAFT:  # recorded below without the application
+            page_cache.application_changed(application.pk, application.organisation_id)
         audit_record(
             # A draft's trail starts at submission (a draft can be deleted, and the
             # trail is append-only), so a draft's upload is recorded without the row.

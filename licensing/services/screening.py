@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import User
@@ -35,9 +36,7 @@ from licensing.models import (
     ScreeningList,
     ScreeningMatch,
     ScreeningName,
-    ScreeningToken,
 )
-from licensing.models.screening import ScreeningTokenFrequency
 from licensing.notifications import Message, notify_all
 from licensing.screening import Found, Party, index_rows, parties_of, screen, screen_many
 from licensing.services.common import lock, run_transition
@@ -268,7 +267,9 @@ def screening_list_import(
         )
         if not created:
             ScreeningList.objects.filter(pk=screening_list.pk).update(
-                updated_at=timezone.now(), **({"source": source} if source else {})
+                updated_at=timezone.now(),
+                revision=uuid.uuid4(),
+                **({"source": source} if source else {}),
             )
             _delete_entries(screening_list)
         for start in range(0, len(rows), chunk):
@@ -288,64 +289,39 @@ def screening_list_import(
             _index(entries)
             if progress is not None:
                 progress(len(part))
-        _count_tokens()
         screening_list_changed(screening_list)
     return screening_list
 
 
 def _delete_entries(screening_list: ScreeningList) -> None:
-    """The old entries and their index; matches keep what they matched, by name."""
+    """The old entries and their names; matches keep what they matched, by name."""
     entries = ScreeningEntry.objects.filter(list=screening_list)
-    ScreeningToken.objects.filter(name__entry__in=entries).delete()
     ScreeningName.objects.filter(entry__in=entries).delete()
     ScreeningMatch.objects.filter(entry__in=entries).update(entry=None)
     entries.delete()
 
 
-def _index(entries: Sequence[ScreeningEntry]) -> set[str]:
-    """Index the entries' names and trigrams; the trigrams written."""
-    names: list[ScreeningName] = []
-    grams: list[list[str]] = []
-    for entry in entries:
-        entry_names, entry_grams = index_rows(entry.pk, entry.all_names)
-        names += entry_names
-        grams += [entry_grams[position] for position in range(len(entry_names))]
-    names = ScreeningName.objects.bulk_create(names, batch_size=5000)
-    ScreeningToken.objects.bulk_create(
-        (
-            ScreeningToken(name_id=name.pk, token=gram, length=len(name.normalised))
-            for name, name_grams in zip(names, grams, strict=True)
-            for gram in name_grams
-        ),
-        batch_size=5000,
-    )
-    return {gram for name_grams in grams for gram in name_grams}
-
-
-def _count_tokens(tokens: Iterable[str] | None = None) -> None:
-    """Refresh how many names hold each trigram (every one, or these): which of a party's
-    trigrams are rare. A speed hint only (see `ScreeningTokenFrequency`)."""
-    counts = ScreeningToken.objects.order_by().values_list("token").annotate(n=Count("id"))
-    if tokens is not None:
-        counts = counts.filter(token__in=sorted(tokens))
-    ScreeningTokenFrequency.objects.bulk_create(
-        [ScreeningTokenFrequency(token=token, names=n) for token, n in counts],
-        batch_size=5000,
-        update_conflicts=True,
-        unique_fields=["token"],
-        update_fields=["names"],
-    )
+def _index(entries: Sequence[ScreeningEntry]) -> None:
+    """Keep the entries' names, normalised (`ScreeningName`)."""
+    names = [name for entry in entries for name in index_rows(entry.pk, entry.all_names)]
+    ScreeningName.objects.bulk_create(names, batch_size=5000)
 
 
 def screening_entry_indexed(entry: ScreeningEntry) -> None:
-    """After an entry is saved (the admin): its names and trigrams again, then
-    re-screening."""
+    """After an entry is saved (the admin): its names again, then re-screening."""
     with transaction.atomic():
-        old = set(ScreeningToken.objects.filter(name__entry=entry).values_list("token", flat=True))
-        ScreeningToken.objects.filter(name__entry=entry).delete()
         ScreeningName.objects.filter(entry=entry).delete()
-        _count_tokens(old | _index([entry]))
+        _index([entry])
+        screening_lists_touched([entry.list_id])
         screening_list_changed(entry.list)
+
+
+def screening_lists_touched(list_ids: Iterable[int]) -> None:
+    """The lists' entries changed (an entry saved or deleted): a new `revision`, so that
+    every process reads their names again before screening against them."""
+    ScreeningList.objects.filter(pk__in=list(list_ids)).update(
+        updated_at=timezone.now(), revision=uuid.uuid4()
+    )
 
 
 def screening_list_changed(screening_list: ScreeningList) -> None:
@@ -609,6 +585,7 @@ __all__ = [
     "screen",
     "screening_entry_indexed",
     "screening_list_import",
+    "screening_lists_touched",
     "screening_match_resolve",
     "screening_record_at_submission",
     "screening_rescreen_list",

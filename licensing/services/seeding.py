@@ -1434,6 +1434,8 @@ def _copy(model: type[models.Model], rows: list[dict]) -> None:
     defaults = {f.attname: f.get_default() for f in fields}
     names = [f.attname for f in fields]
     in_order = operator.itemgetter(*names)
+    # Rows written beside the services: no kept page is current once they commit.
+    page_cache.everything_changed()
     table = connection.ops.quote_name(model._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     with connection.cursor() as cursor:
@@ -1461,8 +1463,6 @@ def _copy(model: type[models.Model], rows: list[dict]) -> None:
                         if values[i] is not None:
                             values[i] = str(values[i])
                     copy.write_row(values)
-            # COPY passes no execute wrapper: the kept pages learn of these rows here.
-            page_cache.data_changed(connection)
             return
         placeholders = ", ".join(["%s"] * len(fields))
         cursor.executemany(

@@ -27,7 +27,7 @@ from licensing.models import (
     ReviewStatus,
 )
 from licensing.models.applications import not_appealed_yet
-from licensing.page_cache import cached_page
+from licensing.page_cache import cached_page, case_scope
 from licensing.selectors import (
     amendment_changes,
     applications_visible_to,
@@ -249,7 +249,7 @@ def _screening_matches(application: Application, user, bound: dict | None) -> li
 
 
 @login_required
-@cached_page
+@cached_page(case_scope)
 def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render_case(request, pk)
 

@@ -26,7 +26,7 @@ from licensing import policies, rulebook
 from licensing.clock import WorkingCalendar, local_today
 from licensing.exceptions import ServiceError
 from licensing.models import ApplicationStatus, Review, ReviewStatus
-from licensing.page_cache import cached_page
+from licensing.page_cache import cached_page, queue_page_scope
 from licensing.selectors import (
     applications_visible_to,
     deadline_policies,
@@ -164,7 +164,7 @@ def page_of(request: HttpRequest, items, size: int = PAGE_SIZE):
 
 
 @login_required
-@cached_page
+@cached_page(queue_page_scope)
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     context: dict = {

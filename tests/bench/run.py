@@ -1201,7 +1201,7 @@ def phase_screening() -> dict:
     from django.db import connection
 
     from licensing.models import ScreeningList
-    from licensing.screening import Party, screen
+    from licensing.screening import Party, forget_listed_names, screen
     from licensing.services.screening import (
         EntryRow,
         screening_list_import,
@@ -1212,6 +1212,7 @@ def phase_screening() -> dict:
     codes = ["DE", "FR", "CN", "RU", "AE", "TR", "IN", "HK", "PK", "BY", None, None]
     names = [_entity(rng) for _ in range(CONFIG.screening_entries)]
     bench_list = ScreeningList.objects.filter(name="Bench list").first()
+    import_seconds = None
     if bench_list is None or bench_list.entries.count() != CONFIG.screening_entries:
         started = time.perf_counter()
         rows = [
@@ -1221,17 +1222,22 @@ def phase_screening() -> dict:
             for i, name in enumerate(names)
         ]
         bench_list = screening_list_import(name="Bench list", rows=rows)
+        import_seconds = time.perf_counter() - started
         with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE licensing_screeningtoken")
             cursor.execute("VACUUM ANALYZE licensing_screeningname")
             cursor.execute("VACUUM ANALYZE licensing_screeningentry")
-        print(f"imported {len(rows)} entries in {time.perf_counter() - started:.1f}s", flush=True)
+        print(f"imported {len(rows)} entries in {import_seconds:.1f}s", flush=True)
     # Ten parties: three listed names (one misspelt), seven made up.
     parties = [Party("end_user", names[10], "DE"), Party("consignee", names[20] + " Ltd", "FR")]
     misspelt = names[30][:-1] + "x" if len(names[30]) > 8 else names[30]
     parties.append(Party("third_party", misspelt, "CN"))
     parties += [Party("third_party", _entity(rng), rng.choice(codes[:10])) for _ in range(7)]
-    screen(parties)  # warm: the plan, the connection
+    # The first screening after a list change reads the list's names into memory.
+    forget_listed_names()
+    started = time.perf_counter()
+    screen(parties)
+    first_ms = (time.perf_counter() - started) * 1000
+    print(f"first screening (the list's names read): {first_ms:.0f} ms", flush=True)
     timings, queries, found = [], 0, []
     for _ in range(30):
 
@@ -1275,6 +1281,8 @@ def phase_screening() -> dict:
         "p50_ms": percentile(timings, 50),
         "p95_ms": percentile(timings, 95),
         "max_ms": timings[-1],
+        "first_ms": first_ms,
+        "import_seconds": import_seconds,
         "queries_per_screening": queries / 30,
         "matches": len(found),
         "rescreen_open": len(ids),
@@ -1478,6 +1486,15 @@ def table(results: dict, background: dict, extra: dict) -> str:
             f"{fmt(screening['queries_per_screening'], 0)} query) | {fmt(p95)} ms | "
             f"{target_text('screening_p95_ms')} ms | {verdict('screening_p95_ms', p95)} |"
         )
+        lines.append(
+            f"| the first screening after a list change (its names read into memory) | "
+            f"{fmt(screening['first_ms'])} ms | | |"
+        )
+        if screening.get("import_seconds") is not None:
+            lines.append(
+                f"| importing the {screening['entries']:,} entries | "
+                f"{fmt(screening['import_seconds'])} s | | |"
+            )
         lines.append(
             f"| re-screening {screening['rescreen_open']:,} open applications after a list "
             f"change ({screening['rescreen_new_matches']} new matches) | "

@@ -205,6 +205,35 @@ def test_an_entry_added_in_the_admin_is_indexed_and_rescreens_open_cases(
     assert ScreeningMatch.objects.get().application == open_case
 
 
+def test_entries_deleted_in_the_admin_give_their_list_a_new_revision(admin_client):
+    from licensing.models import ScreeningEntry, ScreeningList
+    from licensing.screening import Party, screen
+
+    factories.screening_list(
+        "Denied", entries=[{"name": "Kestrel Avionics"}, {"name": "Osprey Optics"}]
+    )
+    party = Party("end_user", "Kestrel Avionics", "DE")
+    assert [f.entry_name for f in screen([party])] == ["Kestrel Avionics"]
+    revision = ScreeningList.objects.get().revision
+    kestrel = ScreeningEntry.objects.get(name="Kestrel Avionics")
+    response = admin_client.post(_url(ScreeningEntry, "delete", kestrel.pk), {"post": "yes"})
+    assert response.status_code == 302
+    assert ScreeningList.objects.get().revision != revision
+    assert screen([party]) == []
+    revision = ScreeningList.objects.get().revision
+    response = admin_client.post(
+        _url(ScreeningEntry, "changelist"),
+        {
+            "action": "delete_selected",
+            "_selected_action": [ScreeningEntry.objects.get().pk],
+            "post": "yes",
+        },
+    )
+    assert response.status_code == 302
+    assert not ScreeningEntry.objects.exists()
+    assert ScreeningList.objects.get().revision != revision
+
+
 RULE_FORM = {
     "name": "Sensitive UAVs",
     "priority": 80,

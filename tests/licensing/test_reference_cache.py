@@ -8,8 +8,7 @@ from django.core.cache import cache
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 
-from config import cache as shared
-from licensing import reference_cache
+from licensing import cache_versions, reference_cache
 from licensing.models import DeadlinePolicy
 from licensing.selectors import deadline_policies, routing_rules, rule_versions
 
@@ -18,10 +17,10 @@ pytestmark = pytest.mark.django_db
 
 def _stamp_reads(call) -> int:
     with mock.patch.object(
-        reference_cache, "shared_token", wraps=shared.shared_token
-    ) as shared_token:
+        reference_cache.cache_versions, "version", wraps=cache_versions.version
+    ) as version:
         call()
-    return shared_token.call_count
+    return version.call_count
 
 
 def _in_a_request(call):
@@ -82,6 +81,17 @@ def test_a_change_elsewhere_is_read_by_the_next_request():
     # stamp; this process's decoded copy is left as it was.
     DeadlinePolicy.objects.filter(ministry="economy").update(review_days=99)
     cache.delete_many([reference_cache._key(name) for name in reference_cache.NAMES])
-    shared.renew_shared_token(reference_cache.STAMP)
+    cache_versions.renew([reference_cache.STAMP])
     _in_a_request(lambda: seen.append(deadline_policies()["economy"].review_days))()
     assert seen[1] == 99 != seen[0]
+
+
+def test_with_the_cache_unreachable_reference_data_is_read_from_the_database(settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:9/0",  # a closed port
+        }
+    }
+    DeadlinePolicy.objects.filter(ministry="economy").update(review_days=42)
+    assert deadline_policies()["economy"].review_days == 42

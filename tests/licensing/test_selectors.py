@@ -55,10 +55,9 @@ def test_each_person_finds_exactly_the_applications_they_may_see(
 
 
 def test_it_locks_the_applications_row_only(exporter):
-    from licensing.selectors import _locked_query
-
-    application_locked_for(exporter, -1)
-    prepared, attributes = _locked_query(exporter.role, False)
-    assert attributes == ("organisation_id",)
+    application = draft(created_by=exporter)
+    with CaptureQueriesContext(connection) as queries:
+        assert application_locked_for(exporter, application.pk) == application
+    (query,) = queries.captured_queries
     if connection.features.has_select_for_update:
-        assert prepared.sql.endswith(f'FOR UPDATE OF "{Application._meta.db_table}"')
+        assert query["sql"].endswith(f'FOR UPDATE OF "{Application._meta.db_table}"')

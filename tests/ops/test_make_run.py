@@ -1,5 +1,9 @@
 """`make run` on a fresh clone: web, worker and beat start and stay up, and the clone stays clean.
 
+Web is gunicorn with deploy/gunicorn.conf.py, as in production (Django's development
+server dropped connections in a burst of 30): it says so in its Server header, answers
+a burst of 30 concurrent requests, and serves the pages' CSS with DEBUG on.
+
 Each test clones this repository (its committed HEAD) into a temporary folder
 and runs the real `make run` there: the Makefile's migrate, seed and run
 targets and the Procfile under honcho. The clone borrows this checkout's
@@ -22,6 +26,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -51,6 +56,7 @@ _INHERITED_OUT = {
 
 STARTUP_TIMEOUT = 60
 STAY_UP = 10
+BURST = 30
 
 
 def _free_port() -> int:
@@ -140,8 +146,10 @@ def _status(url: str, opener=None) -> int:
         return 0
 
 
-def _log_in(base: str) -> None:
-    """The demo exporter logs in through the login page and lands on the home page."""
+def _log_in(base: str, username: str) -> tuple[urllib.request.OpenerDirector, str]:
+    """A demo user logs in through the login page and lands on the home page.
+
+    Returns their opener (holding the session cookie) and the home page."""
     opener = urllib.request.build_opener(
         urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
     )
@@ -150,14 +158,40 @@ def _log_in(base: str) -> None:
         page = response.read().decode()
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
     form = urllib.parse.urlencode(
-        {"csrfmiddlewaretoken": token, "username": "exporter", "password": "demo-password"}
+        {"csrfmiddlewaretoken": token, "username": username, "password": "demo-password"}
     ).encode()
     request = urllib.request.Request(
         f"{base}/accounts/login/", data=form, headers={"Referer": f"{base}/accounts/login/"}
     )
-    with opener.open(request, timeout=10) as response:
+    with opener.open(request, timeout=30) as response:
         assert response.status == 200
         assert urllib.parse.urlsplit(response.url).path == "/", "redirected home, logged in"
+        return opener, response.read().decode()
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def _burst(base: str, reviewer: urllib.request.OpenerDirector) -> list[int | str]:
+    """BURST requests at once, each on its own connection: two thirds the reviewer's queue
+    page, every third an anonymous request for it (sent to the login page, not followed)."""
+    anonymous = urllib.request.build_opener(_NoRedirects)
+
+    def one(i: int) -> int | str:
+        opener = anonymous if i % 3 == 0 else reviewer
+        try:
+            with opener.open(f"{base}/", timeout=60) as response:
+                response.read()
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
+        except OSError as error:  # a refused or dropped connection
+            return repr(error)
+
+    with ThreadPoolExecutor(BURST) as pool:
+        return list(pool.map(one, range(BURST)))
 
 
 def _stop(proc: subprocess.Popen) -> None:
@@ -200,8 +234,25 @@ def _run_and_check(clone: Path, log: Path, **settings: str) -> str:
             assert time.monotonic() < deadline, f"not up in {STARTUP_TIMEOUT} s:\n{output}"
             time.sleep(0.5)
 
-        assert _status(f"{base}/accounts/login/") == 200
-        _log_in(base)
+        with urllib.request.urlopen(f"{base}/accounts/login/", timeout=10) as response:
+            assert response.status == 200
+            assert response.headers["Server"] == "gunicorn", "served by gunicorn, not runserver"
+            stylesheets = re.findall(r'href="(/static/[^"]+\.css)"', response.read().decode())
+        assert re.search(
+            rf"^\S+ web\.1\s*\|.*\[INFO\] Listening at: http://127\.0\.0\.1:{port} ",
+            log.read_text(errors="replace"),
+            re.M,
+        ), "gunicorn listens on 127.0.0.1:$PORT only"
+        assert stylesheets, "the login page links its CSS"
+        for path in stylesheets:
+            with urllib.request.urlopen(f"{base}{path}", timeout=10) as response:
+                assert response.status == 200
+                assert response.headers["Content-Type"].startswith("text/css"), path
+
+        reviewer, queue = _log_in(base, "economy")
+        assert "Economy review queue" in queue, queue[:2000]
+        answers = _burst(base, reviewer)
+        assert answers == [302 if i % 3 == 0 else 200 for i in range(BURST)], answers
 
         time.sleep(STAY_UP)
         output = log.read_text(errors="replace")

@@ -15,9 +15,8 @@ from licensing.models import (
     ScreeningList,
     ScreeningMatch,
     ScreeningName,
-    ScreeningToken,
 )
-from licensing.screening import trigrams
+from licensing.screening import Party, listed_names, screen
 from licensing.services.applications import application_submit, application_update_draft
 from licensing.services.reviews import review_claim, review_recommend
 from licensing.services.screening import (
@@ -294,8 +293,11 @@ class TestImport:
             screening_rows_read(_csv("name,country\nA,IR\n"), set(self.COUNTRIES))
         assert "lacks aliases, remarks" in error.value.message
 
-    def test_an_import_replaces_the_lists_entries_and_their_index(self):
+    def test_an_import_replaces_the_lists_entries_and_their_names(self):
         factories.screening_list("Denied", entries=[{"name": "Old Entry Trading"}])
+        old = Party("end_user", "Old Entry Trading", "DE")
+        assert [f.entry_name for f in screen([old])] == ["Old Entry Trading"]
+        revision = ScreeningList.objects.get(name="Denied").revision
         rows = screening_rows_read(
             _csv("name,aliases,country,remarks\nNew Entry,Alias One;Alias Two,DE,R-1\n"),
             set(self.COUNTRIES),
@@ -315,14 +317,49 @@ class TestImport:
             "alias one",
             "alias two",
         }
-        # Each name's trigrams, its words sorted and padded: the old entry's are gone.
-        indexed = set(ScreeningToken.objects.values_list("token", flat=True))
-        assert indexed == {
-            gram for name in ("new entry", "alias one", "alias two") for gram in trigrams(name)
-        }
-        assert {"$$a", "$$e", "ali", "one", "wo$", "y n"} <= indexed
-        assert not {"old", "$$o", "tra"} & indexed
-        assert set(ScreeningToken.objects.values_list("length", flat=True)) == {9}
+        # A new revision: the names this process read before the import are read again.
+        assert ScreeningList.objects.get(name="Denied").revision != revision
+        assert screen([old]) == []
+        found = screen(
+            [
+                Party("end_user", "Alias Tw0 GmbH", "DE"),
+                Party("consignee", "Alias Twoo", "DE"),
+                Party("third_party", "Alias Two", "FR"),  # exact: in any country
+                Party("third_party", "Alias Twoo", "FR"),  # partial: not the entry's country
+            ]
+        )
+        assert [(f.party.name, f.entry_name, f.matched_name, f.match, f.score) for f in found] == [
+            ("Alias Tw0 GmbH", "New Entry", "Alias Two", "partial", 100),
+            ("Alias Twoo", "New Entry", "Alias Two", "partial", 95),
+            ("Alias Two", "New Entry", "Alias Two", "exact", 100),
+        ]
+
+    def test_the_names_are_read_once_until_the_list_changes(self, django_assert_num_queries):
+        from licensing.services.screening import screening_entry_indexed, screening_lists_touched
+
+        factories.screening_list("Denied", entries=[{"name": "Kestrel Avionics", "country": "DE"}])
+        party = Party("end_user", "Kestrel Avionix", "DE")
+        assert [f.score for f in screen([party])] == [90]
+        with django_assert_num_queries(1):  # the revisions; nothing found
+            assert screen([Party("end_user", "Unrelated Name", "DE")]) == []
+        with django_assert_num_queries(2):  # the revisions, the entries found
+            assert len(screen([party])) == 1
+        # An entry edited (the admin): its list's names are read again.
+        entry = ScreeningEntry.objects.get()
+        entry.name = "Osprey Optics"
+        entry.save()
+        screening_entry_indexed(entry)
+        assert screen([party]) == []
+        assert [f.entry_name for f in screen([Party("end_user", "Osprey Optic", "DE")])] == [
+            "Osprey Optics"
+        ]
+        # An entry deleted (the admin touches its list): gone, read again or not.
+        (kept,) = listed_names()
+        ScreeningEntry.objects.all().delete()
+        assert screen([Party("end_user", "Osprey Optics", "DE")]) == []
+        screening_lists_touched([entry.list_id])
+        (read,) = listed_names()
+        assert read is not kept and read.words == []
 
     def test_a_failure_half_way_leaves_the_list_as_it_was(self, monkeypatch):
         factories.screening_list("Denied", entries=[{"name": "Old Entry Trading"}])
