@@ -439,7 +439,13 @@ class ScreeningMatchViewSet(viewsets.ReadOnlyModelViewSet):
             .prefetch_related(
                 Prefetch(
                     "application__reviews",
-                    queryset=Review.objects.only("id", "application_id", "ministry"),
+                    queryset=Review.objects.only(
+                        # `status` too: the FSM mixin reads it from every row it builds
+                        "id",
+                        "application_id",
+                        "ministry",
+                        "status",
+                    ),
                 )
             )
         )

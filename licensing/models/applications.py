@@ -235,6 +235,25 @@ class Application(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["status", "submitted_at"]),
             # An exporter's list, newest first, at any archive size.
             models.Index(fields=["organisation", "-created_at", "-id"], name="app_org_newest_idx"),
+            # Everyone else's list (a ministry's, the committee's, the administrators'),
+            # newest first, read a page at a time: the visibility filter is checked on the
+            # rows in order, never a sort of every visible row.
+            models.Index(fields=["-created_at", "-id"], name="app_list_idx"),
+            # The committee's (`selectors.COMMITTEE_STATES`): without it, its page would first
+            # pass over every newer case still in the ministries' hands.
+            models.Index(
+                fields=["-created_at", "-id"],
+                name="app_committee_list_idx",
+                condition=models.Q(
+                    status__in=[
+                        "disputed",
+                        "under_appeal",
+                        "approved",
+                        "denied",
+                        "partially_approved",
+                    ]
+                ),
+            ),
             # The committee's decided cases, newest first.
             models.Index(fields=["status", "-decided_at"], name="app_status_decided_idx"),
         ]

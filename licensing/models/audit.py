@@ -32,7 +32,11 @@ class AuditChainHead(models.Model):
 
 class AuditEvent(models.Model):
     application = models.ForeignKey(
-        "licensing.Application", null=True, on_delete=models.PROTECT, related_name="events"
+        "licensing.Application",
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="events",
+        db_index=False,  # the (application, id) index leads with it
     )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -52,6 +56,8 @@ class AuditEvent(models.Model):
     class Meta:
         ordering = ["id"]
         constraints = [models.UniqueConstraint(fields=["hash"], name="auditevent_hash_unique")]
+        # An application's trail in order (the case page's timeline, the API's events).
+        indexes = [models.Index(fields=["application", "id"], name="auditevent_application_idx")]
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_name} {self.action}"

@@ -43,7 +43,7 @@ class Notification(models.Model):
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         related_name="notifications",
-        db_index=False,  # the (recipient, -created_at) index leads with it
+        db_index=False,  # the (recipient, -created_at, -id) index leads with it
     )
     event = models.CharField(max_length=40, choices=NotificationEvent.choices)
     application = models.ForeignKey(
@@ -74,7 +74,9 @@ class Notification(models.Model):
                 name="notification_pending_idx",
                 condition=models.Q(delivery_status__in=["pending", "sending"]),
             ),
-            models.Index(fields=["recipient", "-created_at"]),
+            # A person's notifications, newest first, a page at a time (the list's whole
+            # order, so no sort of the rows sharing a time).
+            models.Index(fields=["recipient", "-created_at", "-id"], name="notification_list_idx"),
             # The header's unread count on every page: an index-only count of a person's
             # unread rows, however many they have read.
             models.Index(

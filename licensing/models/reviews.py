@@ -133,6 +133,10 @@ class Review(ConcurrentTransitionMixin, models.Model):
                 name="review_queue_idx",
                 condition=models.Q(status__in=["pending", "in_progress", "awaiting_applicant"]),
             ),
+            # The API's queue (`/api/v1/reviews/`, by due date whatever the status): a
+            # ministry's, and every ministry's for administrators, a page at a time.
+            models.Index(fields=["ministry", "due_date", "id"], name="review_ministry_list_idx"),
+            models.Index(fields=["due_date", "id"], name="review_list_idx"),
             # The Completed tab: a ministry's finished reviews, newest first, read a page at
             # a time from a decade's history without sorting it.
             models.Index(

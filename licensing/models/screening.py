@@ -206,7 +206,9 @@ class ScreeningMatch(ConcurrentTransitionMixin, models.Model):
                 fields=["application"],
                 name="screening_match_open_idx",
                 condition=models.Q(status="open"),
-            )
+            ),
+            # The API's list, newest first, a page at a time.
+            models.Index(fields=["-found_at", "-id"], name="screening_match_list_idx"),
         ]
 
     def __str__(self) -> str:
