@@ -2,7 +2,7 @@
 
 Idempotent: users and organisations are matched by name, so running it
 twice changes nothing. `--applications N` adds N more applications each run,
-written in bulk by `licensing.services.seeding` (thousands a second, a
+written in bulk by `licensing.demo.bulk` (thousands a second, a
 million in constant memory), each with the rows and the audit trail the
 services would have written.
 """
@@ -20,7 +20,7 @@ from tqdm import tqdm
 from accounts import two_factor
 from accounts.models import Ministry, Organisation, RegisterStatus, Role, User
 from licensing import policies, reference_data
-from licensing.services.seeding import seed_applications
+from licensing.demo.bulk import seed_applications
 
 ORGANISATIONS = {
     "Ricor Demo Ltd": ("DER-0001", RegisterStatus.REGISTERED),
