@@ -21,7 +21,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from licensing import policies, rulebook
+from licensing import actions, policies, rulebook
 from licensing.clock import WorkingCalendar, local_today
 from licensing.exceptions import ServiceError
 from licensing.expressions import CappedCount
@@ -313,7 +313,7 @@ def reassign_many(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not policies.sees_ministry_backlog(user):
         return redirect("home")
-    action = rulebook.get(Review, "reassign")
+    action = actions.get(Review, "reassign")
     colleagues = {str(p.pk): p for p in ministry_staff(user.ministry)}
     errors: dict[str, str] = {}
     assignee = colleagues.get(request.POST.get("assignee", ""))
