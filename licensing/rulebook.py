@@ -26,7 +26,7 @@ from functools import cached_property
 from typing import Any
 
 from django.db import models
-from django_fsm import Transition, can_proceed
+from django_fsm import FSMFieldMixin, Transition, can_proceed
 
 from licensing import policies
 from licensing.exceptions import NotPermitted, TransitionConflict
@@ -70,10 +70,10 @@ class Rule:
     @cached_property
     def _transitions(self) -> list[Transition]:
         """The transition objects (one per source state) of this action's FSM methods."""
-        found = []
-        for name in self.transitions:
-            found.extend(getattr(self.target, name)._django_fsm.transitions.values())
-        return found
+        field = next(f for f in self.target._meta.fields if isinstance(f, FSMFieldMixin))
+        # django-fsm's public listing, on an unsaved instance: every transition of the field.
+        every = getattr(self.target(), f"get_all_{field.name}_transitions")()
+        return [t for t in every if t.name in self.transitions]
 
     def permits(self, obj: Any, user: Any) -> bool:
         """Whether `user` is someone who may take this action on `obj` (any state)."""

@@ -69,7 +69,17 @@ def _imports(name: str, path: Path, known: set[str]) -> set[str]:
     """The project's modules that `name` imports anywhere in its source."""
     package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
     targets = []
-    for node in ast.walk(ast.parse(path.read_text())):
+    tree = ast.parse(path.read_text())
+    # Imports for type checkers only (`if TYPE_CHECKING:`) never run: no arrow.
+    typing_only = {
+        id(inner)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING"
+        for inner in ast.walk(node)
+    }
+    for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
         if isinstance(node, ast.Import):
             targets += [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
