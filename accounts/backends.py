@@ -2,33 +2,29 @@
 
 from __future__ import annotations
 
-import functools
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.backends import ModelBackend, UserModel
-from django.db import connection
-from django.db.models import IntegerField
-from django.db.models.expressions import RawSQL
+from django.db.models import OuterRef
 
 from accounts.models import Role
+
+if TYPE_CHECKING:
+    from licensing.expressions import CappedCount
 
 # The header counts unread notifications up to this many ("99+" beyond): a person with
 # twelve thousand unread costs the same index probe as one with three.
 UNREAD_CAP = 100
 
 
-def unread_subquery() -> RawSQL:
+def unread_subquery() -> CappedCount:
     """COUNT(*) of at most UNREAD_CAP of the user's unread notifications (an index-only
     probe of notification_unread_idx), correlated with the user's own row."""
+    from licensing.expressions import CappedCount
     from licensing.models import Notification
 
-    quote = connection.ops.quote_name
-    notifications, users = Notification._meta.db_table, UserModel._meta.db_table
-    sql = (
-        f"SELECT COUNT(*) FROM (SELECT 1 FROM {quote(notifications)} unread "  # noqa: S608
-        f"WHERE unread.recipient_id = {quote(users)}.{quote('id')} "
-        f"AND unread.read_at IS NULL LIMIT {UNREAD_CAP}) capped"
-    )
-    return RawSQL(sql, (), output_field=IntegerField())  # noqa: S611 - no parameters
+    unread = Notification.objects.filter(recipient=OuterRef("pk"), read_at__isnull=True)
+    return CappedCount(unread, UNREAD_CAP)
 
 
 class UserWithUnreadBackend(ModelBackend):
@@ -39,14 +35,10 @@ class UserWithUnreadBackend(ModelBackend):
     """
 
     def get_user(self, user_id):
-        # Every request asks this: the query is written once (`user_query`), not compiled
-        # by the ORM each time.
+        users = UserModel._default_manager.annotate(unread_notifications=unread_subquery())
         try:
-            user_id = int(user_id)
-        except (TypeError, ValueError):
-            return None
-        user = next(iter(UserModel._default_manager.raw(user_query(), [user_id])), None)
-        if user is None:
+            user = users.get(pk=user_id)
+        except (UserModel.DoesNotExist, TypeError, ValueError):
             return None
         return user if self.user_can_authenticate(user) else None
 
@@ -62,12 +54,3 @@ class UserWithUnreadBackend(ModelBackend):
 
 def _administrator(user_obj) -> bool:
     return bool(user_obj.is_active and getattr(user_obj, "role", None) == Role.ADMINISTRATOR)
-
-
-@functools.cache
-def user_query() -> str:
-    """The session's user with its unread count, as SQL (the ORM's own, compiled once)."""
-    query = UserModel._default_manager.annotate(unread_notifications=unread_subquery())
-    sql, params = query.filter(pk=0).query.sql_with_params()
-    assert params == (0,), params  # the primary key is the only parameter
-    return sql

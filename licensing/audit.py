@@ -1,7 +1,7 @@
 """Writing and verifying the hash-chained audit trail.
 
 `event_hash` is the chain's only hash function: the live `audit_record`, the
-bulk seeder (`licensing.services.seeding`) and `audit_verify_chain` all call
+bulk seeder (`licensing.demo.bulk`) and `audit_verify_chain` all call
 it, so changing how events are hashed is a change here and nowhere else.
 """
 

@@ -97,3 +97,18 @@ class WorkingCalendar:
     def resume(self, due: date, stopped_on: date, resumed_on: date) -> date:
         """Move a due date later by the working days that passed while the clock stood still."""
         return self.add_working_days(due, self.working_days_between(stopped_on, resumed_on))
+
+
+def latest_due_date_for_step(today: date, days_after_due: int, calendar: WorkingCalendar) -> date:
+    """The latest due date d for which step (k, action) is due today: today > d + k working days.
+
+    d + k working days < today  <=>  at least k working days lie in (d, yesterday],
+    so walk back from yesterday over k working days.
+    """
+    day = today - timedelta(days=1)
+    counted = 0
+    while counted < days_after_due:
+        if calendar.is_working_day(day):
+            counted += 1
+        day -= timedelta(days=1)
+    return day

@@ -2,7 +2,7 @@
 
 Each rule names the applications that break it, with one query. The services' own
 tests drive cases through every state and find no breach, so these are the services'
-rules; bulk seeding (`licensing.services.seeding`), which writes rows without the
+rules; bulk seeding (`licensing.demo.bulk`), which writes rows without the
 services, is checked against the same list, and so is a restored or migrated database
 (`manage.py check_consistency`).
 

@@ -14,9 +14,9 @@ from django.utils import timezone
 from reportlab.graphics.shapes import Drawing, Rect
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.styles import ParagraphStyle, StyleSheet1, getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from licensing.models import Application, License
 
@@ -71,14 +71,13 @@ def _other_parties(application: Application) -> list[tuple[str, str]]:
 
 
 def license_pdf(license: License, *, verification_url: str) -> bytes:
-    """The document of `license` (its goods, application and organisation loaded)."""
-    application = license.application
+    """The document of `license` (its goods, application and organisation loaded).
+
+    One A4 page of sections, top to bottom: the facts (number, holder, parties,
+    validity), the goods, the conditions, and the verification code with the time it
+    was printed.
+    """
     styles = getSampleStyleSheet()
-    body, small = styles["BodyText"], styles["Italic"]
-
-    def text(value: str, style=body) -> Paragraph:
-        return Paragraph(escape(value).replace("\n", "<br/>"), style)
-
     out = BytesIO()
     document = SimpleDocTemplate(
         out,
@@ -90,6 +89,26 @@ def license_pdf(license: License, *, verification_url: str) -> bytes:
         topMargin=16 * mm,
         bottomMargin=16 * mm,
     )
+    document.build(
+        [
+            *_facts(license, styles),
+            *_goods(license, styles),
+            *_conditions(license, styles),
+            *_verification(verification_url, styles),
+        ]
+    )
+    return out.getvalue()
+
+
+def _text(value: str, style: ParagraphStyle) -> Paragraph:
+    """`value` as a paragraph: escaped, its line breaks kept."""
+    return Paragraph(escape(value).replace("\n", "<br/>"), style)
+
+
+def _facts(license: License, styles: StyleSheet1) -> list[Flowable]:
+    """The title and the facts table: what the licence is, whose, for whom, and until when."""
+    application = license.application
+    body = styles["BodyText"]
     grid = TableStyle(
         [
             ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
@@ -109,24 +128,28 @@ def license_pdf(license: License, *, verification_url: str) -> bytes:
         ("Valid", f"{license.valid_from:%d %B %Y} to {license.valid_until:%d %B %Y}"),
         ("Status", license.get_status_display()),
     ]
-    story = [
+    return [
         Paragraph(f"Export license {escape(license.number)}", styles["Title"]),
         Table(
-            [[text(label), text(value)] for label, value in facts],
+            [[_text(label, body), _text(value, body)] for label, value in facts],
             colWidths=[40 * mm, None],
             style=grid,
         ),
         Spacer(1, 5 * mm),
-        Paragraph("Goods", styles["Heading2"]),
     ]
-    goods = [[text(h) for h in ("#", "Description", "Control entry", "Quantity", "Value")]]
+
+
+def _goods(license: License, styles: StyleSheet1) -> list[Flowable]:
+    """The goods the licence covers, one numbered row each, with quantity and value."""
+    body = styles["BodyText"]
+    goods = [[_text(h, body) for h in ("#", "Description", "Control entry", "Quantity", "Value")]]
     goods += [
         [
-            text(str(i)),
-            text(good.description),
-            text(good.control_list_entry.code),
-            text(str(good.quantity)),
-            text(f"{good.value:,.2f} {good.currency}"),
+            _text(str(i), body),
+            _text(good.description, body),
+            _text(good.control_list_entry.code, body),
+            _text(str(good.quantity), body),
+            _text(f"{good.value:,.2f} {good.currency}", body),
         ]
         for i, good in enumerate(license.goods.all(), start=1)
     ]
@@ -137,19 +160,33 @@ def license_pdf(license: License, *, verification_url: str) -> bytes:
             ("BACKGROUND", (0, 0), (-1, 0), colors.whitesmoke),
         ]
     )
-    story += [
+    return [
+        Paragraph("Goods", styles["Heading2"]),
         Table(goods, colWidths=[10 * mm, None, 28 * mm, 22 * mm, 36 * mm], style=goods_style),
         Spacer(1, 5 * mm),
+    ]
+
+
+def _conditions(license: License, styles: StyleSheet1) -> list[Flowable]:
+    """The conditions the ministries attached, or "None."."""
+    return [
         Paragraph("Conditions", styles["Heading2"]),
-        text(license.conditions or "None."),
+        _text(license.conditions or "None.", styles["BodyText"]),
         Spacer(1, 8 * mm),
+    ]
+
+
+def _verification(verification_url: str, styles: StyleSheet1) -> list[Flowable]:
+    """The QR code of the verification page beside its address, and when it was printed."""
+    return [
         Table(
             [
                 [
                     qr_drawing(verification_url, 34 * mm),
-                    text(
+                    _text(
                         "Scan the code, or open the address below, to check whether this "
-                        f"license is valid today:\n{verification_url}"
+                        f"license is valid today:\n{verification_url}",
+                        styles["BodyText"],
                     ),
                 ]
             ],
@@ -157,7 +194,5 @@ def license_pdf(license: License, *, verification_url: str) -> bytes:
             style=TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE")]),
         ),
         Spacer(1, 4 * mm),
-        text(f"Printed {timezone.localtime():%d %B %Y %H:%M %Z}.", small),
+        _text(f"Printed {timezone.localtime():%d %B %Y %H:%M %Z}.", styles["Italic"]),
     ]
-    document.build(story)
-    return out.getvalue()

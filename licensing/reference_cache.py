@@ -66,12 +66,24 @@ def _stamp() -> str | None:
     return memo[0]
 
 
-def _request_started(**kwargs: Any) -> None:
-    _request_stamp.set([])
+class OneStampPerRequest:
+    """Middleware: the stamp a request reads first serves the whole request, and no longer.
 
+    The memo is reset when the view returns or raises, whatever happens to the response
+    after (a streamed file nobody reads to the end never sends `request_finished`): a
+    stamp kept past its request would let this process serve what it decoded under it
+    after the data changed in a transaction that then rolled back.
+    """
 
-def _request_finished(**kwargs: Any) -> None:
-    _request_stamp.set(None)
+    def __init__(self, get_response: Callable[[Any], Any]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: Any) -> Any:
+        token = _request_stamp.set([])
+        try:
+            return self.get_response(request)
+        finally:
+            _request_stamp.reset(token)
 
 
 def _key(name: str) -> str:
@@ -114,7 +126,6 @@ def invalidate(*args: Any, **kwargs: Any) -> None:
 
 def connect() -> None:
     """Invalidate on every change to the models the cache holds (called from the app config)."""
-    from django.core.signals import request_finished, request_started
     from django.db.models.signals import m2m_changed, post_delete, post_save
 
     from licensing.models import (
@@ -147,5 +158,3 @@ def connect() -> None:
     m2m_changed.connect(
         invalidate, sender=CountryList.countries.through, dispatch_uid="reference-list-countries"
     )
-    request_started.connect(_request_started, dispatch_uid="reference-request-started")
-    request_finished.connect(_request_finished, dispatch_uid="reference-request-finished")

@@ -85,14 +85,14 @@ class TokenView(APIView):
         given = TokenRequestSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         username = given.validated_data["username"]
-        # The Django request, not DRF's wrapper: axes marks a lockout on the object it is
-        # given, and its middleware reads the mark from the Django request.
-        django_request = request._request
+        # axes takes DRF's request as it is (it reads META through it) and marks a lockout
+        # on it: this view answers the lockout itself (a 429), so axes' middleware, which
+        # looks at the Django request, has nothing to replace.
         user = authenticate(
-            request=django_request, username=username, password=given.validated_data["password"]
+            request=request, username=username, password=given.validated_data["password"]
         )
-        if getattr(django_request, "axes_locked_out", False):
-            message, seconds = lockout_message(django_request, {"username": username})
+        if getattr(request, "axes_locked_out", False):
+            message, seconds = lockout_message(request, {"username": username})
             raise LockedOut(message, wait=seconds)
         if user is None:
             raise ValidationError(
@@ -101,7 +101,7 @@ class TokenView(APIView):
             )
         self._second_factor(user, given.validated_data.get("otp", ""))
         instance, token = issue_token(user)
-        user_logged_in.send(sender=user.__class__, request=django_request, user=user)
+        user_logged_in.send(sender=user.__class__, request=request, user=user)
         return Response(TokenSerializer({"token": token, "expiry": instance.expiry}).data)
 
     @staticmethod
@@ -127,7 +127,5 @@ class LogoutView(APIView):
     @extend_schema(request=None, responses={204: None})
     def post(self, request: Request) -> Response:
         request.auth.delete()
-        user_logged_out.send(
-            sender=request.user.__class__, request=request._request, user=request.user
-        )
+        user_logged_out.send(sender=request.user.__class__, request=request, user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

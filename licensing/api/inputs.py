@@ -1,7 +1,7 @@
 """API input: what a client may send, validated before any service runs.
 
-The action inputs (answer, decide, recommend, ...) are named by the rulebook
-(`licensing.rulebook`), which pairs each with its service; a serializer that
+The action inputs (answer, decide, recommend, ...) are named by the registry of
+actions (`licensing.actions`), which pairs each with its service; a serializer that
 needs the object acted on (reassign: colleagues of the review's ministry)
 finds it in `context["target"]`.
 """

@@ -27,7 +27,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from licensing import page_cache, policies, rulebook
+from licensing import actions, page_cache, policies
 from licensing.api import filters, inputs
 from licensing.api import serializers as s
 from licensing.clock import local_today
@@ -62,7 +62,7 @@ from licensing.storage import document_response
 ID = r"[0-9]+"
 # The generated endpoints' method names (DRF's `self.action` while one runs).
 ACTION_METHODS = tuple(
-    action.name.replace("-", "_") for action in rulebook.ACTIONS if action.endpoint
+    action.name.replace("-", "_") for action in actions.ACTIONS if action.endpoint
 )
 RENDERED_RELATIONS = {
     "goods",
@@ -102,14 +102,14 @@ EVENTS = PolymorphicProxySerializer(
 )
 
 
-def _action_endpoint(action: rulebook.Action, response: object):
-    """`POST .../{id}/<name>/` for one rulebook action: who and when (403, 409) before the
+def _action_endpoint(action: actions.Action, response: object):
+    """`POST .../{id}/<name>/` for one registered action: who and when (403, 409) before the
     body (400), then the action's service, then the object as the caller sees it."""
 
     def endpoint(self, request: Request, pk: str) -> Response:
         with acting_on(action.target, int(pk), request.user, self.get_object) as obj:
             self.check_object_permissions(request, obj)
-            rulebook.require(action.name, obj, request.user)
+            action.require(obj, request.user)
             data: dict = {}
             if action.serializer is not None:
                 serializer = action.serializer(
@@ -182,11 +182,11 @@ def _render_application(request: Request, application: Application, code: int) -
     return Response(serializer.data, status=code)
 
 
-def rulebook_endpoints(model: type, response: object):
-    """Give a viewset one generated endpoint per rulebook action on `model`."""
+def action_endpoints(model: type, response: object):
+    """Give a viewset one generated endpoint per registered action on `model`."""
 
     def add(viewset: type) -> type:
-        for action in rulebook.actions_for(model):
+        for action in actions.actions_for(model):
             if action.endpoint:
                 setattr(viewset, action.name.replace("-", "_"), _action_endpoint(action, response))
         return viewset
@@ -229,7 +229,7 @@ class ControlListEntryViewSet(viewsets.ReadOnlyModelViewSet):
     partial_update=extend_schema(request=inputs.ApplicationInputSerializer, responses=APPLICATION),
     destroy=extend_schema(responses={204: None}),
 )
-@rulebook_endpoints(Application, APPLICATION)
+@action_endpoints(Application, APPLICATION)
 class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     filterset_class = filters.ApplicationFilter
@@ -301,7 +301,8 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 
     def partial_update(self, request: Request, pk: str) -> Response:
         application = self.get_object()
-        edit = rulebook.require("edit", application, request.user)
+        edit = actions.get(Application, "edit")
+        edit.require(application, request.user)
         fields, goods, parties = self._input(
             inputs.ApplicationInputSerializer, partial=True
         ).service_arguments()
@@ -313,7 +314,7 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         return self._render(application)
 
     def destroy(self, request: Request, pk: str) -> Response:
-        rulebook.get(Application, "delete").run(self.get_object(), request.user, {})
+        actions.get(Application, "delete").run(self.get_object(), request.user, {})
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(methods=["GET"], request=None, responses=s.DocumentSerializer(many=True))
@@ -332,7 +333,8 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     def documents(self, request: Request, pk: str) -> Response:
         application = self.get_object()
         if request.method == "POST":
-            upload = rulebook.require("upload", application, request.user)
+            upload = actions.get(Application, "upload")
+            upload.require(application, request.user)
             data = self._input(upload.serializer).validated_data
             document = upload.run(application, request.user, dict(data))
             return Response(s.DocumentSerializer(document).data, status=status.HTTP_201_CREATED)
@@ -394,7 +396,7 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 # Reviews
 
 
-@rulebook_endpoints(Review, s.QueueReviewSerializer)
+@action_endpoints(Review, s.QueueReviewSerializer)
 class ReviewViewSet(viewsets.ReadOnlyModelViewSet):
     """The caller's ministry queue (administrators: every ministry's)."""
 
@@ -419,7 +421,7 @@ class ReviewViewSet(viewsets.ReadOnlyModelViewSet):
 # Screening matches
 
 
-@rulebook_endpoints(ScreeningMatch, s.ScreeningMatchSerializer)
+@action_endpoints(ScreeningMatch, s.ScreeningMatchSerializer)
 class ScreeningMatchViewSet(viewsets.ReadOnlyModelViewSet):
     """Parties resembling screening list entries, on the applications the caller sees
     (staff only: an exporter finds none)."""
@@ -457,7 +459,7 @@ class ScreeningMatchViewSet(viewsets.ReadOnlyModelViewSet):
 # Licenses
 
 
-@rulebook_endpoints(License, s.LicenseSerializer)
+@action_endpoints(License, s.LicenseSerializer)
 class LicenseViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = s.LicenseSerializer
     filterset_class = filters.LicenseFilter
@@ -509,7 +511,7 @@ class LicenseViewSet(viewsets.ReadOnlyModelViewSet):
             serializer = inputs.ShipmentInputSerializer(data=request.data)
             if not serializer.is_valid():
                 raise InvalidInput(inputs.line_errors(serializer.errors))
-            ship = rulebook.get(License, "ship")
+            ship = actions.get(License, "ship")
             shipment = ship.run(license, request.user, dict(serializer.validated_data))
             visible = licenses_visible_to(request.user)
             shipment.license = self._rendered(visible).get(pk=license.pk)  # as it now stands

@@ -10,7 +10,7 @@ from django.db import transaction
 from accounts.models import User
 from licensing import rulebook
 from licensing.audit import audit_record
-from licensing.clock import WorkingCalendar, local_today
+from licensing.clock import WorkingCalendar, latest_due_date_for_step, local_today
 from licensing.exceptions import InvalidInput
 from licensing.models import Appeal, Application, ApplicationStatus, NotificationEvent
 from licensing.notifications import notify
@@ -61,8 +61,6 @@ def appeals_overdue_sweep(*, today: date, calendar: WorkingCalendar) -> int:
 
     The conditional update is the claim: concurrent sweeps notify once.
     """
-    from licensing.services.deadlines import latest_due_date_for_step
-
     policy = appeal_policy()
     latest = latest_due_date_for_step(today, policy.notify_committee_after_days, calendar)
     told = 0

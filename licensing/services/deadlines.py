@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 from django.db import transaction
 from django.db.models import QuerySet
 
 from licensing.audit import audit_record
-from licensing.clock import WorkingCalendar, local_today
+from licensing.clock import WorkingCalendar, latest_due_date_for_step, local_today
 from licensing.models import (
     Application,
     ApplicationStatus,
@@ -35,6 +35,7 @@ from licensing.selectors import (
     ministry_staff,
     ministry_supervisors,
 )
+from licensing.services.appeals import appeals_overdue_sweep
 from licensing.services.reviews import application_refer_to_committee, review_deem_no_objection
 
 log = logging.getLogger(__name__)
@@ -84,8 +85,6 @@ def deadlines_sweep(*, today: date | None = None) -> SweepReport:
     for _, review_id, level, application_id, step in sorted(due, key=lambda w: w[:3]):
         if _apply_step(review_id, application_id, level, step):
             report.count(step.action)
-    from licensing.services.appeals import appeals_overdue_sweep
-
     for _ in range(appeals_overdue_sweep(today=today, calendar=calendar)):
         report.count("appeal_overdue")
     log.info("deadline sweep %s", report)
@@ -192,21 +191,6 @@ def _apply_step(review_id: int, application_id: int, level: int, step: Escalatio
         # Only the counter changes here; the status field is left alone.
         Review.objects.filter(pk=review.pk).update(escalation_level=level + 1)
         return True
-
-
-def latest_due_date_for_step(today: date, days_after_due: int, calendar: WorkingCalendar) -> date:
-    """The latest due date d for which step (k, action) is due today: today > d + k working days.
-
-    d + k working days < today  <=>  at least k working days lie in (d, yesterday],
-    so walk back from yesterday over k working days.
-    """
-    day = today - timedelta(days=1)
-    counted = 0
-    while counted < days_after_due:
-        if calendar.is_working_day(day):
-            counted += 1
-        day -= timedelta(days=1)
-    return day
 
 
 def _run_step(review: Review, step: EscalationStep, level: int) -> None:

@@ -112,7 +112,7 @@ def review_recommend(
     with transaction.atomic():
         application, review = _lock_review(review)
         rulebook.require("recommend", review, user)
-        _check_recommendation(recommendation, reason, conditions, goods)
+        check_recommendation(recommendation, reason, conditions, goods)
         per_good = check_decisions(
             goods=list(application.goods.all()),
             overall=recommendation,
@@ -155,9 +155,11 @@ def review_recommend(
     return review
 
 
-def _check_recommendation(
+def check_recommendation(
     recommendation: str, reason: str, conditions: str, goods: Sequence[dict] | None
 ) -> None:
+    """The recommendation's own input (400), whatever the review's state; the page's form
+    asks it too, so its confirmation step asks only about what the service would accept."""
     errors: dict[str, list[str]] = {}
     if recommendation not in Recommendation.values:
         errors["recommendation"] = [f"Choose one of {', '.join(Recommendation.values)}."]

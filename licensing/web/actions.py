@@ -1,8 +1,8 @@
-"""The rulebook's actions on the pages: their buttons and forms, and the one view that runs them.
+"""The registry's actions on the pages: their buttons and forms, and the one view that runs them.
 
-What a person may do is never decided here: `rulebook.allowed` lists the
-actions, `rulebook.require` and the services (under lock) decide. This
-module only turns them into HTML forms and runs the posted one.
+What a person may do is never decided here: `actions.allowed` lists the
+actions the rulebook allows, `rulebook.require` and the services (under lock)
+decide. This module only turns them into HTML forms and runs the posted one.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from licensing import rulebook
+from licensing import actions
 from licensing.exceptions import InvalidInput, ServiceError, TransitionConflict
 from licensing.models import Application, License, Review, ScreeningMatch
 from licensing.selectors import (
@@ -48,7 +48,7 @@ ID_PREFIX = {Application: "", Review: "", License: "license-", ScreeningMatch: "
 class Button:
     """One action offered on a page: where it posts, its form (bound after an error), its text."""
 
-    action: rulebook.Action
+    action: actions.Action
     obj: Any
     form: Any = None
     intro: str = ""
@@ -93,7 +93,7 @@ def buttons(
     bound = bound or {}
     used_ids = used_ids if used_ids is not None else set()
     result = []
-    for action in rulebook.allowed(obj, user, names=names):
+    for action in actions.allowed(obj, user, names=names):
         if action.name in exclude:
             continue
         form = bound.get(action.name)
@@ -143,10 +143,10 @@ class GoingBack(NeedsConfirmation):
     """The confirmation's "No, go back": the form again, holding what was typed."""
 
 
-def _run(action: rulebook.Action, obj: Any, request: HttpRequest) -> Any:
+def _run(action: actions.Action, obj: Any, request: HttpRequest) -> Any:
     """Who and when first, then the form, then (irreversible) the confirmation, then the service;
     a refused input keeps its form. Answers what the service returned."""
-    rulebook.require(action.name, obj, request.user)
+    action.require(obj, request.user)
     form = None
     try:
         data: dict[str, Any] = {}
@@ -166,7 +166,7 @@ def _run(action: rulebook.Action, obj: Any, request: HttpRequest) -> Any:
         raise
 
 
-def _confirm(request: HttpRequest, action: rulebook.Action, obj: Any, form: Any) -> HttpResponse:
+def _confirm(request: HttpRequest, action: actions.Action, obj: Any, form: Any) -> HttpResponse:
     """The confirmation step of an irreversible action: what is about to be recorded, the
     question, and the same input posted again with `confirmed=yes` (no script needed)."""
     summary = []
@@ -201,7 +201,7 @@ def _confirm(request: HttpRequest, action: rulebook.Action, obj: Any, form: Any)
 
 def _invalid(
     request: HttpRequest,
-    action: rulebook.Action,
+    action: actions.Action,
     obj: Any,
     error: InvalidInput | TransitionConflict,
     status: int = 400,
@@ -227,7 +227,7 @@ def _invalid(
 
 
 def _show_again(
-    request: HttpRequest, action: rulebook.Action, obj: Any, form: Any, status: int = 200
+    request: HttpRequest, action: actions.Action, obj: Any, form: Any, status: int = 200
 ) -> HttpResponse:
     """The page the form is on, with the form holding what was posted (its error summary
     first, if it failed)."""
@@ -281,12 +281,12 @@ def form_endpoint(form_page: Callable[..., str]) -> Callable[[View], View]:
     return decorator
 
 
-def _target(target: str, name: str) -> tuple[Any, Any, rulebook.Action]:
+def _target(target: str, name: str) -> tuple[Any, Any, actions.Action]:
     """The model, its visibility and the action an address names (404 for none)."""
     if target not in TARGETS:
         raise Http404
     model, visible_to = TARGETS[target]
-    action = rulebook.get(model, name)
+    action = actions.get(model, name)
     if action is None or name == "edit":  # the draft has its own page
         raise Http404
     return model, visible_to, action
@@ -306,7 +306,7 @@ def action_page(request: HttpRequest, target: str, pk: int, name: str) -> str:
 
 @form_endpoint(action_page)
 def act(request: HttpRequest, target: str, pk: int, name: str) -> HttpResponse:
-    """Run one rulebook action posted from a page, then go back to the case (or the queue)."""
+    """Run one action posted from a page, then go back to the case (or the queue)."""
     model, visible_to, action = _target(target, name)
     try:
         # An application read locked, in the transaction its service joins (one read).

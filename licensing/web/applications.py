@@ -21,6 +21,7 @@ from licensing.models import (
     Decision,
     Good,
     GoodOutcome,
+    InformationRequest,
     License,
     Recommendation,
     Review,
@@ -140,69 +141,38 @@ def _decision_words(application: Application, appeal: Appeal | None) -> dict:
 def render_case(
     request: HttpRequest, pk: int, *, status: int = 200, bound: dict | None = None
 ) -> HttpResponse:
-    """The application page; `bound` forms (with the user's input and errors) replace blanks."""
+    """The application page; `bound` forms (with the user's input and errors) replace blanks.
+
+    Its parts, in the order they are read: the reviews, the licence, the timeline, the
+    open question, amendments and decisions (`_changing_course`), the action buttons and
+    their forms, the screening matches, and the draft's task list.
+    """
     user = request.user
     application = loaded_application(request, pk)
     with_parties_and_matches([application], matches=policies.sees_screening(user))
-    reviews = list(application.reviews.all())
-    for review in reviews:
-        review.application = application
-    due_marks(reviews)
-    own_review = next((r for r in reviews if policies.is_staff_of_ministry(r, user)), None)
+    reviews, own_review = _reviews(application, user)
     if user.organisation_id == application.organisation_id:
         user.organisation = application.organisation  # the header names it: already read
-    try:
-        license = application.license
-    except License.DoesNotExist:
-        license = None
-    license_goods, shipments = license_goods_and_shipments(license) if license else ([], [])
-    if license is not None:
-        # The licence's forms (a shipment's lines) read its goods from here, not again.
-        license.goods_list = license_goods
+    licence = _licence(application)
     exporter_view = policies.sees_exporter_view(user)
-    events = list(events_visible_to(user, application).select_related("actor"))
-    for event in events:
-        event.label = describe_event(event, for_exporter=exporter_view)
-        event.who = event.actor.get_full_name() or event.actor_name if event.actor else "System"
-    open_question = next(
-        (q for q in application.information_requests.all() if q.answered_at is None), None
-    )
-    # A failed form keeps the plain ids (`id_reason`) its error summary links to.
-    used_ids: set[str] = set().union(*(form.fields for form in (bound or {}).values()))
-    intros = (
-        {"respond": f"Question from the reviewers: {open_question.question}"}
-        if open_question
-        else {}
-    )
-    intros["decide"] = "The committee's decision"
-    changing = _changing_course(application, reviews)
-    goods = changing["goods"]
-    if changing["appeal"] is not None and changing["appeal"].is_open:
-        intros["decide"] = f"The committee's decision on the appeal: {changing['appeal'].grounds}"
-    actions = buttons(
-        application, user, bound=bound, exclude=("edit",), used_ids=used_ids, intros=intros
-    )
-    if own_review is not None:
-        actions += buttons(own_review, user, bound=bound, used_ids=used_ids)
-    license_buttons = buttons(license, user, bound=bound, used_ids=used_ids) if license else []
-    matches = _screening_matches(application, user, bound)
-    ship = [b for b in license_buttons if b.action.name == "ship"]
-    upload = [b for b in actions if b.action.name == "upload"]
     show_internal = not exporter_view
-    may_edit = rulebook.get(Application, "edit").allows(application, user)
-    page_errors = [
-        error
-        for button in [*actions, *license_buttons]
-        if button.form is not None and button.form.is_bound
-        for error in form_errors(button.form, anchor=button.element_id)
-    ]
+    events = _timeline(application, user, exporter_view=exporter_view)
+    open_question = _open_question(application)
+    changing = _changing_course(application, reviews)
+    actions = _actions(
+        application,
+        user,
+        own_review=own_review,
+        license=licence["license"],
+        bound=bound,
+        intros=_intros(open_question, changing["appeal"]),
+    )
+    matches = _screening_matches(application, user, bound)
+    draft = _draft(application, user, changing["goods"])
     context = {
         # Set while the exporter is asked, cleared by the answer (the model's transitions).
         "clock_stopped_on": application.clock_stopped_on,
-        # The committee reads every ministry's advice side by side, above its decision form.
-        "advice": [r for r in reviews if r.status != ReviewStatus.CANCELLED]
-        if show_internal and rulebook.get(Application, "decide").possible(application)
-        else [],
+        "advice": _advice(application, reviews, show_internal=show_internal),
         "application": application,
         **changing,
         "reviews": reviews,
@@ -213,24 +183,118 @@ def render_case(
         "events": events,
         # Built from our own constants, with every label escaped.
         "diagram": mark_safe(workflow_svg(application.status)),  # noqa: S308
-        "license": license,
-        "license_goods": license_goods,
-        "shipments": shipments,
+        **licence,
+        "open_question": open_question,
+        **actions,
+        **draft,
+    }
+    return render(request, "licensing/application_detail.html", context, status=status)
+
+
+def _reviews(application: Application, user) -> tuple[list[Review], Review | None]:
+    """The case's reviews (each pointing back at it, marked due or overdue), and the one of
+    the user's own ministry, if any."""
+    reviews = list(application.reviews.all())
+    for review in reviews:
+        review.application = application
+    due_marks(reviews)
+    own_review = next((r for r in reviews if policies.is_staff_of_ministry(r, user)), None)
+    return reviews, own_review
+
+
+def _licence(application: Application) -> dict:
+    """The licence block: the licence (if one was issued), its goods and its shipments."""
+    try:
+        license = application.license
+    except License.DoesNotExist:
+        license = None
+    license_goods, shipments = license_goods_and_shipments(license) if license else ([], [])
+    if license is not None:
+        # The licence's forms (a shipment's lines) read its goods from here, not again.
+        license.goods_list = license_goods
+    return {"license": license, "license_goods": license_goods, "shipments": shipments}
+
+
+def _timeline(application: Application, user, *, exporter_view: bool) -> list:
+    """The events the user may see, each in words for their audience, with who acted."""
+    events = list(events_visible_to(user, application).select_related("actor"))
+    for event in events:
+        event.label = describe_event(event, for_exporter=exporter_view)
+        event.who = event.actor.get_full_name() or event.actor_name if event.actor else "System"
+    return events
+
+
+def _open_question(application: Application) -> InformationRequest | None:
+    """The reviewers' question still waiting for the exporter's answer, if any."""
+    return next((q for q in application.information_requests.all() if q.answered_at is None), None)
+
+
+def _intros(open_question: InformationRequest | None, appeal: Appeal | None) -> dict[str, str]:
+    """The line above an action's form: the question answered, the appeal decided."""
+    intros = (
+        {"respond": f"Question from the reviewers: {open_question.question}"}
+        if open_question
+        else {}
+    )
+    intros["decide"] = "The committee's decision"
+    if appeal is not None and appeal.is_open:
+        intros["decide"] = f"The committee's decision on the appeal: {appeal.grounds}"
+    return intros
+
+
+def _actions(
+    application: Application,
+    user,
+    *,
+    own_review: Review | None,
+    license: License | None,
+    bound: dict | None,
+    intros: dict[str, str],
+) -> dict:
+    """The buttons the user may press now, on the case, their own review and the licence,
+    with their forms (`bound` ones keeping the input), and the errors of a failed one."""
+    # A failed form keeps the plain ids (`id_reason`) its error summary links to.
+    used_ids: set[str] = set().union(*(form.fields for form in (bound or {}).values()))
+    actions = buttons(
+        application, user, bound=bound, exclude=("edit",), used_ids=used_ids, intros=intros
+    )
+    if own_review is not None:
+        actions += buttons(own_review, user, bound=bound, used_ids=used_ids)
+    license_buttons = buttons(license, user, bound=bound, used_ids=used_ids) if license else []
+    ship = [b for b in license_buttons if b.action.name == "ship"]
+    upload = [b for b in actions if b.action.name == "upload"]
+    return {
         "ship": ship[0] if ship else None,
         "license_buttons": [b for b in license_buttons if b.action.name != "ship"],
-        "open_question": open_question,
-        "may_edit": may_edit,
-        # A draft the person may change is a task list of its sections.
-        "tasks": draft_tasks(application, goods, list(application.documents.all()))
-        if may_edit
-        else [],
         # Actions whose form is on a page of their own (submit: check your answers).
         "page_actions": [b for b in actions if b.action.page],
         "actions": [b for b in actions if b.action.name != "upload" and not b.action.page],
         "upload": upload[0] if upload else None,
-        "page_errors": page_errors,
+        "page_errors": [
+            error
+            for button in [*actions, *license_buttons]
+            if button.form is not None and button.form.is_bound
+            for error in form_errors(button.form, anchor=button.element_id)
+        ],
     }
-    return render(request, "licensing/application_detail.html", context, status=status)
+
+
+def _advice(application: Application, reviews: list[Review], *, show_internal: bool) -> list:
+    """The committee reads every ministry's advice side by side, above its decision form."""
+    if show_internal and rulebook.get(Application, "decide").possible(application):
+        return [r for r in reviews if r.status != ReviewStatus.CANCELLED]
+    return []
+
+
+def _draft(application: Application, user, goods: list[Good]) -> dict:
+    """Whether the user may edit the case; if so, the draft as a task list of its sections."""
+    may_edit = rulebook.get(Application, "edit").allows(application, user)
+    return {
+        "may_edit": may_edit,
+        "tasks": draft_tasks(application, goods, list(application.documents.all()))
+        if may_edit
+        else [],
+    }
 
 
 def _screening_matches(application: Application, user, bound: dict | None) -> list:

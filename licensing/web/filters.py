@@ -39,8 +39,10 @@ class StableOrdering(filters.OrderingFilter):
     """The chosen order, then by id, so a page boundary never moves between requests."""
 
     def filter(self, qs: QuerySet, value) -> QuerySet:
-        ordered = super().filter(qs, value)
-        return ordered.order_by(*ordered.query.order_by, "id") if value else ordered
+        if not value:
+            return qs
+        chosen = [self.get_ordering_value(param) for param in value if param]
+        return qs.order_by(*chosen, "id")
 
 
 class QueueFilter(filters.FilterSet):

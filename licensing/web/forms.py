@@ -1,4 +1,4 @@
-"""Forms for the pages. The action forms are named by the rulebook, beside the service they feed."""
+"""Forms for the pages. The action forms are named by `licensing.actions`, beside their service."""
 
 from __future__ import annotations
 
@@ -29,6 +29,10 @@ from licensing.models import (
 )
 from licensing.models.applications import APPLICATION_FIELDS, GOOD_FIELDS, document_size_limit
 from licensing.selectors import ministry_colleagues, refusal_criteria
+from licensing.services.outcomes import check_decisions
+from licensing.services.reviews import check_recommendation
+from licensing.services.screening import approval_hold
+from licensing.services.shipments import outside_validity, over_remaining, value_tolerance
 
 # The project's error messages, each naming its field (`{name}`), so the error summary and
 # the field say the same words; never Django's defaults ("Ensure this value is ...").
@@ -396,8 +400,6 @@ class PerGoodForm(ActionForm):
     def _check_per_good(self, data: dict) -> None:
         """The service's per-good checks (it checks again under its lock), so the
         confirmation step asks only about a decision it would accept."""
-        from licensing.services.outcomes import check_decisions
-
         if self.errors or not data.get(self.decision_field):
             return
         try:
@@ -445,8 +447,6 @@ class PerGoodForm(ActionForm):
 def _offer_only_denial(form: ActionForm, name: str, application) -> None:
     """While a screening match holds the case, the service refuses approval: the choice
     offers what it accepts, and says why (and no good is decided apart: all are denied)."""
-    from licensing.services.screening import approval_hold
-
     hold = approval_hold(application) if application is not None else None
     if hold is not None:
         field = form.fields[name]
@@ -493,10 +493,8 @@ class RecommendForm(PerGoodForm):
         recommendation the service would accept (it checks again under its lock)."""
         data = super().clean()
         if not self.errors:
-            from licensing.services.reviews import _check_recommendation
-
             try:
-                _check_recommendation(
+                check_recommendation(
                     data["recommendation"],
                     data.get("reason", ""),
                     data.get("conditions", ""),
@@ -648,8 +646,6 @@ class ShipmentForm(ActionForm):
         return f"{good.description} ({good.control_list_entry.code})"
 
     def clean(self) -> dict:
-        from licensing.services.shipments import outside_validity, over_remaining, value_tolerance
-
         data = super().clean()
         lines = []
         self.line_goods, self.shared_values = [], set()

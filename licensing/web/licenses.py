@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
-from licensing import rulebook
+from licensing import actions
 from licensing.models import LicenseStatus
 from licensing.selectors import (
     applications_visible_to,
@@ -33,7 +33,7 @@ def license_list(request: HttpRequest) -> HttpResponse:
     page = counted_page(request, licenses.order_by("-issued_at", "-id"), PAGE_SIZE)
     rows = list(page.object_list)
     for license in rows:
-        license.actions = [a for a in rulebook.allowed(license, user) if a.name != "ship"]
+        license.actions = [a for a in actions.allowed(license, user) if a.name != "ship"]
     return render(
         request,
         "licensing/licenses.html",

@@ -52,8 +52,7 @@ def _without_nul(query: QueryDict) -> QueryDict:
         kept = [value for value in values if NUL not in value]
         if NUL not in key and kept:
             cleaned.setlist(key, kept)
-    cleaned._mutable = False
-    return cleaned
+    return QueryDict(cleaned.urlencode(), encoding=query.encoding)  # immutable, as Django's
 
 
 LAST_SEEN = "last_seen"

@@ -17,14 +17,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q
-from django.db.models.expressions import RawSQL
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from licensing import policies, rulebook
+from licensing import actions, policies, rulebook
 from licensing.clock import WorkingCalendar, local_today
 from licensing.exceptions import ServiceError
+from licensing.expressions import CappedCount
 from licensing.models import ApplicationStatus, Review, ReviewStatus
 from licensing.page_cache import cached_page, queue_page_scope
 from licensing.selectors import (
@@ -119,12 +119,10 @@ class CountedPage(Page):
         return self.number + 1
 
 
-def capped_total(queryset) -> RawSQL:
+def capped_total(queryset) -> CappedCount:
     """COUNT(*) of at most COUNT_CAP + 1 rows of `queryset`, as a scalar subquery: the
     database works it out once for the page's query (it is not correlated with the rows)."""
-    inner, params = queryset.order_by().values("pk")[: COUNT_CAP + 1].query.sql_with_params()
-    sql = f"SELECT COUNT(*) FROM ({inner}) capped"  # noqa: S608 - the ORM's own SQL
-    return RawSQL(sql, params)  # noqa: S611 - parameters stay parameters
+    return CappedCount(queryset, COUNT_CAP + 1)
 
 
 def counted_page(request: HttpRequest, queryset, size: int = PAGE_SIZE) -> Page:
@@ -315,7 +313,7 @@ def reassign_many(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not policies.sees_ministry_backlog(user):
         return redirect("home")
-    action = rulebook.get(Review, "reassign")
+    action = actions.get(Review, "reassign")
     colleagues = {str(p.pk): p for p in ministry_staff(user.ministry)}
     errors: dict[str, str] = {}
     assignee = colleagues.get(request.POST.get("assignee", ""))

@@ -6,13 +6,20 @@ One run:
    seeded by `manage.py seed_demo --applications BENCH_SIZE` and reused while it
    holds that size (a marker table records it; BENCH_RESEED=1 seeds afresh);
 2. gunicorn with the production settings (DEBUG off, a secret key, ALLOWED_HOSTS
-   127.0.0.1, no SSL redirect, persistent connections) and tests.bench.urls, which adds
-   the floor: a DRF endpoint doing one primary-key query;
-3. wrk against the floor, a reviewer's queue page, the application page, the
-   application API, creating a two-good draft and submitting drafts (each once),
-   then an open-loop burst of submissions; SQL queries per request measured
-   in-process with the test client against the same database; the gunicorn
-   workers' peak memory;
+   127.0.0.1, no SSL redirect, persistent connections) and deploy/gunicorn.conf.py;
+   beside it, the floor: ../shared/bench/floor.py (BENCH_FLOOR), bare Django and DRF
+   with no middleware answering one primary-key query at /drfdb, served by gunicorn
+   with the same workers, threads and worker class, against the same database;
+3. wrk against the floor (with nothing else running, before and after the rest: every
+   ratio is to the faster), then, while another organisation's exporter creates and
+   edits drafts through the API (BENCH_WRITES_PER_S) and a reviewer claims a review of
+   a case in the read set every BENCH_REVIEWER_EVERY seconds: the reviewer's queue page,
+   the case page and the API detail cycling over BENCH_READ_SET cases (reads under
+   writes, kept pages as a reader finds them), the same three rendered from the
+   database (a second server of the project with PAGE_CACHE_SECONDS=0), creating a
+   two-good draft and submitting drafts (each once), then an open-loop burst of
+   submissions; SQL queries per request measured in-process with the test client
+   against the same database; the gunicorn workers' peak memory;
 4. in a schema of its own inside the same database (`bench_aux`, so its rows
    never show in the pages measured): the deadline sweep over 100,000 and over
    1,000,000 open reviews holding the same 10,000 due ones (what a sweep did is
@@ -54,6 +61,10 @@ LUA = ROOT / "tests" / "bench" / "wrk" / "requests.lua"
 AUX_SCHEMA = "bench_aux"
 REVIEWER = "economy"  # the ministry every generated dual-use application goes to
 EXPORTER = "exporter"
+# The concurrent writer: an exporter of another organisation than EXPORTER's, so its drafts
+# show on no page the reviewer reads (they renew that organisation's queue, not the
+# ministry's).
+WRITER = "exporter2"
 
 
 def env_int(name: str, default: int) -> int:
@@ -90,6 +101,12 @@ class Config:
     )
     screening_entries: int = env_int("BENCH_SCREENING_ENTRIES", 100_000)
     screening_open: int = env_int("BENCH_SCREENING_OPEN", 10_000)
+    floor: Path = Path(
+        os.environ.get("BENCH_FLOOR") or ROOT.parent / "shared" / "bench" / "floor.py"
+    )
+    read_set: int = env_int("BENCH_READ_SET", 500)
+    writes_per_s: float = float(os.environ.get("BENCH_WRITES_PER_S") or 2)
+    reviewer_every: float = float(os.environ.get("BENCH_REVIEWER_EVERY") or 5)
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(50))
 
 
@@ -100,6 +117,9 @@ TARGETS = {
     "queue": (">=", 0.5),
     "detail_page": (">=", 0.5),
     "detail_api": (">=", 0.5),
+    "queue_first": (">=", 0.2),
+    "detail_page_first": (">=", 0.2),
+    "detail_api_first": (">=", 0.2),
     "create": (">=", 0.1),
     "submit": (">=", 0.1),
     "queue_queries": ("<=", 10),
@@ -129,6 +149,7 @@ def target_text(name: str) -> str:
 
 
 STARTED = time.monotonic()
+RUN_ID = secrets.token_hex(4)
 
 
 def log(message: str) -> None:
@@ -155,6 +176,8 @@ def django_env(schema: str | None = None) -> dict[str, str]:
         "VAR_DIR": str(OUT / "var"),
         "STATIC_ROOT": str(OUT / "static"),
         "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
+        # Part of every kept page's key: nothing a previous run kept is found by this one.
+        "RELEASE": f"bench-{RUN_ID}",
     }
     env.pop("BENCH_DB_SCHEMA", None)
     if schema:
@@ -336,12 +359,19 @@ def stop_group(process: subprocess.Popen | None, timeout: float = 20) -> None:
 
 
 class Gunicorn:
-    def __init__(self) -> None:
+    """The project served by gunicorn as deployed (deploy/gunicorn.conf.py); `env` adds to
+    or overrides the run's Django environment (a second server with PAGE_CACHE_SECONDS=0)."""
+
+    health = "/healthz"
+
+    def __init__(self, name: str = "gunicorn", env: dict[str, str] | None = None) -> None:
+        self.name = name
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
-        self.log = OUT / "gunicorn.log"
+        self.log = OUT / f"{name}.log"
         self.config = ROOT / "deploy" / "gunicorn.conf.py"
+        self.extra_env = env or {}
 
     def command(self) -> list[str]:
         command = [
@@ -352,7 +382,28 @@ class Gunicorn:
         ]  # fmt: skip
         if self.config.exists():
             return [*command, "--config", str(self.config)]
-        return [*command, "--workers", "2", "--threads", "4"]
+        return [*command, "--workers", "2", "--threads", "4", "--worker-class", "gthread"]
+
+    def env(self) -> dict[str, str]:
+        return {**django_env(), **self.extra_env}
+
+    def shape(self) -> tuple[int, int, str]:
+        """The workers, threads and worker class this server runs with: what its
+        configuration file computes in the server's environment (gunicorn's defaults for
+        what it leaves out)."""
+        if not self.config.exists():
+            return 2, 4, "gthread"
+        code = (
+            "import json, runpy, sys; c = runpy.run_path(sys.argv[1]); "
+            "print(json.dumps([c.get('workers', 1), c.get('threads', 1), "
+            "c.get('worker_class', 'sync')]))"
+        )
+        completed = subprocess.run(
+            [sys.executable, "-c", code, str(self.config)],
+            cwd=ROOT, env=self.env(), capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        workers, threads, worker_class = json.loads(completed.stdout.strip().splitlines()[-1])
+        return int(workers), int(threads), str(worker_class)
 
     def describe(self) -> str:
         if self.config.exists():
@@ -364,7 +415,7 @@ class Gunicorn:
             self.process = subprocess.Popen(
                 self.command(),
                 cwd=ROOT,
-                env=django_env(),
+                env=self.env(),
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
@@ -372,15 +423,15 @@ class Gunicorn:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited; see {self.log}")
+                raise RuntimeError(f"{self.name} exited; see {self.log}")
             try:
-                status, _, _ = request_once(self.port, "GET", "/healthz")
+                status, _, _ = request_once(self.port, "GET", self.health)
                 if status == 200:
                     return
             except OSError:
                 pass
             time.sleep(0.3)
-        raise RuntimeError(f"gunicorn did not answer /healthz within 60s; see {self.log}")
+        raise RuntimeError(f"{self.name} did not answer {self.health} within 60s; see {self.log}")
 
     def workers(self) -> list[int]:
         if self.process is None:
@@ -412,6 +463,54 @@ class Gunicorn:
     def stop(self) -> None:
         stop_group(self.process)
         self.process = None
+
+
+class FloorServer(Gunicorn):
+    """The floor (CONFIG.floor, ../shared/bench/floor.py): bare Django and DRF, no
+    middleware, one primary-key query at /drfdb; served by gunicorn with the workers,
+    threads and worker class of the project's server, against the bench database, as the
+    file's docstring says."""
+
+    health = "/drfdb"
+
+    def __init__(self, workers: int, threads: int, worker_class: str) -> None:
+        super().__init__("floor")
+        self.workers_count, self.threads, self.worker_class = workers, threads, worker_class
+
+    def command(self) -> list[str]:
+        return [
+            str(BIN / "gunicorn"),
+            f"{CONFIG.floor.stem}:application",
+            "--chdir", str(CONFIG.floor.parent),
+            "--bind", f"127.0.0.1:{self.port}",
+            "--workers", str(self.workers_count),
+            "--threads", str(self.threads),
+            "--worker-class", self.worker_class,
+        ]  # fmt: skip
+
+    def env(self) -> dict[str, str]:
+        parts = urlsplit(CONFIG.database_url)
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")},
+            "FLOOR_DB": database_name(),
+            "FLOOR_USER": parts.username or "postgres",
+            "FLOOR_HOST": parts.hostname or "127.0.0.1",
+            "FLOOR_PORT": str(parts.port or 5432),
+        }
+        if parts.password:
+            env["PGPASSWORD"] = parts.password  # floor.py names no password; libpq reads it
+        return env
+
+    def describe(self) -> str:
+        try:
+            where = CONFIG.floor.relative_to(ROOT.parent)
+            where = f"../{where}"
+        except ValueError:
+            where = str(CONFIG.floor)
+        return (
+            f"{where} GET /drfdb, gunicorn -w {self.workers_count} --threads {self.threads} "
+            f"-k {self.worker_class}"
+        )
 
 
 _local = threading.local()
@@ -565,6 +664,7 @@ class Fixtures:
 
         from accounts.models import User
         from accounts.tokens import issue_token
+        from licensing.models import Review
         from licensing.selectors import applications_visible_to
 
         self.reviewer = User.objects.get(username=REVIEWER)
@@ -578,7 +678,23 @@ class Fixtures:
         if not visible:
             raise RuntimeError(f"{REVIEWER} sees no applications: is the database seeded?")
         rng = random.Random(2026)
-        self.detail_ids = rng.sample(visible, k=min(1000, len(visible)))
+        # The read set: CONFIG.read_set cases the reviewer sees, a fifth of them (at most)
+        # with a review of the reviewer's ministry waiting to be claimed, for the
+        # reviewer's actions during the reads.
+        claimable = sorted(
+            set(
+                Review.objects.filter(
+                    application_id__in=visible, ministry=self.reviewer.ministry,
+                    status="pending", application__status="under_review",
+                ).values_list("application_id", flat=True)
+            )
+        )  # fmt: skip
+        size = min(CONFIG.read_set, len(visible))
+        chosen = rng.sample(claimable, k=min(size // 5, len(claimable)))
+        taken = set(chosen)
+        rest = [pk for pk in visible if pk not in taken]
+        self.read_ids = chosen + rng.sample(rest, k=size - len(chosen))
+        rng.shuffle(self.read_ids)
         self.body = draft_body(rng)
 
     @property
@@ -640,31 +756,18 @@ def make_drafts(port: int, token: str, body: bytes, count: int) -> int:
         return sum(pool.map(one, range(count)))
 
 
-def read_each(port: int, paths: list[str], headers: dict) -> dict:
-    """Each path read once, over CONFIG.connections keep-alive connections: the rate
-    (over the wall-clock time), latencies and failures, in wrk's terms."""
+def read_each(port: int, paths: list[str], headers: dict) -> int:
+    """Each path read once, over CONFIG.connections keep-alive connections (a warm-up: wrk
+    would wait out its whole duration); how many answered 200."""
 
-    def one(path: str) -> tuple[bool, float]:
+    def one(path: str) -> bool:
         try:
-            status, _, seconds = request_once(port, "GET", path, None, headers)
+            return request_once(port, "GET", path, None, headers)[0] == 200
         except (OSError, http.client.HTTPException):
-            return False, 0.0
-        return status == 200, seconds
+            return False
 
-    started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=CONFIG.connections) as pool:
-        answers = list(pool.map(one, paths))
-    elapsed = time.perf_counter() - started
-    latencies = [seconds for ok, seconds in answers if ok] or [0.0]
-    return {
-        "rps": len(answers) / elapsed,
-        "p50_us": percentile(latencies, 50) * 1e6,
-        "p99_us": percentile(latencies, 99) * 1e6,
-        "requests": len(answers),
-        "non2xx": sum(1 for ok, _ in answers if not ok),
-        "socket_errors": 0,
-        "timeouts": 0,
-    }
+        return sum(pool.map(one, paths))
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -673,22 +776,183 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[index]
 
 
+class Writers:
+    """The writes the reads are measured under, open loop, through the API of `port`:
+
+    - WRITER, an exporter of another organisation, creating a two-good draft and editing
+      one of its drafts, in turn, CONFIG.writes_per_s writes a second in all;
+    - the reviewer claiming the next of `reviews` (pending reviews of cases in the read
+      set) every CONFIG.reviewer_every seconds, which renews that case's kept pages and
+      the ministry's queue.
+
+    The drafts are removed with the run's other applications; the claims are rewound by
+    `rewind_claims`.
+    """
+
+    def __init__(self, port: int, writer_token: str, body: bytes, reviewer_token: str,
+                 reviews: list[int]) -> None:  # fmt: skip
+        self.port = port
+        self.writer_headers = {
+            "Authorization": f"Token {writer_token}", "Content-Type": "application/json",
+        }  # fmt: skip
+        self.reviewer_headers = {"Authorization": f"Token {reviewer_token}"}
+        self.body = body
+        self.reviews = list(reviews)
+        self.stopping = threading.Event()
+        self.threads: list[threading.Thread] = []
+        self.lock = threading.Lock()
+        self.writes: list[tuple[str, float, str]] = []  # kind, seconds, problem
+        self.claims: list[tuple[int, float, str]] = []  # review, seconds, problem
+        self.drafts: list[int] = []
+        self.started = self.stopped = 0.0
+
+    def start(self) -> None:
+        self.stopping.clear()
+        self.started = time.perf_counter()
+        for target in (self._write, self._review):
+            thread = threading.Thread(target=target, daemon=True)
+            thread.start()
+            self.threads.append(thread)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        for thread in self.threads:
+            thread.join(timeout=60)
+        self.threads = []
+        self.stopped = time.perf_counter()
+
+    def _call(self, method: str, path: str, body: bytes | None, headers: dict,
+              expected: int) -> tuple[float, str, bytes]:  # fmt: skip
+        started = time.perf_counter()
+        try:
+            status, data, _ = request_once(self.port, method, path, body, headers)
+            problem = "" if status == expected else f"{status} {data[:200]!r}"
+        except (OSError, http.client.HTTPException) as exc:
+            data, problem = b"", f"{type(exc).__name__}: {exc}"
+        return time.perf_counter() - started, problem, data
+
+    def _write(self) -> None:
+        rng = random.Random(5)
+        interval = 1 / CONFIG.writes_per_s
+        due = time.perf_counter() + interval
+        n = 0
+        while not self.stopping.wait(max(0.0, due - time.perf_counter())):
+            if n % 2 == 0 or not self.drafts:
+                kind = "create"
+                seconds, problem, data = self._call(
+                    "POST", "/api/v1/applications/", self.body, self.writer_headers, 201
+                )
+                if not problem:
+                    self.drafts.append(json.loads(data)["id"])
+            else:
+                kind = "edit"
+                pk = rng.choice(self.drafts[-50:])
+                edit = json.dumps({"end_use": f"Thermal imaging research, revision {n}."})
+                seconds, problem, _ = self._call(
+                    "PATCH", f"/api/v1/applications/{pk}/", edit.encode(),
+                    self.writer_headers, 200,
+                )  # fmt: skip
+            with self.lock:
+                self.writes.append((kind, seconds, problem))
+            n += 1
+            due += interval
+
+    def _review(self) -> None:
+        pending = iter(self.reviews)
+        while not self.stopping.wait(CONFIG.reviewer_every):
+            review = next(pending, None)
+            if review is None:
+                return
+            seconds, problem, _ = self._call(
+                "POST", f"/api/v1/reviews/{review}/claim/", None, self.reviewer_headers, 200
+            )
+            with self.lock:
+                self.claims.append((review, seconds, problem))
+
+    def report(self) -> dict:
+        with self.lock:
+            writes, claims = list(self.writes), list(self.claims)
+        seconds = (self.stopped or time.perf_counter()) - self.started
+        problems = [p for _, _, p in writes + claims if p]
+        if problems:
+            (OUT / "writer-errors.txt").write_text("\n".join(problems))
+        latencies = [t for _, t, _ in writes] or [0.0]
+        return {
+            "seconds": seconds,
+            "creates": sum(1 for k, _, _ in writes if k == "create"),
+            "edits": sum(1 for k, _, _ in writes if k == "edit"),
+            "writes_per_s": len(writes) / seconds if seconds else None,
+            "write_p50_ms": percentile(latencies, 50) * 1000,
+            "write_p99_ms": percentile(latencies, 99) * 1000,
+            "write_errors": sum(1 for _, _, p in writes if p),
+            "claims": len(claims),
+            "claim_p50_ms": percentile([t for _, t, _ in claims] or [0.0], 50) * 1000,
+            "claim_errors": sum(1 for _, _, p in claims if p),
+            "reviews_left": len(self.reviews) - len(claims),
+        }
+
+
+def audit_marker() -> int:
+    from licensing.models import AuditEvent
+
+    return AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
+def rewind_claims(after_event: int) -> int:
+    """Put back the reviews the run's reviewer claimed on seeded cases (pending, no one
+    assigned) and remove the events that recorded it, so the next run reads the same data;
+    `remove_bench_applications` then sets the audit chain's head back."""
+    import psycopg
+
+    with psycopg.connect(CONFIG.database_url) as conn:
+        conn.execute("SET session_replication_role = replica")  # see remove_bench_...
+        rows = conn.execute(
+            "DELETE FROM licensing_auditevent WHERE id > %s AND action = 'review_claimed' "
+            "RETURNING (data->>'review')::bigint",
+            [after_event],
+        ).fetchall()
+        reviews = [r[0] for r in rows if r[0] is not None]
+        if reviews:
+            conn.execute(
+                "UPDATE licensing_review SET status = 'pending', assigned_to_id = NULL "
+                "WHERE id = ANY(%s)",
+                [reviews],
+            )
+    if reviews:
+        log(f"rewound {len(reviews)} reviews the reviewer claimed")
+    return len(reviews)
+
+
 def http_benchmarks(results: dict, extra: dict) -> None:
     from django.db.models import Max, Min
 
-    from licensing.models import Application
+    from accounts.models import User
+    from accounts.tokens import issue_token
+    from licensing.models import Application, Review
 
     fixtures = Fixtures()
     gunicorn = Gunicorn()
+    workers, threads, worker_class = gunicorn.shape()
+    floor_server = FloorServer(workers, threads, worker_class)
+    uncached = Gunicorn("gunicorn-uncached", {"PAGE_CACHE_SECONDS": "0"})
     extra["server"] = gunicorn.describe()
-    log(f"starting {gunicorn.describe()} on {gunicorn.url}")
-    gunicorn.start()
+    extra["floor_server"] = floor_server.describe()
+    writers: Writers | None = None
+    marker = audit_marker()
     try:
-        ids = fixtures.detail_ids
+        log(f"starting {gunicorn.describe()} on {gunicorn.url} ({workers} workers, "
+            f"{threads} threads, {worker_class})")  # fmt: skip
+        gunicorn.start()
+        running = len(gunicorn.workers())
+        if running != workers:
+            log(f"warning: the project's gunicorn runs {running} workers, not {workers}")
+        log(f"starting the floor: {floor_server.describe()} on {floor_server.url}")
+        floor_server.start()
+
+        ids = fixtures.read_ids
         session = (fixtures.session_header,)
         exporter_auth = (f"Authorization: Token {fixtures.exporter_token}",)
         reviewer_auth = (f"Authorization: Token {fixtures.reviewer_token}",)
-        floor_paths = [f"/bench/floor/{pk}/" for pk in ids]
         page_paths = [f"/applications/{pk}/" for pk in ids]
         api_paths = [f"/api/v1/applications/{pk}/" for pk in ids]
         client = fixtures.client
@@ -696,9 +960,9 @@ def http_benchmarks(results: dict, extra: dict) -> None:
 
         # Queries per request, in-process against the same database.
         log("counting queries per request (in-process test client)")
-        floor = Result("floor", "floor: DRF, one primary-key query")
-        floor.queries, _ = fixtures.count(lambda: client.get(floor_paths[0]))
-        queue = Result("queue", f"queue page / ({REVIEWER} reviewer, 50 rows)")
+        floor = Result("floor", "floor: bare Django+DRF, GET /drfdb (one primary-key query)")
+        floor.queries = 1
+        queue = Result("queue", f"queue page / ({REVIEWER} reviewer, 50 rows), under writes")
         first_page, status = fixtures.count(lambda: client.get("/"))
         assert status == 200, f"queue page answered {status}"
         last_page, _ = fixtures.count(lambda: client.get("/?page=999999999"))
@@ -707,27 +971,33 @@ def http_benchmarks(results: dict, extra: dict) -> None:
         queue.queries_note = (
             f"rendered: page 1: {first_page}, last page: {last_page}; kept: {kept_queue}"
         )
-        page = Result("detail_page", "application page /applications/<id>/ (reviewer)")
+        page = Result(
+            "detail_page",
+            f"case page /applications/<id>/ (reviewer, {len(ids)} cases), under writes",
+        )
         page_counts = [fixtures.count(lambda p=p: client.get(p))[0] for p in page_paths[:20]]
         kept_page, _ = fixtures.count(lambda: client.get(page_paths[0]), kept=True)
         page.queries = max(page_counts)
         page.queries_note = (
             f"rendered: max of 20 applications (min {min(page_counts)}); kept: {kept_page}"
         )
-        detail = Result("detail_api", "GET /api/v1/applications/<id>/ (reviewer token)")
+        detail = Result(
+            "detail_api",
+            f"GET /api/v1/applications/<id>/ (reviewer token, {len(ids)} cases), under writes",
+        )
         api_counts = [fixtures.count(lambda p=p: client.get(p, **api))[0] for p in api_paths[:20]]
         kept_api, _ = fixtures.count(lambda: client.get(api_paths[0], **api), kept=True)
         detail.queries = max(api_counts)
         detail.queries_note = (
             f"rendered: max of 20 applications (min {min(api_counts)}); kept: {kept_api}"
         )
-        create = Result("create", "POST /api/v1/applications/ (two goods, token)")
+        create = Result("create", "POST /api/v1/applications/ (two goods, token), under writes")
         create.queries, status = fixtures.count(lambda: client.post(
             "/api/v1/applications/", data=fixtures.body, content_type="application/json",
             **fixtures.api_headers(fixtures.exporter_token),
         ))  # fmt: skip
         assert status == 201, f"create answered {status}"
-        submit = Result("submit", "POST /api/v1/applications/<id>/submit/ (token)")
+        submit = Result("submit", "POST /api/v1/applications/<id>/submit/ (token), under writes")
         to_submit = iter([fixtures.new_draft(), fixtures.new_draft()])
         submit.queries, status = fixtures.count(lambda: client.post(
             f"/api/v1/applications/{next(to_submit)}/submit/",
@@ -735,30 +1005,39 @@ def http_benchmarks(results: dict, extra: dict) -> None:
         ))  # fmt: skip
         assert status == 200, f"submit answered {status}"
 
-        log("warming up each endpoint (2s each)")
-        for name, paths, headers in [
-            ("warm-floor", floor_paths, ()),
-            ("warm-queue", ["/"], session),
-        ]:
-            run_wrk(name, gunicorn.url, paths, headers=headers, duration=2)
-        # The first read of each of the 1,000 cases renders it (nothing kept yet): the
-        # rate of reads that find no page kept, measured on its own.
+        # The floor, with nothing else running.
+        run_wrk("warm-floor", floor_server.url, ["/drfdb"], duration=2)
+        log(f"wrk {CONFIG.duration}s: {floor.label}")
+        results["floor"] = fill(floor, run_wrk("floor", floor_server.url, ["/drfdb"]))
+
+        # Everything from here on runs under the writes.
+        writer = User.objects.get(username=WRITER)
+        claimable = list(
+            Review.objects.filter(
+                application_id__in=ids, ministry=fixtures.reviewer.ministry, status="pending",
+                application__status="under_review",
+            ).order_by("?").values_list("pk", flat=True)
+        )  # fmt: skip
+        writers = Writers(gunicorn.port, issue_token(writer)[1], draft_body(random.Random(9)),
+                          fixtures.reviewer_token, claimable)  # fmt: skip
+        log(
+            f"writes start: {WRITER} creating and editing drafts ({CONFIG.writes_per_s:g}/s), "
+            f"{REVIEWER} claiming a review in the read set every {CONFIG.reviewer_every:g}s "
+            f"({len(claimable)} claimable)"
+        )
+        writers.start()
+
+        # Each person's reads cycle over the read set; the first pass renders and keeps
+        # each page, then reads find them kept until a write renews them.
+        log(f"warming up: each of the {len(ids)} cases read once (page and API), the queue")
         cookie = {"Cookie": fixtures.session_header.removeprefix("Cookie: ")}
         token = {"Authorization": f"Token {fixtures.reviewer_token}"}
+        for paths, headers in [(page_paths, cookie), (api_paths, token)]:
+            answered = read_each(gunicorn.port, paths, headers)
+            if answered != len(paths):
+                log(f"warning: {len(paths) - answered} of {len(paths)} warm-up reads failed")
+        run_wrk("warm-queue", gunicorn.url, ["/"], headers=session, duration=2)
         for result, paths, headers in [
-            (Result("detail_page_first", f"{page.label}, first read of each"), page_paths, cookie),
-            (Result("detail_api_first", f"{detail.label}, first read of each"), api_paths, token),
-        ]:
-            log(f"reading each of {len(paths)} once: {result.label}")
-            results[result.name] = fill(result, read_each(gunicorn.port, paths, headers))
-            result.queries = (page if result.name == "detail_page_first" else detail).queries
-            result.note = (
-                f"{len(paths):,} cases, each read once "
-                f"(Python client, {CONFIG.connections} connections)"
-            )
-
-        for result, paths, headers in [
-            (floor, floor_paths, ()),
             (queue, ["/"], session),
             (page, page_paths, session),
             (detail, api_paths, reviewer_auth),
@@ -766,14 +1045,37 @@ def http_benchmarks(results: dict, extra: dict) -> None:
             log(f"wrk {CONFIG.duration}s: {result.label}")
             results[result.name] = fill(result, run_wrk(result.name, gunicorn.url, paths,
                                                         headers=headers))  # fmt: skip
-        # The floor again, after the reads: the ratios are taken to the faster of the two.
-        log(f"wrk {CONFIG.duration}s: {floor.label} (again)")
-        again = run_wrk("floor-again", gunicorn.url, floor_paths)
-        if again["rps"] > (floor.rps or 0):
-            fill(floor, again)
-        floor.note = (
-            f"the faster of two runs, before and after the reads ({again['rps']:,.0f} after)"
-        )
+
+        # The same reads rendered from the database every time: the project served again,
+        # as deployed, with PAGE_CACHE_SECONDS=0 (the writes still go to the first).
+        log(f"starting a second server with PAGE_CACHE_SECONDS=0 on {uncached.url}")
+        uncached.start()
+        # Each new process renders its first pages slowly (templates compiled, reference
+        # data read): warm all three before measuring.
+        for name, paths, headers in [
+            ("warm-uncached-queue", ["/"], session),
+            ("warm-uncached-page", page_paths, session),
+            ("warm-uncached-api", api_paths, reviewer_auth),
+        ]:
+            run_wrk(name, uncached.url, paths, headers=headers,
+                    duration=max(3, CONFIG.duration // 3))  # fmt: skip
+        for result, paths, headers, counted in [
+            (Result("queue_first", "queue page /, rendered from the database"),
+             ["/"], session, queue),
+            (Result("detail_page_first", "case page, rendered from the database"),
+             page_paths, session, page),
+            (Result("detail_api_first", "GET /api/v1/applications/<id>/, rendered from the "
+                    "database"), api_paths, reviewer_auth, detail),
+        ]:  # fmt: skip
+            log(f"wrk {CONFIG.duration}s: {result.label}")
+            results[result.name] = fill(result, run_wrk(result.name, uncached.url, paths,
+                                                        headers=headers))  # fmt: skip
+            result.queries = counted.queries
+            result.note = (
+                f"PAGE_CACHE_SECONDS=0, cycling over {len(paths):,} "
+                f"{'path' if len(paths) == 1 else 'cases'}, under writes"
+            )
+        uncached.stop()
 
         before = Application.objects.aggregate(m=Max("pk"))["m"] or 0
         log(f"wrk {CONFIG.duration}s: {create.label}")
@@ -821,10 +1123,29 @@ def http_benchmarks(results: dict, extra: dict) -> None:
         if "burst" in CONFIG.only:
             results["burst"] = burst(gunicorn.port, burst_ids, submit_headers)
 
+        writers.stop()
+        extra["writes"] = writers.report()
         extra["memory_mb"], extra["workers"] = gunicorn.peak_memory_mb()
+
+        # The floor again, with the writes stopped: the ratios are to the faster of the two.
+        log(f"wrk {CONFIG.duration}s: {floor.label} (again)")
+        again = run_wrk("floor-again", floor_server.url, ["/drfdb"])
+        first_rps = floor.rps or 0
+        if again["rps"] > first_rps:
+            fill(floor, again)
+        floor.note = (
+            f"{floor_server.describe()}; the faster of two runs with nothing else running, "
+            f"before and after the rest ({first_rps:,.0f} and {again['rps']:,.0f})"
+        )
     finally:
+        if writers is not None:
+            writers.stop()
+            extra.setdefault("writes", writers.report())
+        uncached.stop()
+        floor_server.stop()
         gunicorn.stop()
         purge_queue()
+        rewind_claims(marker)
         remove_bench_applications()
 
 
@@ -1392,6 +1713,22 @@ def table(results: dict, background: dict, extra: dict) -> str:
         f"-c{CONFIG.connections} -d{CONFIG.duration}s, {extra.get('server', 'gunicorn')}, "
         f"{os.cpu_count()} cores"
     )
+    if "floor_server" in extra:
+        lines.append("")
+        lines.append(f"Every ratio is to the floor: {extra['floor_server']}, in this run.")
+    writes = extra.get("writes")
+    if writes:
+        lines.append(
+            f"Under writes: {WRITER} (another organisation) creating and editing drafts through "
+            f"the API at {fmt(writes['writes_per_s'], 2)}/s ({writes['creates']} created, "
+            f"{writes['edits']} edited, p50 {fmt(writes['write_p50_ms'], 0)} ms, p99 "
+            f"{fmt(writes['write_p99_ms'], 0)} ms, {writes['write_errors']} errors) and "
+            f"{REVIEWER} claiming a review of a case in the read set every "
+            f"{CONFIG.reviewer_every:g}s ({writes['claims']} claims, p50 "
+            f"{fmt(writes['claim_p50_ms'], 0)} ms, {writes['claim_errors']} errors"
+            f"{'; ran out of reviews to claim' if writes['reviews_left'] <= 0 else ''}), "
+            f"over {writes['seconds']:.0f}s."
+        )
     lines.append("")
     lines.append(
         "| benchmark | req/s | × floor | target | p50 ms | p99 ms | queries/req | errors | result |"
@@ -1404,6 +1741,7 @@ def table(results: dict, background: dict, extra: dict) -> str:
         "queue",
         "detail_page",
         "detail_api",
+        "queue_first",
         "detail_page_first",
         "detail_api_first",
         "create",
@@ -1528,7 +1866,16 @@ def table(results: dict, background: dict, extra: dict) -> str:
 def summary(results: dict, background: dict) -> str:
     verdicts = []
     floor = results.get("floor")
-    for name in ("queue", "detail_page", "detail_api", "create", "submit"):
+    for name in (
+        "queue",
+        "detail_page",
+        "detail_api",
+        "queue_first",
+        "detail_page_first",
+        "detail_api_first",
+        "create",
+        "submit",
+    ):
         r = results.get(name)
         if isinstance(r, Result) and isinstance(floor, Result) and r.rps and floor.rps:
             verdicts.append((r.label.split(" (")[0], verdict(name, r.rps / floor.rps)))
@@ -1586,6 +1933,14 @@ def main() -> int:
 
     if not shutil.which("wrk") and "http" in CONFIG.only:
         print("wrk is not installed: apt-get install wrk (Debian's package)", file=sys.stderr)
+        return 1
+    if "http" in CONFIG.only and not CONFIG.floor.is_file():
+        print(
+            f"bench: the floor is missing: no file {CONFIG.floor}. Every ratio is taken to it; "
+            "set BENCH_FLOOR to the path of floor.py (the bare Django+DRF endpoint, "
+            "../shared/bench/floor.py beside the clone).",
+            file=sys.stderr,
+        )
         return 1
     started = time.monotonic()
     try:

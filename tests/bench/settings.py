@@ -1,8 +1,8 @@
-"""The production settings, plus the benchmark's floor endpoint (tests.bench.urls).
+"""The production settings, as `make bench` serves and measures them.
 
-`make bench` serves the app with DJANGO_SETTINGS_MODULE=tests.bench.settings, so the
-floor endpoint is served by the same gunicorn, middleware and database as the
-pages it is compared with, and never appears among the product's URLs.
+`make bench` serves the app with DJANGO_SETTINGS_MODULE=tests.bench.settings: the
+product's settings and URLs unchanged (the floor every ratio is taken to is served apart,
+by ../shared/bench/floor.py: see tests/bench/run.py).
 
 BENCH_DB_SCHEMA puts every table in a PostgreSQL schema of its own inside the
 bench database (the deadline-sweep and notification benchmarks use one, so
@@ -13,8 +13,6 @@ import os
 
 from config.settings import *  # noqa: F403
 from config.settings import DATABASES
-
-ROOT_URLCONF = "tests.bench.urls"
 
 if os.environ.get("BENCH_DB_SCHEMA"):
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = (

@@ -1,15 +1,18 @@
 """Reference data: one cache read per request for its stamp, and a change seen at once."""
 
-from contextlib import contextmanager
+from datetime import date
 from unittest import mock
 
 import pytest
 from django.core.cache import cache
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.http import HttpResponse
+from django.test import RequestFactory
 
 from licensing import cache_versions, reference_cache
-from licensing.models import DeadlinePolicy
+from licensing.clock import WorkingCalendar
+from licensing.models import DeadlinePolicy, NonWorkingDay
 from licensing.selectors import deadline_policies, routing_rules, rule_versions
 
 pytestmark = pytest.mark.django_db
@@ -24,29 +27,16 @@ def _stamp_reads(call) -> int:
 
 
 def _in_a_request(call):
-    """`call` between the request signals, which (as the test client does) leave the
-    test's database connection open."""
+    """`call` as a view behind the middleware that keeps one stamp per request."""
 
     def run():
-        with _connection_kept():
-            request_started.send(sender=None)
-            try:
-                call()
-            finally:
-                request_finished.send(sender=None)
+        def view(request):
+            call()
+            return HttpResponse()
+
+        reference_cache.OneStampPerRequest(view)(RequestFactory().get("/"))
 
     return run
-
-
-@contextmanager
-def _connection_kept():
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    try:
-        yield
-    finally:
-        request_started.connect(close_old_connections)
-        request_finished.connect(close_old_connections)
 
 
 def _read_all():
@@ -95,3 +85,29 @@ def test_with_the_cache_unreachable_reference_data_is_read_from_the_database(set
     }
     DeadlinePolicy.objects.filter(ministry="economy").update(review_days=42)
     assert deadline_policies()["economy"].review_days == 42
+
+
+def test_a_stamp_is_not_kept_past_its_request(client, exporter):
+    """A streamed file nobody reads to the end never sends `request_finished`: the stamp the
+    request read must not outlive it, or this process would go on serving what it decoded
+    under that stamp after a change that rolled back."""
+    from licensing.services.documents import document_upload
+    from tests.factories import draft
+
+    application = draft(created_by=exporter)
+    document = document_upload(
+        application=application,
+        user=exporter,
+        file=SimpleUploadedFile("cert.pdf", b"%PDF-1.7\n%%EOF\n"),
+        kind="other",
+    )
+    client.force_login(exporter)
+    response = client.get(f"/api/v1/applications/{application.pk}/documents/{document.pk}/file/")
+    assert response.status_code == 200  # streamed, and left unread
+    day = date(2026, 12, 24)
+    with transaction.atomic():
+        NonWorkingDay.objects.create(date=day, reason="A closure that is rolled back.")
+        assert day in WorkingCalendar.load().closures
+        transaction.set_rollback(True)
+    cache.clear()  # the next test's cache, or Redis restarted
+    assert day not in WorkingCalendar.load().closures

@@ -27,7 +27,7 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from accounts.models import Ministry, User
-from licensing import audit_guard, rulebook
+from licensing import actions, audit_guard, rulebook
 from licensing.clock import local_today
 from licensing.exceptions import InvalidInput, NotPermitted, TransitionConflict
 from licensing.models import Application, License, Review, ScreeningMatch
@@ -221,7 +221,7 @@ def _personas(exporter, outsider, reviewers, supervisors, committee_member, admi
 _references = count(1)
 
 
-def _input(action: rulebook.Action, obj, user) -> dict:
+def _input(action: actions.Action, obj, user) -> dict:
     """A valid input for the action, so only who and when can refuse it."""
     if action.name == "ship":
         return {
@@ -263,7 +263,7 @@ class _RolledBack(Exception):
     pass
 
 
-def _service_accepts(action: rulebook.Action, obj, user) -> bool:
+def _service_accepts(action: actions.Action, obj, user) -> bool:
     try:
         with transaction.atomic():
             action.run(obj, user, _input(action, obj, user))
@@ -290,7 +290,7 @@ class _Fetched:
         return self.answers[path]
 
 
-def _offered_by_api(action: rulebook.Action, obj, api: _Fetched) -> bool | None:
+def _offered_by_api(action: actions.Action, obj, api: _Fetched) -> bool | None:
     """Whether the object's `available_transitions` lists the action; None if invisible."""
     status, content = api(f"/api/v1/{PATHS[action.target]}/{obj.pk}/")
     if status == 404:
@@ -299,7 +299,7 @@ def _offered_by_api(action: rulebook.Action, obj, api: _Fetched) -> bool | None:
     return action.name in json.loads(content)["available_transitions"]
 
 
-def _button_on_page(action: rulebook.Action, obj, get: _Fetched) -> bool:
+def _button_on_page(action: actions.Action, obj, get: _Fetched) -> bool:
     if isinstance(obj, License) and action.name != "ship":
         return _on_license_pages(action, obj, get)
     case = obj if isinstance(obj, Application) else obj.application
@@ -323,7 +323,7 @@ def _button_on_page(action: rulebook.Action, obj, get: _Fetched) -> bool:
     return bool(re.search(rf'action="/{path}/{obj.pk}/{re.escape(action.name)}/"', page))
 
 
-def _on_license_pages(action: rulebook.Action, license: License, get: _Fetched) -> bool:
+def _on_license_pages(action: actions.Action, license: License, get: _Fetched) -> bool:
     """A licence's actions: its own page shows the form, the licence list names the action;
     the case page (for whoever may open it) shows the same form. All must agree."""
     pattern = rf'action="/licenses/{license.pk}/{re.escape(action.name)}/"'
@@ -340,12 +340,21 @@ def _on_license_pages(action: rulebook.Action, license: License, get: _Fetched) 
 
 
 def test_every_transition_of_an_action_shares_one_permission():
-    for action in rulebook.ACTIONS:
-        permissions = {t.permission for t in action._transitions}
-        if action.transitions:
-            assert len(permissions) == 1 and None not in permissions, action.name
+    for rule in rulebook.RULES:
+        permissions = {t.permission for t in rule._transitions}
+        if rule.transitions:
+            assert len(permissions) == 1 and None not in permissions, rule.name
         else:
-            assert action.policy is not None and action.states, action.name
+            assert rule.policy is not None and rule.states, rule.name
+
+
+def test_the_registry_names_each_rule_once_with_its_service_function():
+    assert [(a.target, a.name) for a in actions.ACTIONS] == [
+        (r.target, r.name) for r in rulebook.RULES
+    ]
+    for action in actions.ACTIONS:
+        assert callable(action.service), action.name
+        assert action.service.__module__.startswith("licensing.services."), action.name
 
 
 @dataclass
@@ -435,7 +444,7 @@ class TestTheApiThePageAndTheServiceAgree:
         api_client.credentials(HTTP_AUTHORIZATION=f"Token {world.tokens[persona]}")
         api = _Fetched(api_client)
         disagreements = []
-        for action in rulebook.ACTIONS:
+        for action in actions.ACTIONS:
             obj = _object(world.keys[state], action.target)
             if obj is None:
                 continue
@@ -456,7 +465,7 @@ class TestTheApiThePageAndTheServiceAgree:
     def test_the_states_and_personas_reach_every_action(self, world):
         """Some persona in some state may take each action. The test above notes each it
         saw accepted; whatever it has not (this test run on its own) is looked for here."""
-        for action in rulebook.ACTIONS:
+        for action in actions.ACTIONS:
             key = (action.target_name, action.name)
             for keys, user in product(world.keys.values(), world.personas.values()):
                 if key in world.accepted:
@@ -464,7 +473,7 @@ class TestTheApiThePageAndTheServiceAgree:
                 obj = _object(keys, action.target)
                 if obj is not None and _service_accepts(action, obj, user):
                     world.accepted.add(key)
-        assert world.accepted == {(a.target_name, a.name) for a in rulebook.ACTIONS}
+        assert world.accepted == {(a.target_name, a.name) for a in actions.ACTIONS}
 
 
 def test_the_recommend_form_offers_only_a_denial_while_a_match_holds_the_case(

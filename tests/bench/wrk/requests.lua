@@ -22,7 +22,9 @@ end
 local paths = {}
 local method, body, mode, nthreads
 local position, step
-local requests_made, non2xx, exhausted = 0, 0, 0
+-- Globals, not locals: done() reads each thread's counts with thread:get, which sees only
+-- a thread's globals (as locals they read as nil: no non-2xx answer was ever counted).
+requests_made, non2xx, exhausted = 0, 0, 0
 local fallback
 
 function init(args)

@@ -21,36 +21,35 @@ reminders and the escalation steps already due are recorded as sent), some
 due soon, and no case is left in a state the deadline sweep would have moved
 on (a Foreign review past its deemed-consent date, an Economy review past its
 committee referral).
+
+The parts: `licensing.demo.world` reads what every chunk shares once (the demo
+people, the rules, the clock, ids handed out ahead); `licensing.demo.planning` draws
+and times each case; this module materialises the plans as rows, events and
+notifications, in the order the services write them; `licensing.demo.writing` takes
+the reference numbers and writes the rows.
 """
 
 from __future__ import annotations
 
 import gc
-import json
-import operator
-import random
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
-from typing import Any
+from datetime import datetime, timedelta
 
-from django.db import connection, models, transaction
-from django.utils import timezone
+from django.db import models, transaction
 
-from accounts.models import Ministry, RegisterStatus, Role, User
-from licensing import page_cache
+from accounts.models import Ministry, User
 from licensing.audit import HASHED_FIELDS, event_hash, lock_chain_head
-from licensing.clock import WorkingCalendar, local_today
+from licensing.demo.planning import Plan, Planner, ReviewPlan
+from licensing.demo.world import Ids, World
+from licensing.demo.writing import copy_rows, take_numbers
 from licensing.models import (
     SYSTEM,
     Appeal,
     Application,
     ApplicationStatus,
     AuditEvent,
-    ControlListEntry,
-    DeadlinePolicy,
     DeliveryStatus,
     EscalationAction,
     Good,
@@ -59,32 +58,17 @@ from licensing.models import (
     License,
     LicenseGood,
     LicenseStatus,
-    LicenseType,
-    LicenseValidity,
     MatchStatus,
     Notification,
     NotificationEvent,
     OtherParty,
     PartyKind,
-    Recommendation,
-    ReferenceCounter,
-    Regime,
     Review,
     ReviewStatus,
     RoutingDecision,
-    ScreeningEntry,
     ScreeningMatch,
 )
 from licensing.models.licenses import new_verification_code
-from licensing.notifications import _render_text
-from licensing.routing import route, rules_in_force
-from licensing.selectors import (
-    appeal_policy,
-    committee_members,
-    ministry_staff,
-    organisation_exporters,
-    rule_versions,
-)
 from licensing.services.licenses import _add_years
 
 S = ApplicationStatus
@@ -116,22 +100,11 @@ STATE_MIX = [
     S.APPROVED,
 ]
 
-DESTINATIONS = ["US", "DE", "GB", "FR", "IN", "CN", "JP", "AU", "CA", "PL", "BR", "SG", "KR", "IT"]
-SENSITIVE = ["IN", "CN"]
-DUAL_USE_CODES = ["6A003", "6A002", "9A012", "5A002", "3A001", "1C010", "7A003", "6A008"]
-ITEMS = ["thermal camera", "UAV airframe", "encryption module", "radar assembly", "gyroscope"]
 END_USERS = ["Orion Systems", "Helix Research", "Northwind Aviation", "Atlas Optics", "Kestrel"]
-MOVING_STEPS = frozenset({EscalationAction.DEEM_NO_OBJECTION, EscalationAction.REFER_TO_COMMITTEE})
-CONDITIONS = "No re-export without the ministry's prior written consent."
-DENY_REASON = "The end-user assurances do not cover the stated end use."
 QUESTION = "Please attach the end-user certificate signed by the end user."
 COMMITTEE_REASON = "The committee accepts the end-user assurances."
 COMMITTEE_DENY_REASON = "The committee finds the diversion risk too high."
-# The refusal criteria (EU Common Position 2008/944/CFSP) a seeded deny cites.
-CRITERIA_CITED = [["7"], ["2"], ["4", "7"], ["1"], ["7", "8"]]
-COMMITTEE_CRITERIA = ["7"]
 APPEAL_GROUNDS = "The end user has since given further assurances."
-ROUTES_KEPT = 20000
 # Other parties sit in countries on no country list, so routing (memoised without them)
 # stays what the rules say; a share of submitted cases has an end user on a screening list.
 PARTY_COUNTRIES = ["DE", "FR", "NL", "BE", "GB", "US", "SG", "JP", "CH", "AT"]
@@ -140,8 +113,6 @@ OTHER_PARTY_SHARE = 0.3
 SCREENED_SHARE = 0.03
 CLEARED_REASON = "A namesake: another registry number and address."
 CONFIRMED_REASON = "The same registry number as the listed entity."
-REFERENCE_MARK = "\x00reference\x00"
-LICENCE_MARK = "\x00licence\x00"
 
 
 @dataclass
@@ -163,7 +134,7 @@ def seed_applications(
     Needs the demo people (`seed_demo` makes them): an exporter of a registered
     organisation, a reviewer per ministry and a committee member.
     """
-    world = _World.load(seed)
+    world = World.load(seed)
     report = SeedReport()
     done = 0
     while done < count:
@@ -174,7 +145,7 @@ def seed_applications(
         gc.disable()
         try:
             with transaction.atomic():
-                events = _Chunk(world, targets).write()
+                events = Chunk(world, targets).write()
         finally:
             gc.enable()
         done += size
@@ -187,301 +158,15 @@ def seed_applications(
     return report
 
 
-# --- what every chunk reads once -------------------------------------------------------------
-
-
-@dataclass
-class _World:
-    rng: random.Random
-    now: datetime
-    today: date
-    tz: Any
-    calendar: WorkingCalendar
-    policies: dict[str, DeadlinePolicy]
-    steps: dict[str, list]
-    rules: list
-    versions: dict
-    dual_use: list[ControlListEntry]
-    munitions: list[ControlListEntry]
-    exporter: User
-    reviewers: dict[str, User]
-    committee_member: User
-    exporters: list[int]
-    staff: dict[str, list[int]]
-    supervisors: dict[str, list[int]]
-    committee: list[int]
-    validity: dict[str, int]
-    ids: dict[type[models.Model], _Ids]
-    cache: dict[tuple, Any]  # dates and email bodies: a few thousand shapes at most
-    routes: dict[tuple, Any]
-    value_rules: bool = False  # some rule looks at the total value
-    appeal_days: int = 20  # the committee's working days to decide an appeal
-    listed: list[tuple] = field(default_factory=list)  # screening entries an end user may be
-
-    @classmethod
-    def load(cls, seed: int | None) -> _World:
-        exporter = (
-            User.objects.filter(
-                role=Role.EXPORTER,
-                is_active=True,
-                organisation__register_status=RegisterStatus.REGISTERED,
-            )
-            .order_by("pk")
-            .first()
-        )
-        reviewers = {
-            m: User.objects.filter(role=Role.REVIEWER, ministry=m, is_active=True)
-            .order_by("pk")
-            .first()
-            for m in Ministry.values
-        }
-        committee_member = committee_members().order_by("pk").first()
-        if exporter is None or None in reviewers.values() or committee_member is None:
-            raise RuntimeError(
-                "Seeding applications needs the demo people: run `manage.py seed_demo` first."
-            )
-        today = local_today()
-        policies = {p.ministry: p for p in DeadlinePolicy.objects.prefetch_related("steps")}
-        rules = list(rules_in_force(today))
-        entries = list(ControlListEntry.objects.all())
-        return cls(
-            rng=random.Random(seed if seed is not None else Application.objects.count()),  # noqa: S311 - demo data
-            now=timezone.now(),
-            today=today,
-            tz=timezone.get_current_timezone(),
-            calendar=WorkingCalendar.load(),
-            policies=policies,
-            steps={m: list(p.steps.all()) for m, p in policies.items()},
-            rules=rules,
-            versions=rule_versions(),
-            dual_use=[e for e in entries if e.code in DUAL_USE_CODES],
-            munitions=[e for e in entries if e.regime == Regime.MUNITIONS],
-            exporter=exporter,
-            reviewers=reviewers,
-            committee_member=committee_member,
-            exporters=_ids(organisation_exporters(exporter.organisation_id)),
-            staff={m: _ids(ministry_staff(m)) for m in Ministry.values},
-            supervisors={
-                m: _ids(ministry_staff(m, roles=(Role.SUPERVISOR,))) for m in Ministry.values
-            },
-            committee=_ids(committee_members()),
-            validity=dict(LicenseValidity.objects.values_list("license_type", "years")),
-            ids={},
-            cache={},
-            routes={},
-            value_rules=any(rule.min_total_value is not None for rule in rules),
-            appeal_days=appeal_policy().decision_days,
-            listed=list(
-                ScreeningEntry.objects.order_by("pk").values_list(
-                    "pk", "name", "list_id", "list__name"
-                )[:200]
-            ),
-        )
-
-    # The working-day clock, memoised: a few hundred distinct dates serve a million reviews.
-    def add_days(self, day: date, days: int) -> date:
-        key = ("+", day, days)
-        if key not in self.cache:
-            self.cache[key] = self.calendar.add_working_days(day, days)
-        return self.cache[key]
-
-    def minus_days(self, day: date, days: int) -> date:
-        key = ("-", day, days)
-        if key not in self.cache:
-            self.cache[key] = self.calendar.subtract_working_days(day, days)
-        return self.cache[key]
-
-    def midnight(self, day: date) -> datetime:
-        """The start of a local day, in UTC."""
-        key = ("0", day)
-        if key not in self.cache:
-            self.cache[key] = datetime.combine(day, time(), tzinfo=self.tz).astimezone(UTC)
-        return self.cache[key]
-
-    def route(self, application: _Case, goods: list[_Good]):
-        """`licensing.routing.route` with the rules read once, memoised on what they look at."""
-        total = sum(g.value for g in goods) if self.value_rules else None
-        key = (
-            application.license_type,
-            application.destination_id,
-            application.military_end_use,
-            total,
-            tuple(
-                (g.control_list_entry, g.description, g.technology_generation, g.us_origin_content)
-                for g in goods
-            ),
-        )
-        result = self.routes.get(key)
-        if result is None:
-            if len(self.routes) >= ROUTES_KEPT:  # memory stays flat over a million cases
-                self.routes.clear()
-            # The end user is in the destination, the other parties in countries on no
-            # list (PARTY_COUNTRIES): the destination decides, as routing with them would.
-            result = self.routes[key] = route(
-                application=application, goods=goods, on=self.today, rules=self.rules, parties=()
-            )
-        return result
-
-    def body(
-        self, event: str, subject: str, context: dict, reference: str, licence: str | None
-    ) -> str:
-        """`notify`'s text body, rendered once per shape with stand-ins for the numbers.
-
-        A hundred thousand cases share a few hundred shapes (event, ministry, due
-        date, ...); only the reference and the licence number differ, and the
-        text templates print them as they are, so they are put in afterwards.
-        """
-        marks = {reference: REFERENCE_MARK}
-        if licence:
-            marks[licence] = LICENCE_MARK
-        shape = {k: marks.get(v, v) if isinstance(v, str) else v for k, v in context.items()}
-        shape_subject = subject.replace(reference, REFERENCE_MARK)
-        key = ("body", event, shape_subject, repr(shape))
-        text = self.cache.get(key)
-        if text is None:
-            text = self.cache[key] = _render_text(
-                f"emails/{event}.txt",
-                {"subject": shape_subject, **shape, "reference": REFERENCE_MARK},
-            )
-        text = text.replace(REFERENCE_MARK, reference)
-        return text.replace(LICENCE_MARK, licence) if licence else text
-
-    def local_date(self, moment: datetime) -> date:
-        return moment.astimezone(self.tz).date()
-
-    def between(self, start: datetime, end: datetime) -> datetime:
-        return start + (end - start) * self.rng.random()
-
-
-def _ids(queryset) -> list[int]:
-    return list(queryset.order_by("pk").values_list("pk", flat=True))
-
-
-class _Ids:
-    """Primary keys handed out before the rows are written (COPY returns none)."""
-
-    BLOCK = 5000
-
-    def __init__(self, model: type[models.Model]) -> None:
-        self.table = model._meta.db_table
-        self.free: list[int] = []
-        self.next = 0
-
-    def reserve(self, n: int) -> list[int]:
-        """Exactly n ascending ids, none of them used by anyone else."""
-        if n <= 0:
-            return []
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                cursor.execute(
-                    "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                    [self.table, n],
-                )
-                return sorted(row[0] for row in cursor.fetchall())
-            # Elsewhere (SQLite) the chunk's transaction holds the database's write lock.
-            table = connection.ops.quote_name(self.table)
-            cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")  # noqa: S608 - model's table
-            start = max(cursor.fetchone()[0] + 1, self.next)
-            self.next = start + n
-            return list(range(start, start + n))
-
-    def take(self) -> int:
-        if not self.free:
-            self.free = self.reserve(self.BLOCK)[::-1]
-        return self.free.pop()
-
-    def restart(self) -> None:
-        """Forget ids held from the last chunk where they are not reserved (SQLite)."""
-        if connection.vendor != "postgresql":
-            self.free = []
-
-
 # --- one chunk -------------------------------------------------------------------------------
 
 
-@dataclass
-class _ReviewPlan:
-    ministry: str
-    received_on: date
-    due: date
-    quiet_until: datetime  # before this no reminder or escalation step applies
-    status: str = R.PENDING
-    assigned: bool = False
-    claimed_at: datetime | None = None
-    completed_at: datetime | None = None
-    recommendation: str = ""
-    reason: str = ""
-    conditions: str = ""
-    reminder_sent: bool = False
-    escalation_level: int = 0
-    criteria: list[str] = field(default_factory=list)
-    goods_recommendations: list[dict] = field(default_factory=list)
-    id: int = 0
-
-
-@dataclass(slots=True)
-class _Case:
-    """What routing reads of an application (a model instance costs ten times more to make)."""
-
-    license_type: str
-    destination_id: str
-    military_end_use: bool
-    currency: str
-    id: int = 0
-    reference: str = ""
-
-
-@dataclass(slots=True)
-class _Good:
-    """What routing reads of a good."""
-
-    control_list_entry: ControlListEntry
-    description: str
-    quantity: int
-    unit_value: Decimal
-    currency: str
-    technology_generation: str
-    us_origin_content: bool
-    id: int = 0  # reserved when written, for the licence's lines
-
-    @property
-    def value(self) -> Decimal:
-        return self.unit_value * self.quantity
-
-
-@dataclass
-class _Plan:
-    target: str
-    application: _Case
-    goods: list[_Good]
-    two_opinions: bool = False  # sent where two ministries review it, so they can disagree
-    ministries: list[str] = field(default_factory=list)
-    matches: list = field(default_factory=list)
-    created_at: datetime | None = None
-    submitted_at: datetime | None = None
-    reviews: list[_ReviewPlan] = field(default_factory=list)
-    asked_at: datetime | None = None
-    withdrawn_at: datetime | None = None
-    concluded_at: datetime | None = None  # the last review completed
-    committee_at: datetime | None = None  # the committee decided
-    outcome: str = ""  # approved, denied or disputed once every review is in
-    final: str = ""  # the state it ends in
-    amendment: _Plan | None = None  # a superseded case: the case that amended it
-    amends: _Plan | None = None  # an amendment: the case it superseded
-    appealed_at: datetime | None = None
-    committee_criteria: list[str] = field(default_factory=list)
-
-    @property
-    def decided_state(self) -> str:
-        """The state the decision left it in (an appeal lodged since aside)."""
-        return S.DENIED if self.final == S.UNDER_APPEAL else self.final
-
-
-class _Chunk:
+class Chunk:
     """Plan a chunk of applications, number them, and write every row they need."""
 
-    def __init__(self, world: _World, targets: list[str]) -> None:
+    def __init__(self, world: World, targets: list[str]) -> None:
         self.w = world
+        self.planner = Planner(world)
         self.targets = targets
         self.rows: dict[type[models.Model], list[dict]] = defaultdict(list)
         self.events: list[dict] = []
@@ -489,22 +174,22 @@ class _Chunk:
     def ids(self, model: type[models.Model]) -> int:
         pool = self.w.ids.get(model)
         if pool is None:
-            pool = self.w.ids[model] = _Ids(model)
+            pool = self.w.ids[model] = Ids(model)
         return pool.take()
 
     def write(self) -> int:
-        plans = [self._plan(t) for t in self.targets]
-        self._pair_amendments(plans)
+        plans = [self.planner.plan(t) for t in self.targets]
+        self.planner.pair_amendments(plans)
         plans.sort(key=lambda p: p.created_at)
         # Locks in the services' order: the chain's head, then the counters (an approval
         # appends its event, then numbers its licence). With the head held no one else
         # appends, so the database numbers the events in the order they are written: the
         # chain's order.
         head = lock_chain_head()
-        references = _take_numbers("EXP", [p.created_at.astimezone(self.w.tz).year for p in plans])
+        references = take_numbers("EXP", [p.created_at.astimezone(self.w.tz).year for p in plans])
         approved = [p for p in plans if p.final in (S.APPROVED, S.PARTIALLY_APPROVED)]
-        licence_numbers = _take_numbers(
-            "LIC", [self._decided_at(p).astimezone(self.w.tz).year for p in approved]
+        licence_numbers = take_numbers(
+            "LIC", [self.planner.decided_at(p).astimezone(self.w.tz).year for p in approved]
         )
         numbers = dict(zip(map(id, approved), licence_numbers, strict=True))
         for pool in self.w.ids.values():
@@ -534,7 +219,7 @@ class _Chunk:
             AuditEvent,
             Notification,
         ):
-            _copy(model, self.rows.get(model, []))
+            copy_rows(model, self.rows.get(model, []))
         if self.events:
             head.last_hash = prev
             head.save(update_fields=["last_hash"])
@@ -542,209 +227,9 @@ class _Chunk:
 
     # Planning: content, routing, and when each thing happened.
 
-    def _plan(self, target: str) -> _Plan:
-        w = self.w
-        rng = w.rng
-        two_opinions = target == S.DISPUTED or (
-            target in (S.APPROVED, S.DENIED) and rng.random() < 0.2
-        )
-        munitions = rng.random() < 0.25
-        # A partial approval approves some goods and refuses others: two at least.
-        k = 2 if target == S.PARTIALLY_APPROVED else rng.randint(1, 2)
-        if munitions:
-            license_type = LicenseType.MARKETING
-            entries = rng.sample(w.munitions, k=k)
-        else:
-            license_type = LicenseType.DUAL_USE_EXPORT
-            entries = rng.sample(w.dual_use, k=k)
-        destination = rng.choice(SENSITIVE if two_opinions else DESTINATIONS)
-        application = _Case(
-            license_type=license_type,
-            destination_id=destination,
-            military_end_use=not munitions and rng.random() < 0.1,
-            currency="USD",
-        )
-        goods = [
-            _Good(
-                control_list_entry=entry,
-                description=f"{rng.choice(ITEMS).capitalize()} model {rng.randint(1, 12) * 100}",
-                quantity=rng.randint(1, 50),
-                unit_value=Decimal(rng.randint(1000, 250000)),
-                currency="USD",
-                technology_generation=rng.choice(["current", "previous", "legacy"]),
-                us_origin_content=rng.random() < 0.15,
-            )
-            for entry in entries
-        ]
-        plan = _Plan(target=target, application=application, goods=goods)
-        plan.two_opinions = two_opinions
-        result = w.route(application, goods)
-        plan.ministries, plan.matches = result.ministries, result.matches
-        getattr(self, f"_time_{target}")(plan)
-        return plan
-
-    def _submit_at(self, plan: _Plan, submitted: datetime) -> None:
-        w = self.w
-        plan.submitted_at = submitted
-        plan.created_at = submitted - timedelta(minutes=w.rng.uniform(10, 7 * 24 * 60))
-        received = w.local_date(submitted)
-        plan.reviews = []
-        for ministry in plan.ministries:
-            policy = w.policies[ministry]
-            due = w.add_days(received, policy.review_days)
-            if policy.reminder_days_before:
-                quiet = w.midnight(w.minus_days(due, policy.reminder_days_before))
-            else:
-                quiet = w.midnight(due + timedelta(days=1))
-            plan.reviews.append(_ReviewPlan(ministry, received, due, quiet))
-
-    def _days_ago(self, low: float, high: float) -> datetime:
-        return self.w.now - timedelta(days=self.w.rng.uniform(low, high))
-
-    def _quiet_until(self, plan: _Plan) -> datetime:
-        return min([r.quiet_until for r in plan.reviews] + [self.w.now])
-
-    def _time_draft(self, plan: _Plan) -> None:
-        plan.created_at = self._days_ago(0, 45)
-        plan.final = S.DRAFT
-
-    def _time_under_review(self, plan: _Plan) -> None:
-        """Submitted lately; never past a step that would have moved the case on."""
-        w = self.w
-        window = 40.0
-        while True:
-            self._submit_at(plan, self._days_ago(0, window))
-            if window < 1 or not any(self._moving_step_due(r) for r in plan.reviews):
-                break
-            window /= 2
-        for review in plan.reviews:
-            if w.rng.random() < 0.5:
-                review.status, review.assigned = R.IN_PROGRESS, True
-                review.claimed_at = w.between(plan.submitted_at, min(review.quiet_until, w.now))
-        plan.final = S.UNDER_REVIEW
-
-    def _moving_step_due(self, review: _ReviewPlan) -> bool:
-        return any(
-            step.action in MOVING_STEPS
-            and self.w.today > self.w.add_days(review.due, step.days_after_due)
-            for step in self.w.steps[review.ministry]
-        )
-
-    def _time_information_requested(self, plan: _Plan) -> None:
-        w = self.w
-        self._submit_at(plan, self._days_ago(0.5, 60))
-        asker = plan.reviews[0]
-        asker.claimed_at = w.between(plan.submitted_at, self._quiet_until(plan))
-        asker.assigned = True
-        plan.asked_at = w.between(asker.claimed_at, self._quiet_until(plan))
-        for review in plan.reviews:
-            review.status = R.AWAITING_APPLICANT
-        plan.final = S.INFORMATION_REQUESTED
-
-    def _time_withdrawn(self, plan: _Plan) -> None:
-        w = self.w
-        if w.rng.random() < 0.25:  # withdrawn as a draft
-            plan.created_at = self._days_ago(1, 90)
-            plan.withdrawn_at = w.between(plan.created_at, w.now)
-        else:
-            self._submit_at(plan, self._days_ago(1, 120))
-            plan.withdrawn_at = w.between(plan.submitted_at, self._quiet_until(plan))
-            for review in plan.reviews:
-                review.status = R.CANCELLED
-        plan.final = S.WITHDRAWN
-
-    def _time_decided(
-        self, plan: _Plan, outcome: str, final: str, ago: tuple[float, float] = (20, 200)
-    ) -> None:
-        """Every review claimed and completed before its reminder; then the outcome."""
-        w = self.w
-        self._submit_at(plan, self._days_ago(*ago))
-        end = max(self._quiet_until(plan), plan.submitted_at + timedelta(hours=1))
-        for i, review in enumerate(plan.reviews):
-            claimed, completed = sorted(w.between(plan.submitted_at, end) for _ in range(2))
-            review.status, review.assigned = R.COMPLETED, True
-            review.claimed_at, review.completed_at = claimed, completed
-            deny = outcome == S.DENIED or (outcome == S.DISPUTED and i == 0)
-            if deny:
-                review.recommendation, review.reason = Recommendation.DENY, DENY_REASON
-                review.criteria = w.rng.choice(CRITERIA_CITED)
-            elif outcome == S.PARTIALLY_APPROVED:
-                review.recommendation, review.reason = Recommendation.APPROVE, DENY_REASON
-                review.goods_recommendations = [
-                    {
-                        "good": position,  # a position until the goods have their ids
-                        "recommendation": Recommendation.DENY if position == 0 else "approve",
-                        "conditions": "",
-                        "criteria": w.rng.choice(CRITERIA_CITED) if position == 0 else [],
-                    }
-                    for position in range(len(plan.goods))
-                ]
-            elif w.rng.random() < 0.3:
-                review.recommendation = Recommendation.APPROVE_WITH_CONDITIONS
-                review.conditions = CONDITIONS
-            else:
-                review.recommendation = Recommendation.APPROVE
-        plan.outcome, plan.final = outcome, final
-        plan.concluded_at = max(r.completed_at for r in plan.reviews)
-        if outcome == S.DISPUTED and final != S.DISPUTED:
-            plan.committee_at = w.between(plan.concluded_at, w.now)
-            if final == S.DENIED:
-                plan.committee_criteria = COMMITTEE_CRITERIA
-
-    def _time_approved(self, plan: _Plan) -> None:
-        self._time_decided(plan, S.DISPUTED if self._disputed(plan) else S.APPROVED, S.APPROVED)
-
-    def _time_denied(self, plan: _Plan) -> None:
-        self._time_decided(plan, S.DISPUTED if self._disputed(plan) else S.DENIED, S.DENIED)
-
-    def _disputed(self, plan: _Plan) -> bool:
-        """Some approvals and denials come through the committee, after the ministries disagreed."""
-        return plan.two_opinions and len(plan.ministries) > 1
-
-    def _time_disputed(self, plan: _Plan) -> None:
-        self._time_decided(plan, S.DISPUTED, S.DISPUTED)
-
-    def _time_partially_approved(self, plan: _Plan) -> None:
-        """Every ministry refuses the first good and approves the rest."""
-        self._time_decided(plan, S.PARTIALLY_APPROVED, S.PARTIALLY_APPROVED)
-
-    def _time_under_appeal(self, plan: _Plan) -> None:
-        """Denied lately, appealed within the window; the committee's deadline still ahead."""
-        self._time_decided(plan, S.DENIED, S.UNDER_APPEAL, ago=(6, 16))
-        decided = plan.concluded_at
-        plan.appealed_at = self.w.between(decided, min(decided + timedelta(days=3), self.w.now))
-
-    def _time_superseded(self, plan: _Plan) -> None:
-        """Timed once paired with its amendment (`_pair_amendments`); alone, it stays open."""
-        self._time_under_review(plan)
-        plan.final = S.SUPERSEDED
-
-    def _pair_amendments(self, plans: list[_Plan]) -> None:
-        """Each superseded case is amended by a case under review, submitted a few days after
-        it: the amendment's submission superseded it and cancelled its reviews."""
-        amendments = [p for p in plans if p.target == S.UNDER_REVIEW]
-        w = self.w
-        for original in (p for p in plans if p.target == S.SUPERSEDED):
-            if not amendments:  # a chunk too small to pair: it stays under review
-                original.target = original.final = S.UNDER_REVIEW
-                continue
-            amendment = amendments.pop()
-            original.amendment, amendment.amends = amendment, original
-            superseded = amendment.submitted_at
-            self._submit_at(original, superseded - timedelta(days=w.rng.uniform(0.5, 4)))
-            for review in original.reviews:
-                if w.rng.random() < 0.5:
-                    review.assigned = True
-                    review.claimed_at = w.between(original.submitted_at, superseded)
-                review.status = R.CANCELLED
-            amendment.created_at = w.between(original.submitted_at, superseded)
-
-    def _decided_at(self, plan: _Plan) -> datetime:
-        return plan.committee_at or plan.concluded_at
-
     # Materialising: rows, events and notifications, in the order the services write them.
 
-    def _materialise(self, plan: _Plan, reference: str, licence_number: str | None) -> None:
+    def _materialise(self, plan: Plan, reference: str, licence_number: str | None) -> None:
         w = self.w
         app = plan.application
         app_id = app.id
@@ -826,7 +311,7 @@ class _Chunk:
         # Each case's events in the order they happened; cases one after another.
         self.events.extend(sorted(self.app_events, key=lambda e: e["created_at"]))
 
-    def _outcomes(self, plan: _Plan) -> list[tuple[str, list[str]]]:
+    def _outcomes(self, plan: Plan) -> list[tuple[str, list[str]]]:
         """Each good's outcome and the criteria its refusal cites, as the services record them."""
         none: list[tuple[str, list[str]]] = [("", [])] * len(plan.goods)
         if not plan.outcome:
@@ -847,7 +332,7 @@ class _Chunk:
         )
         return [(GoodOutcome.REFUSED, cited)] * len(plan.goods)
 
-    def _amendment_submitted(self, plan: _Plan) -> None:
+    def _amendment_submitted(self, plan: Plan) -> None:
         """The amendment's submission superseded the case it amends (on that case's chain)."""
         w, original = self.w, plan.amends
         app = plan.application
@@ -885,7 +370,7 @@ class _Chunk:
         )
         self.app = saved
 
-    def _superseded(self, plan: _Plan) -> None:
+    def _superseded(self, plan: Plan) -> None:
         """Nothing more: its amendment (`_amendment_submitted`) wrote how it ended."""
 
     def _other_parties(self, row: dict) -> None:
@@ -904,7 +389,7 @@ class _Chunk:
             )
         row["other_party_count"] = count
 
-    def _screening_match(self, plan: _Plan, row: dict) -> None:
+    def _screening_match(self, plan: Plan, row: dict) -> None:
         """The end user is a listed name: matched at submission, and resolved as the case
         went (cleared before any approval; confirmed when every ministry denied)."""
         w = self.w
@@ -1013,7 +498,7 @@ class _Chunk:
                 }
             )
 
-    def _submitted(self, plan: _Plan) -> None:
+    def _submitted(self, plan: Plan) -> None:
         w, app, at = self.w, self.app, plan.submitted_at
         for review in plan.reviews:
             review.id = self.ids(Review)
@@ -1080,7 +565,7 @@ class _Chunk:
                     {"review": review.id, "ministry": review.ministry},
                 )
 
-    def _review_row(self, review: _ReviewPlan) -> None:
+    def _review_row(self, review: ReviewPlan) -> None:
         self.rows[Review].append(
             {
                 "id": review.id,
@@ -1101,7 +586,7 @@ class _Chunk:
             }
         )
 
-    def _deadlines(self, plan: _Plan) -> None:
+    def _deadlines(self, plan: Plan) -> None:
         """What the sweep has already done for an open case: reminders, and steps that notify."""
         w, app = self.w, self.app
         for review in plan.reviews:
@@ -1174,7 +659,7 @@ class _Chunk:
                     )
                 review.escalation_level = level + 1
 
-    def _asked(self, plan: _Plan, row: dict) -> None:
+    def _asked(self, plan: Plan, row: dict) -> None:
         w, app = self.w, self.app
         asker = plan.reviews[0]
         reviewer = w.reviewers[asker.ministry]
@@ -1213,7 +698,7 @@ class _Chunk:
             {"question": QUESTION},
         )
 
-    def _decided(self, plan: _Plan, row: dict, licence_number: str | None) -> None:
+    def _decided(self, plan: Plan, row: dict, licence_number: str | None) -> None:
         w, app = self.w, self.app
         for review in plan.reviews:
             self._event(
@@ -1302,7 +787,7 @@ class _Chunk:
         if plan.appealed_at:
             self._appealed(plan)
 
-    def _appealed(self, plan: _Plan) -> None:
+    def _appealed(self, plan: Plan) -> None:
         """The exporter appealed the refusal; the committee has it, its deadline ahead."""
         w, app = self.w, self.app
         lodged = plan.appealed_at
@@ -1342,7 +827,7 @@ class _Chunk:
             {"reason": APPEAL_GROUNDS},
         )
 
-    def _licence(self, plan: _Plan, decided: datetime, number: str) -> None:
+    def _licence(self, plan: Plan, decided: datetime, number: str) -> None:
         w, app = self.w, self.app
         valid_from = w.local_date(decided)
         valid_until = _add_years(valid_from, w.validity[app.license_type]) - timedelta(days=1)
@@ -1400,78 +885,4 @@ class _Chunk:
                 "goods": [{"good": good.id, "quantity": good.quantity} for good in licensed],
                 "replaces": None,
             },
-        )
-
-
-def _take_numbers(prefix: str, years: list[int]) -> list[str]:
-    """`PREFIX-YEAR-000123` for each year given, in order, advancing each year's counter."""
-    wanted: dict[int, int] = defaultdict(int)
-    for year in years:
-        wanted[year] += 1
-    nxt: dict[int, int] = {}
-    for year in sorted(wanted):
-        ReferenceCounter.objects.get_or_create(prefix=prefix, year=year)
-        counter = ReferenceCounter.objects.select_for_update().get(prefix=prefix, year=year)
-        nxt[year] = counter.last + 1
-        counter.last += wanted[year]
-        counter.save(update_fields=["last"])
-    numbers = []
-    for year in years:
-        numbers.append(f"{prefix}-{year}-{nxt[year]:06d}")
-        nxt[year] += 1
-    return numbers
-
-
-# --- writing ---------------------------------------------------------------------------------
-
-
-def _copy(model: type[models.Model], rows: list[dict]) -> None:
-    """Write rows (dicts by attname; missing columns take the field's default) in one go."""
-    if not rows:
-        return
-    # Rows nothing else points at leave their ids to the database.
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key or "id" in rows[0]]
-    defaults = {f.attname: f.get_default() for f in fields}
-    names = [f.attname for f in fields]
-    in_order = operator.itemgetter(*names)
-    # Rows written beside the services: no kept page is current once they commit.
-    page_cache.everything_changed()
-    table = connection.ops.quote_name(model._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            json_columns = [
-                (i, f.encoder) for i, f in enumerate(fields) if isinstance(f, models.JSONField)
-            ]
-            # psycopg formats a datetime ten times slower than its ISO text, which COPY parses.
-            dates = [
-                i
-                for i, f in enumerate(fields)
-                if isinstance(f, models.DateField | models.DecimalField)
-            ]
-            dumped: dict[int, str] = {}  # rows of one notify() share their context
-            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    values = list(in_order({**defaults, **row}))
-                    for i, encoder in json_columns:
-                        value = values[i]
-                        text = dumped.get(id(value))
-                        if text is None:
-                            text = dumped[id(value)] = json.dumps(value, cls=encoder)
-                        values[i] = text
-                    for i in dates:
-                        if values[i] is not None:
-                            values[i] = str(values[i])
-                    copy.write_row(values)
-            return
-        placeholders = ", ".join(["%s"] * len(fields))
-        cursor.executemany(
-            f"INSERT INTO {table} ({columns}) VALUES ({placeholders})",  # noqa: S608 - model's own table
-            [
-                [
-                    f.get_db_prep_save(value, connection)
-                    for f, value in zip(fields, in_order({**defaults, **row}), strict=True)
-                ]
-                for row in rows
-            ],
         )
