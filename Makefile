@@ -33,9 +33,9 @@ seed: migrate
 run: seed
 	$(BIN)/honcho start -f Procfile
 
-## The same, with Django's runserver reloading on each code change (Procfile.dev).
+## The same processes, with Django's runserver reloading on each code change as the web.
 dev: seed
-	$(BIN)/honcho start -f Procfile.dev
+	WEB_SERVER='$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)' $(BIN)/honcho start -f Procfile
 
 ## The whole suite; uses DATABASE_URL and REDIS_URL when set.
 test: install
