@@ -3,9 +3,22 @@
 from __future__ import annotations
 
 import pytest
+from django.core import signals
+from django.db import close_old_connections
 from rest_framework.test import APIClient
 
 from accounts.tokens import issue_token
+
+
+@pytest.fixture
+def keep_the_test_connection():
+    """Requests go straight to the WSGI handler, whose end-of-request hook would close the
+    test's database connection (Django's test client disconnects it the same way)."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
 
 
 def token_for(user) -> str:

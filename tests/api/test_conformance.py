@@ -16,8 +16,6 @@ import json
 
 import pytest
 import schemathesis
-from django.core import signals
-from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from hypothesis import HealthCheck, given, settings
@@ -77,17 +75,6 @@ def schema():
     )
     loaded.app = wsgi_application
     return loaded
-
-
-@pytest.fixture
-def keep_the_test_connection():
-    """Requests go straight to the WSGI handler, whose end-of-request hook would close the
-    test's database connection (Django's test client disconnects it the same way)."""
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    yield
-    signals.request_started.connect(close_old_connections)
-    signals.request_finished.connect(close_old_connections)
 
 
 @pytest.fixture

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
-from django.core import signals
 from django.core.management import call_command
-from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
@@ -42,17 +40,6 @@ def test_the_schema_and_the_interactive_docs_are_served(client):
     docs = client.get("/api/docs/")
     assert docs.status_code == 200
     assert b"swagger" in docs.content.lower()
-
-
-@pytest.fixture
-def keep_the_test_connection():
-    """Requests go straight to the WSGI handler, whose end-of-request hook would close the
-    test's database connection (Django's test client disconnects it the same way)."""
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    yield
-    signals.request_started.connect(close_old_connections)
-    signals.request_finished.connect(close_old_connections)
 
 
 # Every role, each with the case a request of theirs can reach (or must not).

@@ -1706,6 +1706,19 @@ def fmt(value: float | None, digits: int = 1) -> str:
     return "-" if value is None else f"{value:,.{digits}f}"
 
 
+# The request rows each ratio is taken for, in the order the table prints them.
+MEASURED = (
+    "queue",
+    "detail_page",
+    "detail_api",
+    "queue_first",
+    "detail_page_first",
+    "detail_api_first",
+    "create",
+    "submit",
+)
+
+
 def table(results: dict, background: dict, extra: dict) -> str:
     lines = []
     lines.append(
@@ -1736,17 +1749,7 @@ def table(results: dict, background: dict, extra: dict) -> str:
     lines.append("|---|---:|---:|---|---:|---:|---:|---:|---|")
     floor = results.get("floor")
     floor_rps = floor.rps if isinstance(floor, Result) else None
-    for name in (
-        "floor",
-        "queue",
-        "detail_page",
-        "detail_api",
-        "queue_first",
-        "detail_page_first",
-        "detail_api_first",
-        "create",
-        "submit",
-    ):
+    for name in ("floor", *MEASURED):
         r = results.get(name)
         if not isinstance(r, Result):
             continue
@@ -1866,16 +1869,7 @@ def table(results: dict, background: dict, extra: dict) -> str:
 def summary(results: dict, background: dict) -> str:
     verdicts = []
     floor = results.get("floor")
-    for name in (
-        "queue",
-        "detail_page",
-        "detail_api",
-        "queue_first",
-        "detail_page_first",
-        "detail_api_first",
-        "create",
-        "submit",
-    ):
+    for name in MEASURED:
         r = results.get(name)
         if isinstance(r, Result) and isinstance(floor, Result) and r.rps and floor.rps:
             verdicts.append((r.label.split(" (")[0], verdict(name, r.rps / floor.rps)))
